@@ -1,0 +1,71 @@
+"""Deepgram client: the protocol layer, with no Home Assistant imports.
+
+`LiveSession` streams audio over one WebSocket per request,
+`DeepgramRestClient` checks keys, lists models and transcribes files.
+Both take an `aiohttp.ClientSession` and an `Endpoint` (base URL and key).
+"""
+
+from .endpoint import DEFAULT_BASE_URL, Endpoint, normalize_base_url
+from .errors import (
+    DeepgramAuthError,
+    DeepgramBadRequestError,
+    DeepgramConnectionError,
+    DeepgramError,
+    DeepgramForbiddenError,
+    DeepgramOptionsError,
+    DeepgramPaymentRequiredError,
+    DeepgramProtocolError,
+    DeepgramRateLimitError,
+    DeepgramServerError,
+    DeepgramTimeoutError,
+)
+from .live import LiveSession, SessionStats
+from .messages import (
+    ErrorMessage,
+    Metadata,
+    Results,
+    ServerMessage,
+    SpeechStarted,
+    UtteranceEnd,
+    Word,
+    parse_message,
+)
+from .options import DEFAULT_MODEL, LiveOptions, is_nova3_or_flux, supports_multi
+from .rest import DeepgramRestClient, KeyInfo, ModelInfo, PrerecordedResult
+from .transcript import Transcript
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MODEL",
+    "DeepgramAuthError",
+    "DeepgramBadRequestError",
+    "DeepgramConnectionError",
+    "DeepgramError",
+    "DeepgramForbiddenError",
+    "DeepgramOptionsError",
+    "DeepgramPaymentRequiredError",
+    "DeepgramProtocolError",
+    "DeepgramRateLimitError",
+    "DeepgramRestClient",
+    "DeepgramServerError",
+    "DeepgramTimeoutError",
+    "Endpoint",
+    "ErrorMessage",
+    "KeyInfo",
+    "LiveOptions",
+    "LiveSession",
+    "Metadata",
+    "ModelInfo",
+    "PrerecordedResult",
+    "Results",
+    "ServerMessage",
+    "SessionStats",
+    "SpeechStarted",
+    "Transcript",
+    "UtteranceEnd",
+    "Word",
+    "is_nova3_or_flux",
+    "normalize_base_url",
+    "parse_message",
+    "supports_multi",
+]

@@ -1,0 +1,464 @@
+"""One Deepgram live (`/v1/listen`) session over a WebSocket.
+
+The life of a session:
+
+1. `start()` opens the socket in the background; `send_audio()` may be called
+   at once, audio is held (bounded) until the socket is open, then sent.
+2. `send_audio()` coalesces small chunks into frames of about `frame_ms`,
+   never sends an empty frame, and keeps the socket alive with `KeepAlive`
+   while no audio flows.
+3. `finalize()` sends what is held, then `Finalize`, and returns the
+   transcript as soon as the flushed result (`from_finalize`) arrives, or
+   when a short bounded wait runs out.
+4. `close()` ends the request cleanly: `CloseStream`, a bounded wait for the
+   remaining results, `Metadata` and the server's close, then closes.
+   `abort()` does the same within about a second, for cancellation.
+
+Every wait is bounded; failures raise a `DeepgramError` subclass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass
+import logging
+import time
+from typing import Final
+
+import aiohttp
+
+from .endpoint import Endpoint
+from .errors import (
+    DeepgramConnectionError,
+    DeepgramError,
+    DeepgramServerError,
+    DeepgramTimeoutError,
+    error_for_close,
+    error_for_status,
+)
+from .messages import (
+    ErrorMessage,
+    MessageFormatError,
+    Metadata,
+    Results,
+    ServerMessage,
+    parse_message,
+)
+from .options import LiveOptions
+from .transcript import Transcript
+
+_LOGGER = logging.getLogger(__name__)
+
+KEEP_ALIVE: Final = '{"type": "KeepAlive"}'
+FINALIZE: Final = '{"type": "Finalize"}'
+CLOSE_STREAM: Final = '{"type": "CloseStream"}'
+
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+DEFAULT_FINALIZE_TIMEOUT: Final = 2.0
+DEFAULT_CLOSE_TIMEOUT: Final = 5.0
+DEFAULT_ABORT_TIMEOUT: Final = 1.0
+DEFAULT_KEEPALIVE_INTERVAL: Final = 4.0
+DEFAULT_FRAME_MS: Final = 50
+MAX_FRAME_MS: Final = 250
+DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
+_UNKNOWN_RATE_BUFFER: Final = 1 << 20
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """What one session did and how long it took, for diagnostics."""
+
+    connect_seconds: float | None = None
+    finalize_seconds: float | None = None
+    finalize_answered: bool = False
+    audio_bytes: int = 0
+    audio_frames: int = 0
+    keepalives: int = 0
+    close_code: int | None = None
+    clean_close: bool = False
+
+
+class LiveSession:
+    """A live transcription session; see the module docstring."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        endpoint: Endpoint,
+        options: LiveOptions,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        keepalive_interval: float = DEFAULT_KEEPALIVE_INTERVAL,
+        frame_ms: int = DEFAULT_FRAME_MS,
+        max_buffer_seconds: float = DEFAULT_MAX_BUFFER_SECONDS,
+        on_message: Callable[[ServerMessage], None] | None = None,
+    ) -> None:
+        """Prepare a session; raises `DeepgramOptionsError` for bad options."""
+        self._query = options.query()
+        self._http = http
+        self._endpoint = endpoint
+        self._connect_timeout = connect_timeout
+        self._keepalive_interval = keepalive_interval
+        self._on_message = on_message
+        rate = options.bytes_per_second
+        self._frame_bytes = rate * frame_ms // 1000 if rate else 0
+        self._max_frame_bytes = rate * MAX_FRAME_MS // 1000 if rate else 1 << 16
+        self._max_buffer = (
+            int(rate * max_buffer_seconds) if rate else _UNKNOWN_RATE_BUFFER
+        )
+        self._bytes_per_second = rate
+
+        self.transcript = Transcript()
+        self.metadata: Metadata | None = None
+        self.request_id: str | None = None
+        self.stats = SessionStats()
+
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._pending = bytearray()
+        self._send_lock = asyncio.Lock()
+        self._connect_task: asyncio.Task[None] | None = None
+        self._receive_task: asyncio.Task[None] | None = None
+        self._keepalive_task: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._finalized = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._error: DeepgramError | None = None
+        self._close_stream_sent = False
+        self._closing = False
+        self._last_send = 0.0
+        self._started_at = 0.0
+
+    # -- public API --------------------------------------------------------
+
+    @property
+    def error(self) -> DeepgramError | None:
+        """The error that ended the session, if one did."""
+        return self._error
+
+    @property
+    def connected(self) -> bool:
+        """True while the socket is open."""
+        return self._ws is not None and not self._ws.closed
+
+    @property
+    def audio_seconds(self) -> float | None:
+        """Seconds of audio sent so far, when the encoding tells."""
+        if not self._bytes_per_second:
+            return None
+        return self.stats.audio_bytes / self._bytes_per_second
+
+    def start(self) -> None:
+        """Start connecting in the background (idempotent)."""
+        if self._connect_task is None:
+            self._started_at = time.monotonic()
+            self._connect_task = asyncio.create_task(
+                self._connect(), name="deepgram live connect"
+            )
+
+    async def connect(self) -> None:
+        """Start connecting and wait until the socket is open."""
+        self.start()
+        await self._wait_connected()
+
+    async def send_audio(self, data: bytes) -> None:
+        """Queue audio; it is sent in frames of about `frame_ms` once connected."""
+        self._raise_if_failed()
+        if not data:
+            return  # an empty frame would end the stream at Deepgram
+        self.start()
+        self._pending += data
+        if not self._connected.is_set():
+            if len(self._pending) > self._max_buffer:
+                self._fail(
+                    DeepgramConnectionError(
+                        "Too much audio held while connecting to Deepgram"
+                    )
+                )
+                self._raise_if_failed()
+            return
+        if len(self._pending) >= self._frame_bytes:
+            await self._flush()
+
+    async def finalize(self, timeout: float = DEFAULT_FINALIZE_TIMEOUT) -> Transcript:
+        """Flush Deepgram and return the transcript (bounded by `timeout`).
+
+        Waits for the `from_finalize` result; when it does not come in time,
+        returns what was collected. Raises the session's error if it failed.
+        """
+        await self._wait_connected()
+        await self._flush()
+        sent_at = time.monotonic()
+        await self._send_text(FINALIZE)
+        waiters = [
+            asyncio.create_task(self._finalized.wait()),
+            asyncio.create_task(self._closed.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when="FIRST_COMPLETED")
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        self._raise_if_failed()
+        if self._finalized.is_set():
+            self.stats.finalize_answered = True
+            self.stats.finalize_seconds = time.monotonic() - sent_at
+        else:
+            _LOGGER.debug(
+                "No answer to Finalize within %.1f s (request %s); using what arrived",
+                timeout,
+                self.request_id,
+            )
+        return self.transcript
+
+    async def close(self, timeout: float = DEFAULT_CLOSE_TIMEOUT) -> None:
+        """End the request cleanly: CloseStream, bounded wait, close. Never raises."""
+        await self._shutdown(timeout, flush=True)
+
+    async def abort(self, timeout: float = DEFAULT_ABORT_TIMEOUT) -> None:
+        """End the request quickly for cancellation; never raises."""
+        await self._shutdown(timeout, flush=False)
+
+    # -- connection --------------------------------------------------------
+
+    async def _connect(self) -> None:
+        url = self._endpoint.ws_url("/v1/listen")
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                ws = await self._http.ws_connect(
+                    url,
+                    params=self._query,
+                    headers=self._endpoint.auth_headers(),
+                    timeout=aiohttp.ClientWSTimeout(ws_close=DEFAULT_ABORT_TIMEOUT),
+                    autoping=True,
+                )
+        except aiohttp.WSServerHandshakeError as err:
+            self._fail(error_for_status(err.status, err.headers))
+            return
+        except TimeoutError:
+            self._fail(
+                DeepgramTimeoutError(
+                    f"Deepgram at {self._endpoint.host} did not answer within "
+                    f"{self._connect_timeout:.0f} s"
+                )
+            )
+            return
+        except (aiohttp.ClientError, OSError) as err:
+            self._fail(
+                DeepgramConnectionError(
+                    f"Cannot reach Deepgram at {self._endpoint.host}: "
+                    f"{type(err).__name__}"
+                )
+            )
+            return
+        self._ws = ws
+        self.stats.connect_seconds = time.monotonic() - self._started_at
+        self._last_send = time.monotonic()
+        self._receive_task = asyncio.create_task(
+            self._receive(ws), name="deepgram live receive"
+        )
+        self._keepalive_task = asyncio.create_task(
+            self._keepalive(), name="deepgram live keepalive"
+        )
+        self._connected.set()
+        _LOGGER.debug(
+            "Connected to Deepgram at %s in %.3f s",
+            self._endpoint.host,
+            self.stats.connect_seconds,
+        )
+        if len(self._pending) >= self._frame_bytes:
+            with contextlib.suppress(DeepgramError):
+                await self._flush()
+
+    async def _wait_connected(self) -> None:
+        self.start()
+        if self._connect_task is not None and not self._connect_task.done():
+            await asyncio.shield(self._connect_task)
+        self._raise_if_failed()
+
+    # -- sending -----------------------------------------------------------
+
+    async def _flush(self) -> None:
+        """Send every held byte in frames of at most MAX_FRAME_MS."""
+        async with self._send_lock:
+            while self._pending:
+                frame = bytes(self._pending[: self._max_frame_bytes])
+                del self._pending[: len(frame)]
+                await self._send(frame)
+
+    async def _send_text(self, text: str) -> None:
+        async with self._send_lock:
+            await self._send(text)
+
+    async def _send(self, data: bytes | str) -> None:
+        self._raise_if_failed()
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise self._error or DeepgramConnectionError(
+                "The Deepgram stream is closed"
+            )
+        try:
+            if isinstance(data, bytes):
+                await ws.send_bytes(data)
+                self.stats.audio_bytes += len(data)
+                self.stats.audio_frames += 1
+            else:
+                await ws.send_str(data)
+        except (aiohttp.ClientError, ConnectionError) as err:
+            self._fail(
+                DeepgramConnectionError(
+                    f"Lost the connection to Deepgram: {type(err).__name__}",
+                    request_id=self.request_id,
+                )
+            )
+            self._raise_if_failed()
+        self._last_send = time.monotonic()
+
+    async def _keepalive(self) -> None:
+        while True:
+            idle = time.monotonic() - self._last_send
+            if idle < self._keepalive_interval:
+                await asyncio.sleep(self._keepalive_interval - idle)
+                continue
+            try:
+                await self._send_text(KEEP_ALIVE)
+            except DeepgramError:
+                return
+            self.stats.keepalives += 1
+
+    # -- receiving ---------------------------------------------------------
+
+    async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        reason: str | None = None
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    self._handle_text(msg.data)
+                elif msg.type is aiohttp.WSMsgType.CLOSE:
+                    reason = msg.extra or None
+                    break
+                elif msg.type is aiohttp.WSMsgType.BINARY:
+                    _LOGGER.debug("Ignoring a binary frame from Deepgram")
+                else:
+                    break
+        finally:
+            self._on_closed(ws.close_code, reason)
+
+    def _handle_text(self, text: str) -> None:
+        try:
+            message = parse_message(text)
+        except MessageFormatError as err:
+            _LOGGER.warning(
+                "Ignoring a malformed message from Deepgram (%s): %.80r", err, text
+            )
+            return
+        if message is None:
+            _LOGGER.debug("Ignoring a Deepgram message of unknown type: %.80s", text)
+            return
+        if isinstance(message, Results):
+            self.request_id = self.request_id or message.request_id
+            self.transcript.add(message)
+            if message.from_finalize:
+                self._finalized.set()
+        elif isinstance(message, Metadata):
+            self.metadata = message
+            self.request_id = message.request_id or self.request_id
+        elif isinstance(message, ErrorMessage):
+            _LOGGER.warning(
+                "Deepgram reported an error: %s (request %s)",
+                message.description,
+                self.request_id,
+            )
+            self._fail(
+                DeepgramServerError(
+                    "Deepgram reported an error",
+                    reason=message.description,
+                    request_id=self.request_id,
+                )
+            )
+        if self._on_message is not None:
+            self._on_message(message)
+
+    def _on_closed(self, code: int | None, reason: str | None) -> None:
+        self.stats.close_code = code
+        self.stats.clean_close = code == 1000 and self._close_stream_sent
+        if not (self._closing or self.stats.clean_close):
+            if code in (1008, 1011):
+                self._fail(error_for_close(code, reason, self.request_id))
+            else:
+                self._fail(
+                    DeepgramConnectionError(
+                        "The Deepgram stream ended early"
+                        + (f" (close {code})" if code else ""),
+                        status=code,
+                        reason=reason,
+                        request_id=self.request_id,
+                    )
+                )
+        self._closed.set()
+
+    # -- failure and shutdown ----------------------------------------------
+
+    def _fail(self, error: DeepgramError) -> None:
+        if self._error is None:
+            self._error = error
+            if not self._closing:
+                _LOGGER.debug("Deepgram session failed: %s", error)
+        self._finalized.set()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    async def _shutdown(self, timeout: float, *, flush: bool) -> None:
+        try:
+            async with asyncio.timeout(timeout):
+                await self._end_stream(flush=flush)
+        except TimeoutError:
+            _LOGGER.debug(
+                "Deepgram did not close within %.1f s (request %s); closing the socket",
+                timeout,
+                self.request_id,
+            )
+        finally:
+            await self._teardown()
+
+    async def _end_stream(self, *, flush: bool) -> None:
+        if self._connect_task is None:
+            return
+        await asyncio.wait({self._connect_task})
+        if self._ws is None or self._ws.closed:
+            return
+        try:
+            if flush and self._error is None:
+                await self._flush()
+            if not self._close_stream_sent:
+                self._close_stream_sent = True
+                await self._send_text(CLOSE_STREAM)
+        except DeepgramError as err:
+            _LOGGER.debug("Could not send CloseStream: %s", err)
+            return
+        await self._closed.wait()
+
+    async def _teardown(self) -> None:
+        self._closing = True
+        tasks = [
+            task
+            for task in (self._connect_task, self._keepalive_task)
+            if task is not None and not task.done()
+        ]
+        for task in tasks:
+            task.cancel()
+        if self._ws is not None and not self._ws.closed:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
+                    await self._ws.close()
+        if self._receive_task is not None and not self._receive_task.done():
+            self._receive_task.cancel()
+            tasks.append(self._receive_task)
+        if self._keepalive_task is not None:
+            tasks.append(self._keepalive_task)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._closed.set()

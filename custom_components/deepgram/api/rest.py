@@ -1,0 +1,238 @@
+"""Deepgram's REST endpoints: key check, model list, pre-recorded audio."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+import json
+import logging
+from typing import Any, Final
+
+import aiohttp
+
+from .endpoint import Endpoint
+from .errors import (
+    DeepgramConnectionError,
+    DeepgramError,
+    DeepgramProtocolError,
+    DeepgramTimeoutError,
+    error_for_status,
+)
+from .messages import MessageFormatError, Word, parse_results
+from .options import LiveOptions
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_REST_TIMEOUT: Final = 10.0
+DEFAULT_TRANSCRIBE_TIMEOUT: Final = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What Deepgram says about a key that works."""
+
+    checked_with: str
+    api_key_id: str | None = None
+    scopes: tuple[str, ...] = ()
+    project_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A speech-to-text model that can stream, and its languages."""
+
+    name: str
+    architecture: str | None
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PrerecordedResult:
+    """The transcript of one pre-recorded request."""
+
+    transcript: str
+    confidence: float
+    words: tuple[Word, ...]
+    duration: float
+    request_id: str | None
+
+
+class DeepgramRestClient:
+    """Deepgram's REST API through a given aiohttp session."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        endpoint: Endpoint,
+        *,
+        timeout: float = DEFAULT_REST_TIMEOUT,
+    ) -> None:
+        """Use `http` (Home Assistant's shared session) to reach `endpoint`."""
+        self._http = http
+        self._endpoint = endpoint
+        self._timeout = timeout
+
+    async def validate_key(self) -> KeyInfo:
+        """Check that the key works; raises `DeepgramAuthError` when it does not.
+
+        Asks `/v1/auth/token`, then `/v1/projects` where that path is missing.
+        A self-hosted Deepgram without a key only has to answer `/v1/models`.
+        """
+        if not self._endpoint.api_key:
+            await self._get_json("/v1/models")
+            return KeyInfo(checked_with="/v1/models")
+        try:
+            data = await self._get_json("/v1/auth/token")
+        except DeepgramError as err:
+            if err.status not in (404, 405):
+                raise
+        else:
+            scopes = data.get("scopes")
+            return KeyInfo(
+                checked_with="/v1/auth/token",
+                api_key_id=_text(data.get("api_key_id")),
+                scopes=tuple(s for s in scopes if isinstance(s, str))
+                if isinstance(scopes, list)
+                else (),
+            )
+        data = await self._get_json("/v1/projects")
+        projects = data.get("projects")
+        if not isinstance(projects, list):
+            raise DeepgramProtocolError("Unexpected answer from /v1/projects")
+        return KeyInfo(
+            checked_with="/v1/projects",
+            project_names=tuple(
+                p["name"]
+                for p in projects
+                if isinstance(p, dict) and isinstance(p.get("name"), str)
+            ),
+        )
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Streaming speech-to-text models, one entry a name, languages merged."""
+        data = await self._get_json("/v1/models")
+        entries = data.get("stt")
+        if not isinstance(entries, list):
+            raise DeepgramProtocolError("Unexpected answer from /v1/models")
+        merged: dict[str, tuple[str | None, list[str]]] = {}
+        for entry in entries:
+            if not isinstance(entry, dict) or entry.get("streaming") is not True:
+                continue
+            name = entry.get("canonical_name") or entry.get("name")
+            if not isinstance(name, str) or not name:
+                continue
+            arch = _text(entry.get("architecture"))
+            _, langs = merged.setdefault(name, (arch, []))
+            for lang in entry.get("languages") or []:
+                if isinstance(lang, str) and lang not in langs:
+                    langs.append(lang)
+        return [
+            ModelInfo(name=name, architecture=arch, languages=tuple(langs))
+            for name, (arch, langs) in sorted(merged.items())
+        ]
+
+    async def transcribe(
+        self,
+        audio: bytes,
+        options: LiveOptions,
+        *,
+        content_type: str = "audio/wav",
+        timeout: float = DEFAULT_TRANSCRIBE_TIMEOUT,
+    ) -> PrerecordedResult:
+        """Transcribe a whole recording with `POST /v1/listen`."""
+        params = options.query()
+        data = await self._request(
+            "POST",
+            "/v1/listen",
+            params=params,
+            data=audio,
+            headers={"Content-Type": content_type},
+            timeout=timeout,
+        )
+        try:
+            metadata = data["metadata"]
+            channel = data["results"]["channels"][0]
+            results = parse_results(
+                {
+                    "channel": channel,
+                    "is_final": True,
+                    "metadata": {"request_id": metadata.get("request_id")},
+                }
+            )
+        except KeyError, IndexError, TypeError, AttributeError, MessageFormatError:
+            raise DeepgramProtocolError(
+                "Unexpected answer from POST /v1/listen"
+            ) from None
+        duration = metadata.get("duration")
+        return PrerecordedResult(
+            transcript=results.transcript,
+            confidence=results.confidence,
+            words=results.words,
+            duration=float(duration) if isinstance(duration, int | float) else 0.0,
+            request_id=results.request_id,
+        )
+
+    async def _get_json(self, path: str) -> dict[str, Any]:
+        return await self._request("GET", path)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        url = self._endpoint.http_url(path)
+        all_headers = {**self._endpoint.auth_headers(), **(headers or {})}
+        limit = timeout if timeout is not None else self._timeout
+        try:
+            async with (
+                asyncio.timeout(limit),
+                self._http.request(
+                    method, url, params=params, data=data, headers=all_headers
+                ) as resp,
+            ):
+                if resp.status >= 400:
+                    detail = _error_detail(await resp.text())
+                    raise error_for_status(resp.status, resp.headers, detail)
+                body = await resp.json(content_type=None)
+        except DeepgramError:
+            raise
+        except TimeoutError:
+            raise DeepgramTimeoutError(
+                f"Deepgram at {self._endpoint.host} did not answer {path} "
+                f"within {limit:.0f} s"
+            ) from None
+        except ValueError:
+            raise DeepgramProtocolError(
+                f"Deepgram answered {path} with no JSON"
+            ) from None
+        except (aiohttp.ClientError, OSError) as err:
+            raise DeepgramConnectionError(
+                f"Cannot reach Deepgram at {self._endpoint.host}: {type(err).__name__}"
+            ) from None
+        if not isinstance(body, dict):
+            raise DeepgramProtocolError(f"Deepgram answered {path} with no JSON object")
+        return body
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _error_detail(body: str) -> str | None:
+    """Deepgram's reason from an error body in either of its two shapes."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body.strip()[:200] or None
+    if not isinstance(data, dict):
+        return None
+    for key in ("err_msg", "message", "reason", "details"):
+        if isinstance(data.get(key), str) and data[key]:
+            return str(data[key])
+    return None

@@ -1,0 +1,52 @@
+"""Faults the fake server can inject (all off by default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    """Misbehaviours of the fake Deepgram.
+
+    Handshake (``/v1/listen`` websocket upgrade):
+
+    - ``handshake_status``: answer the upgrade with this HTTP status (400, 401,
+      402, 403, 429, 500, 503, ...) and Deepgram's body and headers.
+    - ``refuse``: drop the connection without any HTTP answer.
+    - ``stall_handshake``: never answer the upgrade.
+
+    Live session:
+
+    - ``stall_after_finalize``: never answer ``Finalize`` (socket stays open).
+    - ``finalize_silent_when_empty``: no answer to ``Finalize`` when nothing
+      is pending (real Deepgram may stay silent then).
+    - ``never_close``: after ``CloseStream`` send finals and ``Metadata`` but
+      never close the socket (and stop the idle timer).
+    - ``close_1011_after_audio_seconds``: close 1011 ``NET-0000`` once that much
+      audio arrived.
+    - ``close_1008_after_audio_seconds``: close 1008 ``DATA-0000`` likewise.
+    - ``malformed_json``: send one non-JSON text frame right after the first audio.
+    - ``in_band_error``: send an in-band ``Error`` after the first audio, then
+      close 1011 ``NET-0000``.
+    - ``unknown_message``: send a message of an unknown type after the first audio.
+
+    REST:
+
+    - ``rest_status``: answer every REST request with this status.
+    - ``auth_endpoint_missing``: ``GET /v1/auth/token`` answers 404.
+    """
+
+    handshake_status: int | None = None
+    refuse: bool = False
+    stall_handshake: bool = False
+    stall_after_finalize: bool = False
+    finalize_silent_when_empty: bool = False
+    never_close: bool = False
+    close_1011_after_audio_seconds: float | None = None
+    close_1008_after_audio_seconds: float | None = None
+    malformed_json: bool = False
+    in_band_error: bool = False
+    unknown_message: bool = False
+    rest_status: int | None = None
+    auth_endpoint_missing: bool = False

@@ -1,0 +1,42 @@
+"""Latency model of the fake server (all zero by default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Delays the fake server adds, in seconds.
+
+    - ``rtt``: half of it is added before the handshake answer, before every
+      REST answer and before every message sent on a socket, so a client sees
+      about one ``rtt`` between a request and its answer.
+    - ``first_result``: extra delay before the first ``Results`` of a session.
+    - ``finalize``: processing time from receiving ``Finalize`` to its answer.
+    - ``prerecorded_base`` + ``prerecorded_per_audio_second * audio_seconds``:
+      processing time of ``POST /v1/listen``.
+
+    Messages of a session always go out in order (one send queue per session).
+    """
+
+    rtt: float = 0.0
+    first_result: float = 0.0
+    finalize: float = 0.0
+    prerecorded_base: float = 0.0
+    prerecorded_per_audio_second: float = 0.0
+
+    @property
+    def one_way(self) -> float:
+        """Half the round trip."""
+        return self.rtt / 2
+
+
+REALISTIC_LATENCY = Latency(
+    rtt=0.08,
+    first_result=0.15,
+    finalize=0.12,
+    prerecorded_base=0.25,
+    prerecorded_per_audio_second=0.02,
+)
+"""Roughly what a European client sees against api.deepgram.com (benchmarks)."""
