@@ -6,9 +6,26 @@ from __future__ import annotations
 # Assistant finds phacc's own `custom_components` package first.
 import custom_components  # noqa: F401  # isort: skip
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
+import logging
 
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.deepgram.const import (
+    DEFAULT_STT_NAME,
+    DOMAIN,
+    RECOMMENDED_STT_OPTIONS,
+    SUBENTRY_STT,
+)
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.core import HomeAssistant
+from tests.deepgram_server import FakeDeepgram
+from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
+
+# Distinctive, so that a leak into any log line is found.
+API_KEY = "dg-test-key-7c1d0ffee5ec2e7"
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +34,52 @@ def auto_enable_custom_integrations(
 ) -> Generator[None]:
     """Let Home Assistant load the integration from custom_components."""
     yield
+
+
+@pytest.fixture(autouse=True)
+def api_key_never_logged(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Log everything at DEBUG and fail the test if the API key shows up."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    leaked = [r.getMessage() for r in caplog.records if API_KEY in r.getMessage()]
+    leaked += [
+        r.exc_text for r in caplog.records if r.exc_text and API_KEY in r.exc_text
+    ]
+    assert not leaked, f"API key found in log lines: {leaked}"
+    assert API_KEY not in caplog.text
+
+
+@pytest.fixture
+def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:  # noqa: F811
+    """The local Deepgram server, expecting the test API key."""
+    deepgram_server.api_key = API_KEY
+    return deepgram_server
+
+
+@pytest.fixture
+def config_entry(server: FakeDeepgram) -> MockConfigEntry:
+    """A Deepgram entry pointing at the local server, with the default profile."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Deepgram",
+        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
+        subentries_data=[
+            ConfigSubentryData(
+                data=dict(RECOMMENDED_STT_OPTIONS),
+                subentry_type=SUBENTRY_STT,
+                title=DEFAULT_STT_NAME,
+                unique_id=None,
+            )
+        ],
+    )
+
+
+@pytest.fixture
+async def setup_integration(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> AsyncGenerator[MockConfigEntry]:
+    """The entry, set up."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    yield config_entry

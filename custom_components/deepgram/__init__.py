@@ -1,0 +1,90 @@
+"""Deepgram live speech-to-text for Home Assistant Assist."""
+
+from __future__ import annotations
+
+import asyncio
+
+from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .api import (
+    DeepgramAuthError,
+    DeepgramError,
+    DeepgramForbiddenError,
+    DeepgramRestClient,
+    Endpoint,
+)
+from .const import CLOSE_TIMEOUT, DEFAULT_URL, DOMAIN, FALLBACK_MODELS, LOGGER
+from .data import DeepgramConfigEntry, DeepgramData
+
+PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up the integration (config entries only)."""
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> bool:
+    """Check the key, read the models, and set up the STT entities."""
+    http = async_get_clientsession(hass)
+    endpoint = Endpoint(
+        entry.data.get(CONF_URL) or DEFAULT_URL, entry.data[CONF_API_KEY]
+    )
+    rest = DeepgramRestClient(http, endpoint)
+    try:
+        await rest.validate_key()
+    except (DeepgramAuthError, DeepgramForbiddenError) as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except DeepgramError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    models_from_server = True
+    try:
+        listed = await rest.list_models()
+        models = {model.name: model.languages for model in listed}
+    except DeepgramError as err:
+        LOGGER.info("Using built-in model list; Deepgram's could not be read: %s", err)
+        models = {}
+    if not models:
+        models_from_server = False
+        models = dict(FALLBACK_MODELS)
+
+    entry.runtime_data = DeepgramData(
+        http=http,
+        endpoint=endpoint,
+        rest=rest,
+        models=models,
+        models_from_server=models_from_server,
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> bool:
+    """Unload the entities, letting sessions that are closing finish (bounded)."""
+    closing = entry.runtime_data.closing
+    if closing:
+        await asyncio.wait(closing, timeout=CLOSE_TIMEOUT)
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def _async_update_listener(
+    hass: HomeAssistant, entry: DeepgramConfigEntry
+) -> None:
+    """Reload when a profile (subentry) was added, changed or removed."""
+    await hass.config_entries.async_reload(entry.entry_id)

@@ -1,0 +1,162 @@
+"""Constants of the Deepgram integration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from .api import DEFAULT_BASE_URL, DEFAULT_MODEL
+
+DOMAIN: Final = "deepgram"
+LOGGER = logging.getLogger(__package__)
+
+SUBENTRY_STT: Final = "stt"
+DEFAULT_TITLE: Final = "Deepgram"
+DEFAULT_STT_NAME: Final = "Deepgram nova-3"
+DEFAULT_URL: Final = DEFAULT_BASE_URL
+
+# Config entry data (CONF_API_KEY and CONF_URL come from homeassistant.const).
+SECTION_ADVANCED: Final = "advanced"
+
+# STT subentry data.
+CONF_MODEL: Final = "model"
+CONF_MULTILINGUAL: Final = "multilingual"
+CONF_PUNCTUATE: Final = "punctuate"
+CONF_SMART_FORMAT: Final = "smart_format"
+CONF_NUMERALS: Final = "numerals"
+CONF_PROFANITY_FILTER: Final = "profanity_filter"
+CONF_KEYTERMS: Final = "keyterms"
+CONF_ENDPOINTING: Final = "endpointing"
+CONF_FILLER_WORDS: Final = "filler_words"
+CONF_MIP_OPT_OUT: Final = "mip_opt_out"
+
+# Defaults chosen for voice commands matched by Home Assistant's intents:
+# punctuation is harmless (hassil ignores it), numerals turn "fifty" into
+# "50" which number slots match, smart_format is off because it rewrites
+# words ("west" -> "W", "fifty percent" -> "50%") in ways sentences do not
+# expect, filler words ("um") would break sentence matching.
+RECOMMENDED_STT_OPTIONS: Final[dict[str, Any]] = {
+    CONF_MODEL: DEFAULT_MODEL,
+    CONF_MULTILINGUAL: False,
+    CONF_PUNCTUATE: True,
+    CONF_SMART_FORMAT: False,
+    CONF_NUMERALS: True,
+    CONF_PROFANITY_FILTER: False,
+    CONF_KEYTERMS: [],
+    CONF_ENDPOINTING: 300,
+    CONF_FILLER_WORDS: False,
+    CONF_MIP_OPT_OUT: False,
+}
+
+# Used when Deepgram's /v1/models cannot be read.
+FALLBACK_MODELS: Final[dict[str, tuple[str, ...]]] = {
+    "nova-3": (
+        "en",
+        "en-US",
+        "en-AU",
+        "en-GB",
+        "en-IN",
+        "en-NZ",
+        "de",
+        "de-CH",
+        "es",
+        "es-419",
+        "fr",
+        "fr-CA",
+        "it",
+        "ja",
+        "nl",
+        "nl-BE",
+        "pt",
+        "pt-BR",
+        "pt-PT",
+        "ru",
+        "hi",
+        "sv",
+        "sv-SE",
+        "da",
+        "da-DK",
+        "no",
+        "fi",
+        "pl",
+        "tr",
+        "uk",
+        "ko",
+        "ko-KR",
+        "multi",
+    ),
+    "nova-3-medical": (
+        "en",
+        "en-US",
+        "en-AU",
+        "en-CA",
+        "en-GB",
+        "en-IE",
+        "en-IN",
+        "en-NZ",
+    ),
+    "nova-2": (
+        "bg",
+        "ca",
+        "zh",
+        "zh-CN",
+        "zh-TW",
+        "zh-HK",
+        "cs",
+        "da",
+        "da-DK",
+        "nl",
+        "en",
+        "en-US",
+        "en-AU",
+        "en-GB",
+        "en-NZ",
+        "en-IN",
+        "et",
+        "fi",
+        "nl-BE",
+        "fr",
+        "fr-CA",
+        "de",
+        "de-CH",
+        "el",
+        "hi",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "ko",
+        "ko-KR",
+        "lv",
+        "lt",
+        "ms",
+        "no",
+        "pl",
+        "pt",
+        "pt-BR",
+        "pt-PT",
+        "ro",
+        "ru",
+        "sk",
+        "es",
+        "es-419",
+        "sv",
+        "sv-SE",
+        "th",
+        "th-TH",
+        "tr",
+        "uk",
+        "vi",
+        "multi",
+    ),
+}
+
+EVENT_TRANSCRIPT: Final = "deepgram_transcript"
+ISSUE_PAYMENT_REQUIRED: Final = "payment_required"
+
+# Bounds of a pipeline run's session (seconds).
+CONNECT_TIMEOUT: Final = 5.0
+FINALIZE_TIMEOUT: Final = 1.5
+CLOSE_TIMEOUT: Final = 5.0
+ABORT_TIMEOUT: Final = 1.0
+SESSION_HISTORY: Final = 20

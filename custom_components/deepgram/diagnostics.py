@@ -1,0 +1,31 @@
+"""Diagnostics of a Deepgram entry: settings without the key, recent sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+
+from .data import DeepgramConfigEntry
+
+TO_REDACT = {CONF_API_KEY}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: DeepgramConfigEntry
+) -> dict[str, Any]:
+    """Entry data (key redacted), profiles, models and the recent sessions."""
+    data = entry.runtime_data
+    return {
+        "entry": async_redact_data(dict(entry.data), TO_REDACT),
+        "profiles": [
+            {"title": subentry.title, "type": subentry.subentry_type, **subentry.data}
+            for subentry in entry.subentries.values()
+        ],
+        "models_from_server": data.models_from_server,
+        "models": {name: list(langs) for name, langs in data.models.items()},
+        "sessions": [record.as_dict() for record in data.history],
+        "closing_sessions": len(data.closing),
+    }

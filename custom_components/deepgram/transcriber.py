@@ -1,0 +1,235 @@
+"""One pipeline run: a Deepgram live session from first chunk to transcript.
+
+The socket opens as the run starts and audio flows while the user speaks.
+When the stream ends (the pipeline's voice activity detector heard the end
+of speech) Deepgram is flushed with `Finalize` and the transcript returned as
+soon as the flushed result arrives; the request is then ended cleanly
+(`CloseStream`, bounded wait, close) in the background. A cancelled run
+sends `CloseStream` and closes within about a second, then re-raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.stt import (
+    SpeechMetadata,
+    SpeechResult,
+    SpeechResultState,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    DeepgramAuthError,
+    DeepgramBadRequestError,
+    DeepgramError,
+    DeepgramForbiddenError,
+    DeepgramPaymentRequiredError,
+    DeepgramRateLimitError,
+    LiveOptions,
+    LiveSession,
+    Transcript,
+)
+from .audio import strip_wav_header
+from .const import (
+    ABORT_TIMEOUT,
+    CLOSE_TIMEOUT,
+    CONF_ENDPOINTING,
+    CONF_FILLER_WORDS,
+    CONF_KEYTERMS,
+    CONF_MIP_OPT_OUT,
+    CONF_MODEL,
+    CONF_NUMERALS,
+    CONF_PROFANITY_FILTER,
+    CONF_PUNCTUATE,
+    CONF_SMART_FORMAT,
+    CONNECT_TIMEOUT,
+    DOMAIN,
+    EVENT_TRANSCRIPT,
+    FINALIZE_TIMEOUT,
+    ISSUE_PAYMENT_REQUIRED,
+    LOGGER,
+    RECOMMENDED_STT_OPTIONS,
+)
+from .data import DeepgramConfigEntry, SessionRecord
+
+USAGE_TAG = "home-assistant"
+
+
+def live_options(
+    profile: Mapping[str, Any], language: str, metadata: SpeechMetadata
+) -> LiveOptions:
+    """The request options for a profile (subentry data) and a run's audio."""
+    settings = {**RECOMMENDED_STT_OPTIONS, **profile}
+    endpointing = settings[CONF_ENDPOINTING]
+    return LiveOptions(
+        model=settings[CONF_MODEL],
+        language=language,
+        encoding="linear16",
+        sample_rate=int(metadata.sample_rate),
+        channels=int(metadata.channel),
+        punctuate=settings[CONF_PUNCTUATE],
+        smart_format=settings[CONF_SMART_FORMAT],
+        numerals=settings[CONF_NUMERALS],
+        profanity_filter=settings[CONF_PROFANITY_FILTER],
+        interim_results=True,
+        endpointing=int(endpointing) if endpointing else False,
+        keyterms=tuple(settings[CONF_KEYTERMS] or ()),
+        filler_words=settings[CONF_FILLER_WORDS],
+        mip_opt_out=settings[CONF_MIP_OPT_OUT],
+        tags=(USAGE_TAG,),
+    )
+
+
+@dataclass(slots=True)
+class Transcriber:
+    """Runs pipeline audio through Deepgram for one STT entity."""
+
+    hass: HomeAssistant
+    entry: DeepgramConfigEntry
+    entity_id: str | None
+
+    async def async_transcribe(
+        self,
+        options: LiveOptions,
+        stream: AsyncIterable[bytes],
+    ) -> SpeechResult:
+        """Stream the audio, flush at its end, return the transcript."""
+        data = self.entry.runtime_data
+        record = SessionRecord(
+            started=dt_util.utcnow().isoformat(),
+            entity_id=self.entity_id,
+            model=options.model,
+            language=options.language or "",
+        )
+        data.history.append(record)
+        try:
+            session = LiveSession(
+                data.http, data.endpoint, options, connect_timeout=CONNECT_TIMEOUT
+            )
+        except DeepgramError as err:
+            return self._failed(record, err)
+        session.start()
+        try:
+            heard_audio = False
+            async for chunk in strip_wav_header(stream):
+                heard_audio = heard_audio or bool(chunk)
+                await session.send_audio(chunk)
+            transcript = (
+                await session.finalize(FINALIZE_TIMEOUT)
+                if heard_audio
+                else Transcript()
+            )
+        except asyncio.CancelledError:
+            record.outcome = "cancelled"
+            await session.abort(ABORT_TIMEOUT)
+            self._fill(record, session)
+            raise
+        except DeepgramError as err:
+            self._close_in_background(session, record)
+            return self._failed(record, err)
+        self._close_in_background(session, record)
+        return self._succeeded(record, session, transcript)
+
+    def _succeeded(
+        self, record: SessionRecord, session: LiveSession, transcript: Transcript
+    ) -> SpeechResult:
+        record.outcome = "success"
+        self._fill(record, session)
+        ir.async_delete_issue(self.hass, DOMAIN, self._payment_issue_id)
+        text = transcript.text
+        LOGGER.debug(
+            "Transcribed %.2f s of audio in request %s: %d characters",
+            session.audio_seconds or 0.0,
+            session.request_id,
+            len(text),
+        )
+        if text:
+            languages = transcript.languages
+            self.hass.bus.async_fire(
+                EVENT_TRANSCRIPT,
+                {
+                    "entity_id": self.entity_id,
+                    "text": text,
+                    "confidence": transcript.confidence,
+                    "language": languages[0] if languages else record.language,
+                    "model": record.model,
+                    "audio_seconds": session.audio_seconds,
+                    "request_id": session.request_id,
+                },
+            )
+        return SpeechResult(text, SpeechResultState.SUCCESS)
+
+    def _failed(self, record: SessionRecord, err: DeepgramError) -> SpeechResult:
+        record.outcome = "error"
+        record.error = type(err).__name__
+        record.request_id = record.request_id or err.request_id
+        if isinstance(err, DeepgramAuthError | DeepgramForbiddenError):
+            LOGGER.error(
+                "Deepgram refused the key for model %s: %s. Re-authenticate the "
+                "Deepgram integration",
+                record.model,
+                err,
+            )
+            self.entry.async_start_reauth(self.hass)
+        elif isinstance(err, DeepgramPaymentRequiredError):
+            LOGGER.error("Deepgram project is out of credits: %s", err)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self._payment_issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_PAYMENT_REQUIRED,
+                translation_placeholders={"entry_title": self.entry.title},
+            )
+        elif isinstance(err, DeepgramRateLimitError):
+            LOGGER.warning(
+                "Deepgram's limit of concurrent streams for the project was "
+                "reached: %s. Try again shortly; if it persists, check other "
+                "applications using the same project or raise the limit",
+                err,
+            )
+        elif isinstance(err, DeepgramBadRequestError):
+            LOGGER.error(
+                "Deepgram rejected model %s with language %s: %s",
+                record.model,
+                record.language,
+                err,
+            )
+        else:
+            LOGGER.error("Deepgram speech-to-text failed: %s", err)
+        return SpeechResult(None, SpeechResultState.ERROR)
+
+    @property
+    def _payment_issue_id(self) -> str:
+        return f"{ISSUE_PAYMENT_REQUIRED}_{self.entry.entry_id}"
+
+    def _close_in_background(self, session: LiveSession, record: SessionRecord) -> None:
+        """End the request cleanly without making the pipeline wait for it."""
+
+        async def close() -> None:
+            await session.close(CLOSE_TIMEOUT)
+            self._fill(record, session)
+
+        closing = self.entry.runtime_data.closing
+        task = self.entry.async_create_background_task(
+            self.hass, close(), name=f"deepgram close {session.request_id}"
+        )
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
+    @staticmethod
+    def _fill(record: SessionRecord, session: LiveSession) -> None:
+        stats = session.stats
+        record.request_id = session.request_id or record.request_id
+        record.connect_seconds = stats.connect_seconds
+        record.finalize_seconds = stats.finalize_seconds
+        record.finalize_answered = stats.finalize_answered
+        record.audio_seconds = session.audio_seconds
+        record.close_code = stats.close_code

@@ -1,0 +1,121 @@
+"""Running the real assist pipeline on the committed speech fixture."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+import wave
+
+from homeassistant.components import stt
+from homeassistant.components.assist_pipeline import (
+    PipelineEvent,
+    async_pipeline_from_audio_stream,
+)
+from homeassistant.components.assist_pipeline.models import PipelineStage
+from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from tests.deepgram_server import LiveSessionRecord
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SPEECH_WAV = FIXTURES / "turn_on_the_kitchen_light.wav"
+CHUNK = 320  # 10 ms of 16 kHz 16-bit mono, as Home Assistant delivers it
+ENTITY_ID = "stt.deepgram_nova_3"
+METADATA = stt.SpeechMetadata(
+    language="en-US",
+    format=stt.AudioFormats.WAV,
+    codec=stt.AudioCodecs.PCM,
+    bit_rate=stt.AudioBitRates.BITRATE_16,
+    sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
+    channel=stt.AudioChannels.CHANNEL_MONO,
+)
+
+
+def speech_pcm() -> bytes:
+    """The fixture's PCM: 0.5 s silence, the sentence (to ~2.3 s), 2 s silence."""
+    with wave.open(str(SPEECH_WAV), "rb") as wav:
+        return wav.readframes(wav.getnframes())
+
+
+async def chunks(
+    pcm: bytes, *, hold: asyncio.Event | None = None, after: int | None = None
+) -> AsyncIterator[bytes]:
+    """Yield `pcm` in 10 ms chunks; optionally stop after `after` bytes and
+    wait for `hold` (a satellite still connected but silent)."""
+    for start in range(0, len(pcm), CHUNK):
+        if after is not None and start >= after and hold is not None:
+            await hold.wait()
+        yield pcm[start : start + CHUNK]
+        await asyncio.sleep(0)
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll `predicate` until it holds; fail after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - polling a record
+            await asyncio.sleep(0.01)
+
+
+def transcripts(session: LiveSessionRecord, *, finals_only: bool = True) -> list[str]:
+    """The non-empty transcripts the server sent in a session, in order."""
+    texts = [
+        m["channel"]["alternatives"][0]["transcript"]
+        for m in session.sent_of_type("Results")
+        if m["is_final"] or not finals_only
+    ]
+    return [text for text in texts if text]
+
+
+async def setup_pipeline(hass: HomeAssistant, stt_language: str = "en-US") -> str:
+    """Set up Assist with our STT entity and a real light; return the pipeline id."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {"light": [{"name": "Kitchen light", "turn_on": [], "turn_off": []}]}
+            ]
+        },
+    )
+    assert await async_setup_component(hass, "assist_pipeline", {})
+    await hass.async_block_till_done()
+    store = hass.data[KEY_ASSIST_PIPELINE].pipeline_store
+    pipeline = await store.async_create_item(
+        {
+            "conversation_engine": "conversation.home_assistant",
+            "conversation_language": "en",
+            "language": "en",
+            "name": "Deepgram test",
+            "stt_engine": ENTITY_ID,
+            "stt_language": stt_language,
+            "tts_engine": None,
+            "tts_language": None,
+            "tts_voice": None,
+            "wake_word_entity": None,
+            "wake_word_id": None,
+        }
+    )
+    return pipeline.id
+
+
+async def run_pipeline(
+    hass: HomeAssistant,
+    pipeline_id: str,
+    stream: AsyncIterator[bytes],
+    events: list[PipelineEvent],
+    end_stage: PipelineStage = PipelineStage.INTENT,
+) -> None:
+    """Run the pipeline from STT to `end_stage`, collecting its events."""
+    await async_pipeline_from_audio_stream(
+        hass,
+        context=Context(),
+        event_callback=events.append,
+        stt_metadata=METADATA,
+        stt_stream=stream,
+        pipeline_id=pipeline_id,
+        start_stage=PipelineStage.STT,
+        end_stage=end_stage,
+    )

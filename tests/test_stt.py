@@ -1,0 +1,464 @@
+"""The STT entity against the local Deepgram server: results, errors, bounds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import io
+import logging
+import time
+from typing import Any
+import wave
+
+from homeassistant.components import stt
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.deepgram import transcriber
+from custom_components.deepgram.const import (
+    CONF_KEYTERMS,
+    CONF_MODEL,
+    CONF_MULTILINGUAL,
+    DOMAIN,
+    EVENT_TRANSCRIPT,
+    ISSUE_PAYMENT_REQUIRED,
+    RECOMMENDED_STT_OPTIONS,
+    SUBENTRY_STT,
+)
+from tests.deepgram_server import (
+    FakeDeepgram,
+    Faults,
+    Latency,
+    Segment,
+    Word,
+    script_from_text,
+)
+
+from .pipeline_helpers import CHUNK, ENTITY_ID, METADATA, chunks, speech_pcm
+
+SCRIPT = script_from_text(
+    "turn on the kitchen light", start=0.2, end=1.4, words_per_segment=3
+)
+
+
+def pcm(seconds: float) -> bytes:
+    """Silence: the server's script, not the audio, decides the words."""
+    return bytes(int(32000 * seconds) // 2 * 2)
+
+
+def entity(hass: HomeAssistant) -> stt.SpeechToTextEntity:
+    found = stt.async_get_speech_to_text_entity(hass, ENTITY_ID)
+    assert found is not None
+    return found
+
+
+async def transcribe(
+    hass: HomeAssistant,
+    audio: AsyncIterator[bytes],
+    metadata: stt.SpeechMetadata = METADATA,
+) -> stt.SpeechResult:
+    return await entity(hass).internal_async_process_audio_stream(metadata, audio)
+
+
+async def add_entry_with_profile(
+    hass: HomeAssistant,
+    template: MockConfigEntry,
+    profile: dict[str, Any],
+    title: str,
+) -> MockConfigEntry:
+    """Set up an entry like `template` whose one profile has `profile` settings."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Deepgram",
+        data=dict(template.data),
+        subentries_data=(
+            ConfigSubentryData(
+                data={**RECOMMENDED_STT_OPTIONS, **profile},
+                subentry_type=SUBENTRY_STT,
+                title=title,
+                unique_id=None,
+            ),
+        ),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    return entry
+
+
+async def test_entity_device_and_languages(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """One entity per profile, named after it, on a service device."""
+    subentry = next(iter(setup_integration.subentries.values()))
+    entry = er.async_get(hass).async_get(ENTITY_ID)
+    assert entry is not None
+    assert entry.unique_id == subentry.subentry_id
+    assert entry.config_subentry_id == subentry.subentry_id
+    device = dr.async_get(hass).async_get(entry.device_id or "")
+    assert isinstance(device, dr.DeviceEntry)
+    assert device.name == "Deepgram nova-3"
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    languages = entity(hass).supported_languages
+    for tag in ("en", "en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "nl-NL"):
+        assert tag in languages
+    assert "multi" not in languages
+    processing = entity(hass).audio_processing
+    assert processing.requires_external_vad
+
+
+async def test_final_segments_and_finalize(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """The last words arrive only through Finalize; every final is kept."""
+    server.script = [
+        Segment((Word("Turn", 0.1, 0.3), Word("on", 0.3, 0.5))),
+        Segment((Word("the", 0.7, 0.8), Word("light.", 0.8, 1.2))),
+    ]
+    result = await transcribe(hass, chunks(pcm(1.2)))
+    assert result == stt.SpeechResult(
+        "Turn on the light.", stt.SpeechResultState.SUCCESS
+    )
+    await server.wait_for_sessions_closed()
+    (session,) = server.sessions
+    finals = [m for m in session.sent_of_type("Results") if m["is_final"]]
+    assert [
+        m["from_finalize"]
+        for m in finals
+        if m["channel"]["alternatives"][0]["transcript"]
+    ] == [False, True]
+    assert session.query["model"] == "nova-3"
+    assert session.query["language"] == "en-US"
+    assert session.query["encoding"] == "linear16"
+    assert session.query["sample_rate"] == "16000"
+    assert session.query["numerals"] == "true"
+    assert session.query["smart_format"] == "false"
+    assert session.authorization is not None
+    # 10 ms chunks were sent as fewer, larger frames; nothing was held back.
+    sizes = session.binary_frame_sizes()
+    assert len(sizes) < len(pcm(1.2)) // CHUNK
+    assert sum(sizes) == len(pcm(1.2))
+    assert 0 not in sizes
+
+
+async def test_transcript_returned_before_close(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """The user does not wait for CloseStream: it happens afterwards."""
+    server.script = SCRIPT
+    server.faults = Faults(never_close=True)
+    result = await transcribe(hass, chunks(pcm(1.5)))
+    assert result.text == "turn on the kitchen light"
+    session = server.sessions[0]
+    assert not session.closed.is_set()
+    # The background close ends the request within its bound.
+    await server.wait_for_sessions_closed(timeout=8)
+    assert session.got_close_stream
+
+
+async def test_finalize_not_answered(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """No answer to Finalize: what arrived is returned after a short bound."""
+    server.script = [
+        Segment((Word("Turn", 0.1, 0.3), Word("on", 0.3, 0.5))),
+        Segment((Word("the", 0.7, 0.8), Word("light.", 0.8, 1.9))),
+    ]
+    server.faults = Faults(stall_after_finalize=True)
+    started = time.monotonic()
+    result = await transcribe(hass, chunks(pcm(1.3)))
+    assert time.monotonic() - started < 5
+    # The final segment, plus the latest interim for the rest.
+    assert result.text is not None
+    assert result.text.startswith("Turn on")
+    assert result.result is stt.SpeechResultState.SUCCESS
+    record = setup_integration.runtime_data.history[-1]
+    await server.wait_for_sessions_closed()
+    assert record.finalize_answered is False
+
+
+async def test_no_audio_returns_empty_without_finalize(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """A stream that ends at once: empty success, request still closed cleanly."""
+
+    async def nothing() -> AsyncIterator[bytes]:
+        for _ in ():
+            yield b""
+
+    result = await transcribe(hass, nothing())
+    assert result == stt.SpeechResult("", stt.SpeechResultState.SUCCESS)
+    await server.wait_for_sessions(1)
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].control_messages() == ["CloseStream"]
+
+
+async def test_http_stt_api_with_wav(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """POST /api/stt/<entity> with a WAV body: the header is not sent as audio."""
+    server.script = SCRIPT
+    pcm_data = speech_pcm()
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16000)
+        wav.writeframes(pcm_data)
+    client = await hass_client()
+    response = await client.post(
+        f"/api/stt/{ENTITY_ID}",
+        headers={
+            "X-Speech-Content": "format=wav; codec=pcm; sample_rate=16000; "
+            "bit_rate=16; channel=1; language=en-US"
+        },
+        data=buffer.getvalue(),
+    )
+    assert response.status == 200
+    assert await response.json() == {
+        "text": "turn on the kitchen light",
+        "result": "success",
+    }
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].audio_bytes == len(pcm_data)
+
+
+async def test_transcript_event(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Every successful transcription is announced on the bus."""
+    server.script = SCRIPT
+    events = async_capture_events(hass, EVENT_TRANSCRIPT)
+    await transcribe(hass, chunks(pcm(1.6)))
+    await hass.async_block_till_done()
+    (event,) = events
+    assert event.data["entity_id"] == ENTITY_ID
+    assert event.data["text"] == "turn on the kitchen light"
+    assert 0 < event.data["confidence"] <= 1
+    assert event.data["language"] == "en-US"
+    assert event.data["model"] == "nova-3"
+    assert event.data["audio_seconds"] == pytest.approx(1.6, abs=0.01)
+    assert event.data["request_id"] == server.sessions[0].request_id
+
+
+@pytest.mark.parametrize(
+    ("pipeline_language", "sent"),
+    [("en-US", "en-US"), ("de-DE", "de"), ("fr-CA", "fr-CA"), ("nl-NL", "nl")],
+)
+async def test_pipeline_language_is_mapped(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    pipeline_language: str,
+    sent: str,
+) -> None:
+    """The pipeline's language is sent, mapped to the model's tags."""
+    metadata = stt.SpeechMetadata(
+        language=pipeline_language,
+        format=METADATA.format,
+        codec=METADATA.codec,
+        bit_rate=METADATA.bit_rate,
+        sample_rate=METADATA.sample_rate,
+        channel=METADATA.channel,
+    )
+    assert entity(hass).check_metadata(metadata)
+    await transcribe(hass, chunks(pcm(0.3)), metadata)
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].query["language"] == sent
+
+
+async def test_multilingual_profile_sends_multi(
+    hass: HomeAssistant, server: FakeDeepgram, config_entry: MockConfigEntry
+) -> None:
+    """A multilingual profile sends language=multi whatever the pipeline says."""
+    await add_entry_with_profile(
+        hass,
+        config_entry,
+        {CONF_MULTILINGUAL: True, CONF_KEYTERMS: ["Hue", "Zigbee"]},
+        "Deepgram nova-3",
+    )
+    await transcribe(hass, chunks(pcm(0.3)))
+    await server.wait_for_sessions_closed()
+    query = server.sessions[0].query
+    assert query["language"] == "multi"
+    assert query.getall("keyterm") == ["Hue", "Zigbee"]
+
+
+async def test_model_from_profile(
+    hass: HomeAssistant, server: FakeDeepgram, config_entry: MockConfigEntry
+) -> None:
+    """Another profile's model is what goes on the wire."""
+    await add_entry_with_profile(
+        hass, config_entry, {CONF_MODEL: "nova-2"}, "Deepgram nova-2"
+    )
+    found = stt.async_get_speech_to_text_entity(hass, "stt.deepgram_nova_2")
+    assert found is not None
+    assert "da-DK" in found.supported_languages
+    await found.internal_async_process_audio_stream(METADATA, chunks(pcm(0.3)))
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].query["model"] == "nova-2"
+
+
+async def test_auth_error_starts_reauth(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """401 during a session: error result and a re-authentication flow."""
+    server.faults = Faults(handshake_status=401)
+    result = await transcribe(hass, chunks(pcm(0.5)))
+    assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_payment_required_raises_repair_issue(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """402 shows a repair issue; the next success clears it."""
+    issues = ir.async_get(hass)
+    issue_id = f"{ISSUE_PAYMENT_REQUIRED}_{setup_integration.entry_id}"
+    server.faults = Faults(handshake_status=402)
+    result = await transcribe(hass, chunks(pcm(0.5)))
+    assert result.result is stt.SpeechResultState.ERROR
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    server.faults = Faults()
+    result = await transcribe(hass, chunks(pcm(0.5)))
+    assert result.result is stt.SpeechResultState.SUCCESS
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "level", "needle"),
+    [
+        (429, "WARNING", "concurrent streams"),
+        (400, "ERROR", "rejected model nova-3"),
+        (403, "ERROR", "Re-authenticate"),
+        (500, "ERROR", "HTTP 500"),
+        (503, "ERROR", "HTTP 503"),
+    ],
+)
+async def test_handshake_errors_are_logged(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    level: str,
+    needle: str,
+) -> None:
+    """Each refusal ends in an error result and a clear log line with the id."""
+    server.faults = Faults(handshake_status=status)
+    result = await transcribe(hass, chunks(pcm(0.5)))
+    assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+    records = [
+        r
+        for r in caplog.records
+        if r.name.startswith("custom_components") and r.levelno >= logging.WARNING
+    ]
+    line = next(r for r in records if needle in r.getMessage())
+    assert line.levelname == level
+    assert server.handshakes[-1].request_id in line.getMessage()
+
+
+async def test_mid_stream_failure(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Deepgram closing 1011 mid-utterance gives an error result, no exception."""
+    server.script = SCRIPT
+    server.faults = Faults(close_1011_after_audio_seconds=0.5)
+    result = await transcribe(hass, chunks(pcm(2.0)))
+    assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+    record = setup_integration.runtime_data.history[-1]
+    assert record.outcome == "error"
+    assert record.error == "DeepgramServerError"
+
+
+@pytest.mark.parametrize("fault", ["refuse", "stall_handshake"])
+async def test_unreachable_is_bounded(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+) -> None:
+    """A refused or stalled handshake ends in an error within the bound."""
+    monkeypatch.setattr(transcriber, "CONNECT_TIMEOUT", 0.5)
+    server.faults = Faults(**{fault: True})
+    started = time.monotonic()
+    result = await transcribe(hass, chunks(pcm(0.5)))
+    assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+    assert time.monotonic() - started < 5
+
+
+async def test_unload_waits_for_closing_sessions(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Unloading right after a run leaves nothing running."""
+    server.script = SCRIPT
+    server.latency = Latency(rtt=0.2)
+    await transcribe(hass, chunks(pcm(1.5)))
+    assert setup_integration.runtime_data.closing
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    assert server.sessions[0].got_close_stream
+
+
+async def test_diagnostics_redact_the_key(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Diagnostics show settings and recent sessions, never the key."""
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_config_entry,
+    )
+
+    from .conftest import API_KEY
+
+    server.script = SCRIPT
+    await transcribe(hass, chunks(pcm(1.5)))
+    await server.wait_for_sessions_closed()
+    await hass.async_block_till_done()
+    assert await async_setup_component(hass, "diagnostics", {})
+    diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(
+        hass, hass_client, setup_integration
+    )
+    assert API_KEY not in str(diagnostics)
+    assert diagnostics["entry"]["api_key"] == "**REDACTED**"
+    (session,) = diagnostics["sessions"]
+    assert session["outcome"] == "success"
+    assert session["request_id"] == server.sessions[0].request_id
+    assert session["finalize_answered"] is True
+    assert session["close_code"] == 1000
+    assert diagnostics["profiles"][0]["model"] == "nova-3"
+
+
+async def test_many_runs_leave_nothing_running(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Several runs in a row: one socket each, each ended with CloseStream."""
+    server.script = SCRIPT
+    for _ in range(3):
+        result = await transcribe(hass, chunks(pcm(1.5)))
+        assert result.text == "turn on the kitchen light"
+    await server.wait_for_sessions_closed()
+    assert len(server.sessions) == 3
+    assert all(s.got_close_stream and s.close_code == 1000 for s in server.sessions)
+    await asyncio.sleep(0)
+    assert not setup_integration.runtime_data.closing
