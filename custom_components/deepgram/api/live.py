@@ -60,6 +60,7 @@ DEFAULT_FINALIZE_TIMEOUT: Final = 2.0
 DEFAULT_CLOSE_TIMEOUT: Final = 5.0
 DEFAULT_ABORT_TIMEOUT: Final = 1.0
 DEFAULT_KEEPALIVE_INTERVAL: Final = 4.0
+DEFAULT_SEND_TIMEOUT: Final = 5.0
 DEFAULT_FRAME_MS: Final = 50
 MAX_FRAME_MS: Final = 250
 DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
@@ -299,12 +300,20 @@ class LiveSession:
                 "The Deepgram stream is closed"
             )
         try:
-            if isinstance(data, bytes):
-                await ws.send_bytes(data)
-                self.stats.audio_bytes += len(data)
-                self.stats.audio_frames += 1
-            else:
-                await ws.send_str(data)
+            async with asyncio.timeout(DEFAULT_SEND_TIMEOUT):
+                if isinstance(data, bytes):
+                    await ws.send_bytes(data)
+                    self.stats.audio_bytes += len(data)
+                    self.stats.audio_frames += 1
+                else:
+                    await ws.send_str(data)
+        except TimeoutError:
+            self._fail(
+                DeepgramTimeoutError(
+                    "Deepgram stopped taking audio", request_id=self.request_id
+                )
+            )
+            self._raise_if_failed()
         except (aiohttp.ClientError, ConnectionError) as err:
             self._fail(
                 DeepgramConnectionError(

@@ -1,0 +1,323 @@
+"""The ``/v1/listen`` websocket: handshake checks and one live session."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+import uuid
+
+from aiohttp import WSMsgType, web
+
+from . import messages
+from .auth import authorized
+from .engine import TranscriptEngine
+from .errors import json_error
+from .options import ListenOptions, QueryError, parse_listen_query
+from .records import Frame, HandshakeRecord, LiveSessionRecord
+
+if TYPE_CHECKING:
+    from .server import FakeDeepgram
+
+NO_ANSWER = 0
+"""``HandshakeRecord.status`` of an upgrade that got no HTTP answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    due: float
+    message: dict[str, Any] | None = None
+    raw: str | None = None
+    close: tuple[int, str] | None = None
+
+
+async def handle_listen(
+    server: FakeDeepgram, request: web.Request
+) -> web.StreamResponse:
+    """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
+    request_id = str(uuid.uuid4())
+    faults = server.faults
+
+    def record(status: int) -> None:
+        server.handshakes.append(
+            HandshakeRecord(
+                status=status,
+                request_id=request_id,
+                headers=request.headers,
+                query=request.query,
+                path=request.path,
+                at=time.monotonic(),
+            )
+        )
+
+    if faults.refuse:
+        record(NO_ANSWER)
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=503)  # never reaches the client
+    if faults.stall_handshake:
+        record(NO_ANSWER)
+        await asyncio.Event().wait()  # until FakeDeepgram.stop() cancels us
+    await asyncio.sleep(server.latency.one_way)
+    if not authorized(request.headers, server.api_key):
+        record(401)
+        return json_error(401, request_id)
+    if faults.handshake_status is not None:
+        record(faults.handshake_status)
+        return json_error(faults.handshake_status, request_id)
+    try:
+        options = parse_listen_query(request.query, server.catalog, streaming=True)
+    except QueryError as err:
+        record(400)
+        return json_error(400, request_id, dg_error=err.dg_error, body=err.body)
+    ws = web.WebSocketResponse(autoclose=True, timeout=5.0)
+    if not ws.can_prepare(request).ok:
+        record(400)
+        return json_error(400, request_id, dg_error="Expected a websocket upgrade")
+    ws.headers["dg-request-id"] = request_id
+    await ws.prepare(request)
+    record(101)
+    session_record = LiveSessionRecord(
+        query=request.query,
+        headers=request.headers,
+        request_id=request_id,
+        started_at=time.monotonic(),
+    )
+    server.sessions.append(session_record)
+    try:
+        await LiveSession(server, ws, session_record, options).run()
+    finally:
+        session_record.closed.set()
+    return ws
+
+
+class LiveSession:
+    """One accepted websocket: reads frames, emits messages through one queue."""
+
+    def __init__(
+        self,
+        server: FakeDeepgram,
+        ws: web.WebSocketResponse,
+        record: LiveSessionRecord,
+        options: ListenOptions,
+    ) -> None:
+        """Prepare the session state; :meth:`run` drives it."""
+        self._server = server
+        self._ws = ws
+        self._record = record
+        self._options = options
+        self._latency = server.latency
+        self._faults = server.faults
+        self._engine = TranscriptEngine(
+            list(server.script),
+            options,
+            request_id=record.request_id,
+            final_lag=server.final_lag,
+            interim_interval=server.interim_interval,
+        )
+        self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._sha = hashlib.sha256()
+        self._created = messages.created_now()
+        self._got_audio = False
+        self._first_results_sent = False
+        self._stream_closed = False  # CloseStream (or zero-length frame) seen
+        self._closing = False  # a server close is queued
+        self._idle_active = True
+        self._last_activity = time.monotonic()
+        self._close_now = asyncio.Event()
+        self._close_request = (1000, "")
+
+    # -- output ---------------------------------------------------------
+
+    def _enqueue(
+        self,
+        message: dict[str, Any] | None = None,
+        *,
+        raw: str | None = None,
+        close: tuple[int, str] | None = None,
+        extra: float = 0.0,
+    ) -> None:
+        if (
+            message is not None
+            and message.get("type") == "Results"
+            and not self._first_results_sent
+        ):
+            extra += self._latency.first_result
+            self._first_results_sent = True
+        due = self._loop.time() + self._latency.one_way + extra
+        self._queue.put_nowait(_Outgoing(due, message, raw, close))
+
+    def _server_close(self, code: int, reason: str) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._idle_active = False
+        self._enqueue(close=(code, reason))
+
+    async def _send_loop(self) -> None:
+        while True:
+            item = await self._queue.get()
+            delay = item.due - self._loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if item.close is not None:
+                code, reason = item.close
+                if self._record.closed_by is None:
+                    self._record.closed_by = "server"
+                    self._record.close_code = code
+                    self._record.close_reason = reason
+                self._close_request = item.close
+                self._close_now.set()
+                return
+            try:
+                if item.message is not None:
+                    await self._ws.send_str(json.dumps(item.message))
+                    self._record.sent.append(item.message)
+                elif item.raw is not None:
+                    await self._ws.send_str(item.raw)
+                    self._record.sent_raw.append(item.raw)
+            except ConnectionError, RuntimeError:
+                return  # the client is gone
+
+    # -- input ----------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read frames until the socket closes (either side).
+
+        This task is the only reader; the sender asks it to close (aiohttp
+        would drop the transport without waiting for the client's close
+        reply if ``close()`` ran while another task is in ``receive()``).
+        """
+        sender = asyncio.create_task(self._send_loop())
+        close_wanted = asyncio.create_task(self._close_now.wait())
+        try:
+            await self._receive_loop(close_wanted)
+        finally:
+            close_wanted.cancel()
+            sender.cancel()
+            await asyncio.wait([sender, close_wanted])
+            if not sender.cancelled() and (error := sender.exception()) is not None:
+                raise error
+
+    async def _receive_loop(self, close_wanted: asyncio.Task[bool]) -> None:
+        while True:
+            timeout = None
+            if self._idle_active:
+                deadline = self._last_activity + self._server.idle_timeout
+                timeout = max(0.001, deadline - time.monotonic())
+            receive = asyncio.create_task(self._ws.receive(timeout=timeout))
+            await asyncio.wait(
+                [receive, close_wanted], return_when=asyncio.FIRST_COMPLETED
+            )
+            if not receive.done():
+                receive.cancel()
+                await asyncio.wait([receive])
+                code, reason = self._close_request
+                await self._ws.close(code=code, message=reason.encode())
+                return
+            try:
+                msg = receive.result()
+            except TimeoutError:
+                self._server_close(1011, "NET-0001")
+                continue
+            if msg.type is WSMsgType.BINARY:
+                self._on_audio(msg.data)
+            elif msg.type is WSMsgType.TEXT:
+                self._on_text(msg.data)
+            else:  # CLOSE, CLOSING, CLOSED, ERROR: the client closed or vanished
+                if self._record.closed_by is None:
+                    self._record.closed_by = "client"
+                    got = msg.data if msg.type is WSMsgType.CLOSE else None
+                    self._record.close_code = got or self._ws.close_code or 1006
+                    self._record.close_reason = str(msg.extra or "")
+                return
+
+    def _on_audio(self, data: bytes) -> None:
+        now = time.monotonic()
+        self._record.frames.append(Frame("binary", data, now))
+        if self._closing or self._stream_closed:
+            return
+        if not data:  # legacy end-of-stream signal
+            self._close_stream()
+            return
+        self._last_activity = now
+        first = not self._got_audio
+        self._got_audio = True
+        self._record.audio_bytes += len(data)
+        self._sha.update(data)
+        audio_time = self._record.audio_bytes / self._options.bytes_per_second
+        if first and self._first_audio_faults():
+            return
+        for message in self._engine.advance(audio_time):
+            self._enqueue(message)
+        faults = self._faults
+        limit_1011 = faults.close_1011_after_audio_seconds
+        limit_1008 = faults.close_1008_after_audio_seconds
+        if limit_1011 is not None and audio_time >= limit_1011:
+            self._server_close(1011, "NET-0000")
+        elif limit_1008 is not None and audio_time >= limit_1008:
+            self._server_close(1008, "DATA-0000")
+
+    def _first_audio_faults(self) -> bool:
+        """Inject first-audio faults; True when the session is ending."""
+        faults = self._faults
+        if faults.malformed_json:
+            self._enqueue(raw="{this is not json")
+        if faults.unknown_message:
+            self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
+        if faults.in_band_error:
+            self._enqueue(
+                messages.error(
+                    "Internal server error.",
+                    "The server encountered an error while processing audio.",
+                    "INTERNAL_SERVER_ERROR",
+                )
+            )
+            self._server_close(1011, "NET-0000")
+            return True
+        return False
+
+    def _on_text(self, text: str) -> None:
+        frame = Frame("text", text, time.monotonic())
+        self._record.frames.append(frame)
+        if self._got_audio:
+            self._last_activity = frame.at
+        if self._closing or self._stream_closed:
+            return
+        kind = frame.control_type
+        if kind == "Finalize":
+            if self._faults.stall_after_finalize:
+                return
+            if self._faults.finalize_silent_when_empty and not self._engine.has_pending:
+                return
+            self._enqueue(self._engine.finalize(), extra=self._latency.finalize)
+        elif kind == "CloseStream":
+            self._close_stream()
+        # KeepAlive and unknown types: recorded only.
+
+    def _close_stream(self) -> None:
+        self._stream_closed = True
+        # Flushing what is buffered takes the same processing time as Finalize.
+        processing = self._latency.finalize
+        for message in self._engine.close_stream():
+            self._enqueue(message, extra=processing)
+            processing = 0.0
+        self._enqueue(
+            extra=processing,
+            message=messages.metadata(
+                request_id=self._record.request_id,
+                duration=self._engine.audio_time,
+                channels=self._options.channels,
+                sha256=self._sha.hexdigest(),
+                model=self._options.model,
+                created=self._created,
+            ),
+        )
+        if self._faults.never_close:
+            self._idle_active = False
+        else:
+            self._server_close(1000, "")

@@ -1,0 +1,126 @@
+"""Builders of the JSON messages the fake server sends on ``/v1/listen``.
+
+Field sets and order follow the recorded real messages and the AsyncAPI spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from .models_catalog import CatalogModel
+from .script import Word
+
+
+def _t(value: float) -> float:
+    return round(value, 6)
+
+
+def alternative(words: Sequence[Word], *, punctuate: bool) -> dict[str, Any]:
+    """``channel.alternatives[0]``: transcript, confidence and words."""
+    transcript = " ".join(w.text if punctuate else w.plain for w in words)
+    confidence = (
+        round(sum(w.confidence for w in words) / len(words), 6) if words else 0.0
+    )
+    return {
+        "transcript": transcript,
+        "confidence": confidence,
+        "words": [
+            {
+                "word": w.plain,
+                "start": _t(w.start),
+                "end": _t(w.end),
+                "confidence": w.confidence,
+                "punctuated_word": w.text,
+            }
+            for w in words
+        ],
+    }
+
+
+def results(
+    words: Sequence[Word],
+    *,
+    start: float,
+    duration: float,
+    is_final: bool,
+    speech_final: bool,
+    from_finalize: bool,
+    punctuate: bool,
+    channels: int,
+    request_id: str,
+    model: CatalogModel,
+) -> dict[str, Any]:
+    """A ``Results`` message (same keys, same order as the recorded ones)."""
+    return {
+        "channel": {"alternatives": [alternative(words, punctuate=punctuate)]},
+        "metadata": {
+            "model_info": model.model_info(),
+            "request_id": request_id,
+            "model_uuid": model.uuid,
+        },
+        "type": "Results",
+        "channel_index": [0, channels],
+        "duration": _t(max(duration, 0.0)),
+        "start": _t(start),
+        "is_final": is_final,
+        "from_finalize": from_finalize,
+        "speech_final": speech_final,
+    }
+
+
+def utterance_end(last_word_end: float, channels: int) -> dict[str, Any]:
+    """An ``UtteranceEnd`` message."""
+    return {
+        "type": "UtteranceEnd",
+        "channel": [0, channels],
+        "last_word_end": _t(last_word_end),
+    }
+
+
+def speech_started(timestamp: float, channels: int) -> dict[str, Any]:
+    """A ``SpeechStarted`` message."""
+    return {
+        "type": "SpeechStarted",
+        "channel": [0, channels],
+        "timestamp": _t(timestamp),
+    }
+
+
+def created_now() -> str:
+    """Deepgram's ``created`` timestamp format."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def metadata(
+    *,
+    request_id: str,
+    duration: float,
+    channels: int,
+    sha256: str,
+    model: CatalogModel,
+    created: str,
+) -> dict[str, Any]:
+    """The ``Metadata`` message that precedes a clean close."""
+    return {
+        "type": "Metadata",
+        "transaction_key": "deprecated",
+        "request_id": request_id,
+        "sha256": sha256,
+        "created": created,
+        "duration": _t(duration),
+        "channels": channels,
+        "models": [model.uuid],
+        "model_info": {model.uuid: model.model_info()},
+    }
+
+
+def error(description: str, message: str, variant: str) -> dict[str, Any]:
+    """An in-band ``Error`` message."""
+    return {
+        "type": "Error",
+        "description": description,
+        "message": message,
+        "variant": variant,
+    }

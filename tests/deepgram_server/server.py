@@ -1,0 +1,145 @@
+"""``FakeDeepgram``: the aiohttp application, its lifecycle and its records."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import time
+
+from aiohttp import web
+
+from .faults import Faults
+from .latency import Latency
+from .live import handle_listen
+from .models_catalog import CatalogModel, default_catalog
+from .records import HandshakeRecord, LiveSessionRecord, RestRequest
+from .rest import RestHandlers
+from .script import Segment
+
+DEFAULT_API_KEY = "dg-test-key"
+
+
+class FakeDeepgram:
+    """A local Deepgram: ``/v1/listen`` websocket plus the REST endpoints.
+
+    All attributes may be changed between requests; a live session reads
+    ``script``, ``latency``, ``faults``, ``final_lag`` and
+    ``interim_interval`` when its handshake arrives.
+    """
+
+    def __init__(self, api_key: str | None = DEFAULT_API_KEY) -> None:
+        """Create a stopped server; ``api_key=None`` means no auth (self-hosted)."""
+        self.api_key = api_key
+        self.script: list[Segment] = []
+        self.latency = Latency()
+        self.faults = Faults()
+        self.idle_timeout = 10.0
+        """Seconds without a frame before closing with 1011 ``NET-0001``."""
+        self.final_lag = 0.3
+        """Audio seconds after a segment's end before its (non speech_final) final."""
+        self.interim_interval = 1.0
+        """Audio seconds between interim results."""
+        self.catalog: list[CatalogModel] = default_catalog()
+        self.project_id = "3a5b6c7d-0000-4000-8000-000000000001"
+        self.project_name = "Fake Deepgram project"
+        self.sessions: list[LiveSessionRecord] = []
+        self.handshakes: list[HandshakeRecord] = []
+        self.rest_requests: list[RestRequest] = []
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
+
+    # -- lifecycle ------------------------------------------------------
+
+    def _tracked(
+        self, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def run(request: web.Request) -> web.StreamResponse:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            try:
+                return await handler(request)
+            finally:
+                if task is not None:
+                    self._tasks.discard(task)
+
+        return run
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application (routes bound to this server)."""
+        app = web.Application()
+
+        async def listen(request: web.Request) -> web.StreamResponse:
+            return await handle_listen(self, request)
+
+        app.router.add_get("/v1/listen", self._tracked(listen))
+        RestHandlers(self).add_routes(app, self._tracked)
+        return app
+
+    async def start(self) -> str:
+        """Serve on 127.0.0.1 (random port); return the base URL."""
+        if self._runner is not None:
+            raise RuntimeError("already started")
+        runner = web.AppRunner(
+            self.make_app(), access_log=None, shutdown_timeout=0.5, handle_signals=False
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(runner.addresses[0][1])
+        self._runner = runner
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Cancel every session and stalled handshake, then stop serving."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2)
+        for record in self.sessions:
+            record.closed.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def port(self) -> int:
+        """The TCP port served on."""
+        if self._port is None:
+            raise RuntimeError("not started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://127.0.0.1:<port>/v1/listen``."""
+        return f"ws://127.0.0.1:{self.port}/v1/listen"
+
+    # -- waiting --------------------------------------------------------
+
+    async def wait_for_sessions(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Wait until at least ``count`` live sessions were accepted."""
+        deadline = time.monotonic() + timeout
+        while len(self.sessions) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.sessions)} of {count} sessions")
+            await asyncio.sleep(0.005)
+
+    async def wait_for_handshakes(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Wait until at least ``count`` upgrade attempts were recorded."""
+        deadline = time.monotonic() + timeout
+        while len(self.handshakes) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.handshakes)} of {count} handshakes")
+            await asyncio.sleep(0.005)
+
+    async def wait_for_sessions_closed(self, timeout: float = 5.0) -> None:
+        """Wait until every live session so far has finished (either side closed)."""
+        async with asyncio.timeout(timeout):
+            for record in list(self.sessions):
+                await record.closed.wait()

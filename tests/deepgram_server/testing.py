@@ -1,0 +1,88 @@
+"""Small client-side helpers for tests that talk to :class:`FakeDeepgram`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import json
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from .server import FakeDeepgram
+
+SAMPLE_RATE = 16000
+BYTES_PER_SECOND = SAMPLE_RATE * 2  # linear16 mono
+LIVE_QUERY: dict[str, str] = {
+    "model": "nova-3",
+    "language": "en-US",
+    "encoding": "linear16",
+    "sample_rate": str(SAMPLE_RATE),
+    "channels": "1",
+}
+
+
+def silence(seconds: float) -> bytes:
+    """``seconds`` of 16 kHz 16-bit mono silence."""
+    return bytes(int(BYTES_PER_SECOND * seconds) // 2 * 2)
+
+
+def listen_url(
+    server: FakeDeepgram, base_query: Mapping[str, str] | None = None, /, **extra: str
+) -> URL:
+    """``ws://.../v1/listen`` with ``LIVE_QUERY`` (or ``base_query``) + ``extra``."""
+    params = dict(LIVE_QUERY if base_query is None else base_query)
+    params.update(extra)
+    return URL(server.ws_url).with_query(params)
+
+
+def auth_header(key: str = "dg-test-key", scheme: str = "Token") -> dict[str, str]:
+    """``{"Authorization": "<scheme> <key>"}``."""
+    return {"Authorization": f"{scheme} {key}"}
+
+
+async def stream(
+    ws: aiohttp.ClientWebSocketResponse, seconds: float, chunk: float = 0.1
+) -> None:
+    """Send ``seconds`` of silence in ``chunk``-second binary frames."""
+    frame = silence(chunk)
+    sent = 0.0
+    while sent + 1e-9 < seconds:
+        await ws.send_bytes(frame)
+        sent += chunk
+
+
+async def read_until_closed(
+    ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0
+) -> list[dict[str, Any]]:
+    """Every JSON message until the server closes the socket."""
+    out: list[dict[str, Any]] = []
+    while True:
+        msg = await ws.receive(timeout=timeout)
+        if msg.type is aiohttp.WSMsgType.TEXT:
+            out.append(json.loads(msg.data))
+        elif msg.type in {
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSING,
+            aiohttp.WSMsgType.CLOSED,
+        }:
+            return out
+        else:
+            raise AssertionError(f"unexpected frame {msg.type}")
+
+
+async def read_until(
+    ws: aiohttp.ClientWebSocketResponse,
+    message_type: str,
+    timeout: float = 5.0,
+) -> list[dict[str, Any]]:
+    """JSON messages up to and including the first of ``message_type``."""
+    out: list[dict[str, Any]] = []
+    while True:
+        msg = await ws.receive(timeout=timeout)
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            raise AssertionError(f"socket ended before {message_type}: {msg.type}")
+        message = json.loads(msg.data)
+        out.append(message)
+        if message.get("type") == message_type:
+            return out
