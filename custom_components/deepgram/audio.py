@@ -47,9 +47,6 @@ async def strip_wav_header(stream: AsyncIterable[bytes]) -> AsyncIterator[bytes]
             yield head[offset or 0 :]
         break
     else:
-        offset = _pcm_offset(head)
-        if head and offset == 0:
-            yield head
-        return
+        return  # the stream ended inside a header: there is no audio
     async for chunk in iterator:
         yield chunk
