@@ -313,6 +313,22 @@ async def test_model_from_profile(
     assert server.sessions[0].query["model"] == "nova-2"
 
 
+async def test_invalid_profile_fails_before_connecting(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A profile Deepgram cannot serve on /v1/listen fails clearly, no socket."""
+    await add_entry_with_profile(
+        hass, config_entry, {CONF_MODEL: "flux-general-en"}, "Deepgram nova-3"
+    )
+    result = await transcribe(hass, chunks(pcm(0.3)))
+    assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+    assert "Flux model" in caplog.text
+    assert server.handshakes == []
+
+
 async def test_auth_error_starts_reauth(
     hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
 ) -> None:

@@ -21,7 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN, SUBENTRY_STT
+from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN
 from .data import DeepgramConfigEntry
 from .language import deepgram_language, supported_languages
 from .transcriber import Transcriber, live_options
@@ -46,8 +46,6 @@ async def async_setup_entry(
 ) -> None:
     """Add one entity per STT profile."""
     for subentry in entry.subentries.values():
-        if subentry.subentry_type != SUBENTRY_STT:
-            continue
         async_add_entities(
             [DeepgramSttEntity(entry, subentry)],
             config_subentry_id=subentry.subentry_id,
