@@ -6,9 +6,12 @@ from __future__ import annotations
 # Assistant finds phacc's own `custom_components` package first.
 import custom_components  # noqa: F401  # isort: skip
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import Generator
 import logging
 
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -18,9 +21,6 @@ from custom_components.deepgram.const import (
     RECOMMENDED_STT_OPTIONS,
     SUBENTRY_STT,
 )
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_API_KEY, CONF_URL
-from homeassistant.core import HomeAssistant
 from tests.deepgram_server import FakeDeepgram
 from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
 
@@ -29,11 +29,8 @@ API_KEY = "dg-test-key-7c1d0ffee5ec2e7"
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(
-    enable_custom_integrations: None,
-) -> Generator[None]:
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -77,9 +74,9 @@ def config_entry(server: FakeDeepgram) -> MockConfigEntry:
 @pytest.fixture
 async def setup_integration(
     hass: HomeAssistant, config_entry: MockConfigEntry
-) -> AsyncGenerator[MockConfigEntry]:
+) -> MockConfigEntry:
     """The entry, set up."""
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    yield config_entry
+    return config_entry

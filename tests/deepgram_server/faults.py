@@ -35,6 +35,7 @@ class Faults:
 
     - ``rest_status``: answer every REST request with this status.
     - ``auth_endpoint_missing``: ``GET /v1/auth/token`` answers 404.
+    - ``models_status``: ``GET /v1/models`` alone answers with this status.
     """
 
     handshake_status: int | None = None
@@ -50,3 +51,4 @@ class Faults:
     unknown_message: bool = False
     rest_status: int | None = None
     auth_endpoint_missing: bool = False
+    models_status: int | None = None

@@ -130,6 +130,8 @@ class RestHandlers:
         self, request: web.Request, body: bytes, request_id: str
     ) -> web.StreamResponse:
         """``GET /v1/models`` (no key needed)."""
+        if self._server.faults.models_status is not None:
+            return json_error(self._server.faults.models_status, request_id)
         return web.json_response(catalog_json(self._server.catalog))
 
     async def prerecorded(

@@ -293,7 +293,8 @@ class LiveSession:
             await self._send(text)
 
     async def _send(self, data: bytes | str) -> None:
-        self._raise_if_failed()
+        # No check of self._error here: CloseStream must still go out after
+        # an in-band error, while the socket is open.
         ws = self._ws
         if ws is None or ws.closed:
             raise self._error or DeepgramConnectionError(

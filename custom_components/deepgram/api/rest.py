@@ -110,7 +110,12 @@ class DeepgramRestClient:
         )
 
     async def list_models(self) -> list[ModelInfo]:
-        """Streaming speech-to-text models, one entry a name, languages merged."""
+        """Streaming speech-to-text models, one entry a name, languages merged.
+
+        Entries are keyed by `canonical_name`, a general model by its
+        architecture (`nova-3-general` as `nova-3`): the name the API takes
+        and people use.
+        """
         data = await self._get_json("/v1/models")
         entries = data.get("stt")
         if not isinstance(entries, list):
@@ -123,6 +128,8 @@ class DeepgramRestClient:
             if not isinstance(name, str) or not name:
                 continue
             arch = _text(entry.get("architecture"))
+            if arch and name == f"{arch}-general":
+                name = arch  # Deepgram lists nova-3-general; the API says nova-3
             _, langs = merged.setdefault(name, (arch, []))
             for lang in entry.get("languages") or []:
                 if isinstance(lang, str) and lang not in langs:

@@ -7,9 +7,11 @@ latest is kept, and it counts only while no final has covered it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .messages import Results
+
+_EPSILON = 1e-3
 
 
 @dataclass(slots=True)
@@ -21,11 +23,12 @@ class Transcript:
 
     def add(self, result: Results) -> None:
         """Take one `Results` message into the utterance."""
-        if result.is_final:
-            self.finals.append(result)
-            self.interim = None
-        else:
+        if not result.is_final:
             self.interim = result
+            return
+        self.finals.append(result)
+        if self.interim is not None:
+            self.interim = _after(self.interim, result.start + result.duration)
 
     @property
     def final_text(self) -> str:
@@ -66,3 +69,14 @@ class Transcript:
 
     def _segments(self) -> list[Results]:
         return [*self.finals, *([self.interim] if self.interim else [])]
+
+
+def _after(interim: Results, end: float) -> Results | None:
+    """The part of an interim result that a final ending at `end` left open."""
+    if interim.start + interim.duration <= end + _EPSILON:
+        return None
+    words = tuple(w for w in interim.words if w.start >= end - _EPSILON)
+    if not words:
+        return None
+    text = " ".join(w.punctuated_word or w.word for w in words)
+    return replace(interim, transcript=text, words=words, start=words[0].start)

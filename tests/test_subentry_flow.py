@@ -1,0 +1,508 @@
+"""The STT profile subentry flow against the local Deepgram server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentry,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    SelectSelector,
+    TextSelector,
+)
+from homeassistant.helpers.translation import async_get_translations
+import probatio
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.deepgram.const import (
+    CONF_ENDPOINTING,
+    CONF_FILLER_WORDS,
+    CONF_KEYTERMS,
+    CONF_MIP_OPT_OUT,
+    CONF_MODEL,
+    CONF_MULTILINGUAL,
+    CONF_NUMERALS,
+    CONF_PROFANITY_FILTER,
+    CONF_PUNCTUATE,
+    CONF_SMART_FORMAT,
+    DEFAULT_STT_NAME,
+    DOMAIN,
+    FALLBACK_MODELS,
+    RECOMMENDED_STT_OPTIONS,
+    SUBENTRY_STT,
+)
+from tests.deepgram_server import FakeDeepgram
+
+SERVER_MODELS = ["base", "nova-2", "nova-3"]
+
+
+def field(schema: probatio.Schema, name: str) -> tuple[probatio.Marker, Any]:
+    """A form field's marker and validator."""
+    for marker, validator in schema.schema.items():
+        if str(marker) == name:
+            return marker, validator
+    raise AssertionError(f"no field {name}")
+
+
+def suggested(schema: probatio.Schema, name: str) -> Any:
+    marker, _ = field(schema, name)
+    return (marker.description or {}).get("suggested_value")
+
+
+def model_options(schema: probatio.Schema) -> list[str]:
+    _, selector = field(schema, CONF_MODEL)
+    assert isinstance(selector, SelectSelector)
+    assert selector.config["custom_value"] is True
+    return [str(option) for option in selector.config["options"]]
+
+
+def profile(**changes: Any) -> dict[str, Any]:
+    """A complete profile form, the recommended settings with `changes`."""
+    return {**RECOMMENDED_STT_OPTIONS, **changes}
+
+
+def stt_subentry(entry: MockConfigEntry) -> ConfigSubentry:
+    return next(iter(entry.subentries.values()))
+
+
+async def start_add(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_STT), context={"source": SOURCE_USER}
+    )
+    return dict(result)
+
+
+async def start_reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
+) -> dict[str, Any]:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_STT),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    return dict(result)
+
+
+def stt_entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
+    """Subentry id -> entity id of the entry's STT entities."""
+    return {
+        str(e.config_subentry_id): e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.domain == "stt"
+    }
+
+
+# -- add ----------------------------------------------------------------
+
+
+async def test_add_profile_with_defaults(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """The form's defaults are the recommended settings; a new entity appears."""
+    entry = setup_integration
+    result = await start_add(hass, entry)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert result["errors"] == {}
+    schema = result["data_schema"]
+    assert [str(m) for m in schema.schema] == [
+        CONF_NAME,
+        CONF_MODEL,
+        CONF_MULTILINGUAL,
+        CONF_KEYTERMS,
+        CONF_ENDPOINTING,
+        CONF_PUNCTUATE,
+        CONF_SMART_FORMAT,
+        CONF_NUMERALS,
+        CONF_PROFANITY_FILTER,
+        CONF_FILLER_WORDS,
+        CONF_MIP_OPT_OUT,
+    ]
+    assert suggested(schema, CONF_NAME) == DEFAULT_STT_NAME
+    _, keyterms = field(schema, CONF_KEYTERMS)
+    assert isinstance(keyterms, TextSelector)
+    assert keyterms.config["multiple"] is True
+    _, endpointing = field(schema, CONF_ENDPOINTING)
+    assert isinstance(endpointing, NumberSelector)
+    assert endpointing.config["min"] == 10
+    assert endpointing.config["max"] == 5000
+    assert endpointing.config["step"] == 10
+    assert endpointing.config["mode"] == "box"
+
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "Kitchen"}
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Kitchen"
+    assert result["data"] == RECOMMENDED_STT_OPTIONS
+    assert entry.state is ConfigEntryState.LOADED
+    added = next(s for s in entry.subentries.values() if s.title == "Kitchen")
+    assert dict(added.data) == RECOMMENDED_STT_OPTIONS
+    entities = stt_entities(hass, entry)
+    assert len(entities) == 2
+    assert hass.states.get(entities[added.subentry_id]) is not None
+
+
+async def test_add_profile_with_settings(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Every setting is stored under its key, cleaned and typed."""
+    entry = setup_integration
+    result = await start_add(hass, entry)
+    form = profile(
+        model=" nova-3-general ",
+        multilingual=True,
+        punctuate=False,
+        smart_format=True,
+        numerals=False,
+        profanity_filter=True,
+        filler_words=True,
+        mip_opt_out=True,
+        keyterms=["  Kitchen   light ", "", "Kitchen light", "Anouk", "  "],
+        endpointing=450.0,
+    )
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "  Living room  ", **form}
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Living room"
+    data = result["data"]
+    assert list(data) == list(RECOMMENDED_STT_OPTIONS)
+    assert data == {
+        CONF_MODEL: "nova-3-general",
+        CONF_MULTILINGUAL: True,
+        CONF_PUNCTUATE: False,
+        CONF_SMART_FORMAT: True,
+        CONF_NUMERALS: False,
+        CONF_PROFANITY_FILTER: True,
+        CONF_KEYTERMS: ["Kitchen light", "Anouk"],
+        CONF_ENDPOINTING: 450,
+        CONF_FILLER_WORDS: True,
+        CONF_MIP_OPT_OUT: True,
+    }
+    assert type(data[CONF_ENDPOINTING]) is int
+    assert len(stt_entities(hass, entry)) == 2
+
+
+async def test_add_profile_blank_name_and_no_keyterms(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A blank name falls back to the default; missing key terms are none."""
+    result = await start_add(hass, setup_integration)
+    form = profile(model="nova-2-general")
+    del form[CONF_KEYTERMS]
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "   ", **form}
+        )
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == DEFAULT_STT_NAME
+    assert result["data"][CONF_KEYTERMS] == []
+
+
+async def test_typed_in_model(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A model Deepgram did not list is judged by its name."""
+    result = await start_add(hass, setup_integration)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {
+                CONF_NAME: "Custom",
+                **profile(
+                    model="nova-3-custom-0a1b", multilingual=True, keyterms=["Anouk"]
+                ),
+            },
+        )
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_MODEL] == "nova-3-custom-0a1b"
+
+
+LONG_KEYTERMS = [" ".join(["word"] * 300), " ".join(["term"] * 201)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors", "reason"),
+    [
+        ({CONF_MODEL: "flux-general-en"}, {CONF_MODEL: "invalid_model"}, "Flux"),
+        ({CONF_MODEL: "   "}, {CONF_MODEL: "invalid_model"}, "model is required"),
+        (
+            {CONF_MODEL: "base-general", CONF_MULTILINGUAL: True},
+            {CONF_MULTILINGUAL: "multilingual_unsupported"},
+            "",
+        ),
+        (
+            {CONF_MODEL: "enhanced-phonecall", CONF_MULTILINGUAL: True},
+            {CONF_MULTILINGUAL: "multilingual_unsupported"},
+            "",
+        ),
+        (
+            {CONF_MODEL: "nova-2-general", CONF_KEYTERMS: ["Anouk"]},
+            {CONF_KEYTERMS: "keyterms_unsupported"},
+            "",
+        ),
+        (
+            {CONF_KEYTERMS: LONG_KEYTERMS},
+            {CONF_KEYTERMS: "invalid_keyterms"},
+            "at most 500",
+        ),
+        (
+            {
+                CONF_MODEL: "base-general",
+                CONF_MULTILINGUAL: True,
+                CONF_KEYTERMS: ["Anouk"],
+            },
+            {
+                CONF_MULTILINGUAL: "multilingual_unsupported",
+                CONF_KEYTERMS: "keyterms_unsupported",
+            },
+            "",
+        ),
+    ],
+    ids=[
+        "flux",
+        "blank-model",
+        "multi-not-listed",
+        "multi-unknown-model",
+        "keyterms-nova-2",
+        "keyterms-too-long",
+        "both",
+    ],
+)
+async def test_add_errors_then_recover(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    changes: dict[str, Any],
+    errors: dict[str, str],
+    reason: str,
+) -> None:
+    """Each invalid combination shows its error and keeps the input."""
+    entry = setup_integration
+    result = await start_add(hass, entry)
+    form = {CONF_NAME: "Office", **profile(**changes)}
+    result = dict(
+        await hass.config_entries.subentries.async_configure(result["flow_id"], form)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert reason in result["description_placeholders"]["error"]
+    schema = result["data_schema"]
+    assert suggested(schema, CONF_NAME) == "Office"
+    assert suggested(schema, CONF_MULTILINGUAL) == form[CONF_MULTILINGUAL]
+    assert "" not in model_options(schema)
+    assert len(entry.subentries) == 1
+
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "Office", **profile()}
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(entry.subentries) == 2
+
+
+async def test_endpointing_bounds(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """The form refuses endpointing outside 10-5000 ms."""
+    result = await start_add(hass, setup_integration)
+    for value in (5, 5010):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.subentries.async_configure(
+                result["flow_id"], profile(endpointing=value)
+            )
+
+
+# -- models -------------------------------------------------------------
+
+
+async def test_models_from_server(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Streaming models Deepgram lists (not Flux), plus the current one."""
+    assert setup_integration.runtime_data.models_from_server
+    result = await start_add(hass, setup_integration)
+    assert model_options(result["data_schema"]) == SERVER_MODELS
+
+
+async def test_models_fallback(
+    hass: HomeAssistant, config_entry: MockConfigEntry, server: FakeDeepgram
+) -> None:
+    """Without Deepgram's list, the built-in one is offered and checked."""
+    server.catalog = []
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not config_entry.runtime_data.models_from_server
+    result = await start_add(hass, config_entry)
+    assert model_options(result["data_schema"]) == sorted(FALLBACK_MODELS)
+
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {CONF_NAME: "Clinic", **profile(model="nova-3-medical", multilingual=True)},
+        )
+    )
+    assert result["errors"] == {CONF_MULTILINGUAL: "multilingual_unsupported"}
+
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {CONF_NAME: "Clinic", **profile(model="nova-2", multilingual=True)},
+        )
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+# -- reconfigure --------------------------------------------------------
+
+
+async def test_reconfigure_profile(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """The form shows the profile (no name); saving reloads the entry."""
+    entry = setup_integration
+    subentry = stt_subentry(entry)
+    result = await start_reconfigure(hass, entry, subentry.subentry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    schema = result["data_schema"]
+    assert CONF_NAME not in [str(m) for m in schema.schema]
+    assert suggested(schema, CONF_MODEL) == "nova-3"
+    assert suggested(schema, CONF_ENDPOINTING) == 300
+
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            profile(keyterms=["Anouk"], endpointing=800, smart_format=True),
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    updated = entry.subentries[subentry.subentry_id]
+    assert updated.title == DEFAULT_STT_NAME
+    assert dict(updated.data) == profile(
+        keyterms=["Anouk"], endpointing=800, smart_format=True
+    )
+    assert entry.state is ConfigEntryState.LOADED
+    assert list(stt_entities(hass, entry)) == [subentry.subentry_id]
+
+
+async def test_reconfigure_old_profile_and_unlisted_model(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """Missing settings get their defaults; a model not listed stays offered."""
+    entry = MockConfigEntry(
+        domain="deepgram",
+        title="Deepgram",
+        data={"api_key": "", "url": server.base_url},
+        subentries_data=[
+            {
+                "data": {CONF_MODEL: "nova-2-phonecall"},
+                "subentry_type": SUBENTRY_STT,
+                "title": "Phone",
+                "unique_id": None,
+            }
+        ],
+    )
+    server.api_key = None
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    subentry = stt_subentry(entry)
+    result = await start_reconfigure(hass, entry, subentry.subentry_id)
+    schema = result["data_schema"]
+    assert "nova-2-phonecall" in model_options(schema)
+    assert suggested(schema, CONF_PUNCTUATE) is True
+
+
+async def test_reconfigure_errors_then_recover(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Errors on reconfigure keep the profile unchanged until fixed."""
+    entry = setup_integration
+    subentry = stt_subentry(entry)
+    result = await start_reconfigure(hass, entry, subentry.subentry_id)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], profile(model="whisper-large", keyterms=["Anouk"])
+        )
+    )
+    assert result["errors"] == {CONF_KEYTERMS: "keyterms_unsupported"}
+    assert suggested(result["data_schema"], CONF_MODEL) == "whisper-large"
+    assert "whisper-large" in model_options(result["data_schema"])
+    assert dict(entry.subentries[subentry.subentry_id].data) == RECOMMENDED_STT_OPTIONS
+
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], profile(model="nova-2-general", multilingual=True)
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry.subentry_id].data[CONF_MODEL] == "nova-2-general"
+
+
+# -- entry not loaded ---------------------------------------------------
+
+
+async def test_entry_not_loaded(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """Without a loaded entry the models are unknown: both flows abort."""
+    config_entry.add_to_hass(hass)
+    result = await start_add(hass, config_entry)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+    subentry = stt_subentry(config_entry)
+    result = await start_reconfigure(hass, config_entry, subentry.subentry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+
+async def test_every_text_of_the_profile_flow_exists(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Home Assistant finds a text for each field, error and abort."""
+    texts = await async_get_translations(hass, "en", "config_subentries", {DOMAIN})
+    prefix = f"component.{DOMAIN}.config_subentries.{SUBENTRY_STT}"
+    assert texts[f"{prefix}.entry_type"] == "Speech-to-text profile"
+    assert texts[f"{prefix}.initiate_flow.user"] == "Add speech-to-text profile"
+    assert (
+        texts[f"{prefix}.initiate_flow.reconfigure"]
+        == "Reconfigure speech-to-text profile"
+    )
+    result = await start_add(hass, setup_integration)
+    for marker in result["data_schema"].schema:
+        assert texts[f"{prefix}.step.init.data.{marker}"]
+        assert texts[f"{prefix}.step.init.data_description.{marker}"]
+    assert texts[f"{prefix}.step.init.title"]
+    for error in (
+        "invalid_model",
+        "multilingual_unsupported",
+        "keyterms_unsupported",
+        "invalid_keyterms",
+    ):
+        assert texts[f"{prefix}.error.{error}"]
+    assert texts[f"{prefix}.abort.entry_not_loaded"]
