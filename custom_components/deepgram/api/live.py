@@ -172,6 +172,7 @@ class LiveSession:
         self._pending += data
         if not self._connected.is_set():
             if len(self._pending) > self._max_buffer:
+                self._pending.clear()  # never sent, so never billed
                 self._fail(
                     DeepgramConnectionError(
                         "Too much audio held while connecting to Deepgram"
@@ -191,6 +192,7 @@ class LiveSession:
         await self._wait_connected()
         await self._flush()
         sent_at = time.monotonic()
+        self._finalized.clear()
         await self._send_text(FINALIZE)
         waiters = [
             asyncio.create_task(self._finalized.wait()),
@@ -241,7 +243,7 @@ class LiveSession:
             self._fail(
                 DeepgramTimeoutError(
                     f"Deepgram at {self._endpoint.host} did not answer within "
-                    f"{self._connect_timeout:.0f} s"
+                    f"{self._connect_timeout:g} s"
                 )
             )
             return
@@ -254,6 +256,11 @@ class LiveSession:
             )
             return
         self._ws = ws
+        # aiohttp has no public accessor for the handshake's headers.
+        response = getattr(ws, "_response", None)
+        headers = getattr(response, "headers", None)
+        if headers is not None:
+            self.request_id = headers.get("dg-request-id")
         self.stats.connect_seconds = time.monotonic() - self._started_at
         self._last_send = time.monotonic()
         self._receive_task = asyncio.create_task(
@@ -268,15 +275,19 @@ class LiveSession:
             self._endpoint.host,
             self.stats.connect_seconds,
         )
-        if len(self._pending) >= self._frame_bytes:
+        if self._error is None and len(self._pending) >= self._frame_bytes:
             with contextlib.suppress(DeepgramError):
                 await self._flush()
 
     async def _wait_connected(self) -> None:
         self.start()
-        if self._connect_task is not None and not self._connect_task.done():
-            await asyncio.shield(self._connect_task)
+        task = self._connect_task
+        if task is not None and not task.done():
+            # Not `await task`: an abort cancels the task, not its waiters.
+            await asyncio.wait({task})
         self._raise_if_failed()
+        if task is not None and task.cancelled():
+            raise DeepgramConnectionError("The Deepgram session was aborted")
 
     # -- sending -----------------------------------------------------------
 
@@ -389,7 +400,10 @@ class LiveSession:
                 )
             )
         if self._on_message is not None:
-            self._on_message(message)
+            try:
+                self._on_message(message)
+            except Exception:
+                _LOGGER.exception("Error in a Deepgram message callback")
 
     def _on_closed(self, code: int | None, reason: str | None) -> None:
         self.stats.close_code = code

@@ -79,4 +79,11 @@ def _after(interim: Results, end: float) -> Results | None:
     if not words:
         return None
     text = " ".join(w.punctuated_word or w.word for w in words)
-    return replace(interim, transcript=text, words=words, start=words[0].start)
+    start = words[0].start
+    return replace(
+        interim,
+        transcript=text,
+        words=words,
+        start=start,
+        duration=interim.start + interim.duration - start,
+    )

@@ -1,0 +1,251 @@
+"""The utterance built from a session's results."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.deepgram.api import Results, Transcript, Word
+
+
+def result(
+    transcript: str,
+    *,
+    duration: float = 1.0,
+    is_final: bool = True,
+    confidence: float = 0.9,
+    words: int | None = None,
+    word_languages: tuple[str | None, ...] = (),
+    languages: tuple[str, ...] = (),
+    start: float = 0.0,
+) -> Results:
+    """A `Results` with one `Word` per token (or `words` placeholder words)."""
+    tokens = transcript.split() if words is None else ["w"] * words
+    langs = word_languages or (None,) * len(tokens)
+    return Results(
+        transcript=transcript,
+        confidence=confidence,
+        words=tuple(
+            Word(token, start + i, start + i + 1, confidence, language=lang)
+            for i, (token, lang) in enumerate(zip(tokens, langs, strict=True))
+        ),
+        is_final=is_final,
+        speech_final=False,
+        from_finalize=False,
+        start=start,
+        duration=duration,
+        request_id="req",
+        languages=languages,
+    )
+
+
+def test_empty_transcript() -> None:
+    """Nothing heard: empty text, no confidence, no language."""
+    transcript = Transcript()
+    assert transcript.text == ""
+    assert transcript.final_text == ""
+    assert transcript.confidence is None
+    assert transcript.languages == ()
+
+
+def test_every_final_segment_in_order() -> None:
+    """A long command is every final joined, not only the last one."""
+    transcript = Transcript()
+    for segment in ("turn on", "the kitchen", "light please"):
+        transcript.add(result(segment))
+    assert transcript.final_text == "turn on the kitchen light please"
+    assert transcript.text == "turn on the kitchen light please"
+    assert [r.transcript for r in transcript.finals] == [
+        "turn on",
+        "the kitchen",
+        "light please",
+    ]
+
+
+def test_interim_is_replaced_by_later_interims_and_by_the_final() -> None:
+    """Only the latest interim counts, and only until its final arrives."""
+    transcript = Transcript()
+    transcript.add(result("turn", is_final=False))
+    assert transcript.text == "turn"
+    transcript.add(result("turn on the", is_final=False))
+    assert transcript.text == "turn on the"
+    assert transcript.final_text == ""
+    transcript.add(result("turn on the light"))
+    assert transcript.interim is None
+    assert transcript.text == "turn on the light"
+    transcript.add(result("in the", is_final=False, start=2.0))
+    assert transcript.final_text == "turn on the light"
+    assert transcript.text == "turn on the light in the"
+    transcript.add(result("in the kitchen", is_final=False, start=2.0))
+    assert transcript.text == "turn on the light in the kitchen"
+
+
+def test_empty_and_blank_segments_add_no_spaces() -> None:
+    """Empty finals (Deepgram sends them for silence) leave no double spaces."""
+    transcript = Transcript()
+    transcript.add(result(""))
+    transcript.add(result("  turn on  "))
+    transcript.add(result("   "))
+    transcript.add(result("the light"))
+    transcript.add(result("", is_final=False))
+    assert transcript.final_text == "turn on the light"
+    assert transcript.text == "turn on the light"
+    assert len(transcript.finals) == 4
+
+
+def test_only_an_interim() -> None:
+    """Before any final, the text is the interim."""
+    transcript = Transcript()
+    transcript.add(result(" hello ", is_final=False))
+    assert transcript.final_text == ""
+    assert transcript.text == "hello"
+
+
+def test_confidence_is_weighted_by_words() -> None:
+    """A three-word segment weighs three times a one-word segment."""
+    transcript = Transcript()
+    transcript.add(result("turn on light", confidence=0.9))
+    transcript.add(result("please", confidence=0.5))
+    assert transcript.confidence == pytest.approx((3 * 0.9 + 0.5) / 4)
+
+
+def test_confidence_ignores_empty_segments_and_counts_the_interim() -> None:
+    """Empty segments (confidence 0) do not drag the mean down."""
+    transcript = Transcript()
+    transcript.add(result("", confidence=0.0))
+    transcript.add(result("turn on", confidence=0.8))
+    assert transcript.confidence == pytest.approx(0.8)
+    transcript.add(result("the", is_final=False, confidence=0.2))
+    assert transcript.confidence == pytest.approx((2 * 0.8 + 0.2) / 3)
+
+
+def test_confidence_of_a_segment_without_words_counts_once() -> None:
+    """A segment with a transcript but no words still counts with weight one."""
+    transcript = Transcript()
+    transcript.add(result("hello", words=0, confidence=0.6))
+    transcript.add(result("a b", confidence=0.9))
+    assert transcript.confidence == pytest.approx((0.6 + 2 * 0.9) / 3)
+
+
+def test_confidence_of_only_empty_segments_is_none() -> None:
+    """Silence has no confidence at all."""
+    transcript = Transcript()
+    transcript.add(result(""))
+    transcript.add(result("", is_final=False))
+    assert transcript.confidence is None
+
+
+def test_languages_most_used_first() -> None:
+    """Languages of words are counted; the most used language comes first."""
+    transcript = Transcript()
+    transcript.add(result("mach das light an", word_languages=("de", "de", "en", "de")))
+    transcript.add(result("please now", word_languages=("en", "en")))
+    assert transcript.languages == ("de", "en")
+    transcript.add(
+        result("bitte sofort jetzt", is_final=False, word_languages=("en",) * 3)
+    )
+    assert transcript.languages == ("en", "de")
+
+
+def test_languages_of_results_without_word_languages() -> None:
+    """Result-level languages count even when words carry none."""
+    transcript = Transcript()
+    transcript.add(result("bonjour", languages=("fr",)))
+    assert transcript.languages == ("fr",)
+    transcript.add(result("hallo welt", word_languages=("de", "de"), languages=("de",)))
+    assert list(transcript.languages) == ["de", "fr"]
+
+
+def test_replaced_interim_languages_are_forgotten() -> None:
+    """An interim later replaced does not leave its language behind."""
+    transcript = Transcript()
+    transcript.add(result("ciao", is_final=False, word_languages=("it",)))
+    transcript.add(result("hello", word_languages=("en",)))
+    assert transcript.languages == ("en",)
+
+
+def spoken(
+    *words: tuple[str, float, float], is_final: bool, punctuated: bool = False
+) -> Results:
+    """A result of the given (word, start, end) spanning from the first start."""
+    start = words[0][1] if words else 0.0
+    end = words[-1][2] if words else 0.0
+    parsed = tuple(
+        Word(w, s, e, 0.9, punctuated_word=w.capitalize() if punctuated else None)
+        for w, s, e in words
+    )
+    return Results(
+        transcript=" ".join(w.punctuated_word or w.word for w in parsed),
+        confidence=0.9,
+        words=parsed,
+        is_final=is_final,
+        speech_final=False,
+        from_finalize=False,
+        start=start,
+        duration=end - start,
+        request_id=None,
+    )
+
+
+TURN, ON, THE, LIGHT = (
+    ("turn", 0.0, 0.5),
+    ("on", 0.5, 1.0),
+    ("the", 1.0, 1.5),
+    ("light", 1.5, 2.0),
+)
+
+
+def test_interim_reaching_past_a_final_keeps_its_tail() -> None:
+    """A final covering only the start of the interim leaves the rest shown."""
+    transcript = Transcript()
+    transcript.add(spoken(TURN, ON, THE, LIGHT, is_final=False, punctuated=True))
+    transcript.add(spoken(TURN, ON, is_final=True))
+    assert transcript.final_text == "turn on"
+    assert transcript.text == "turn on The Light"
+    tail = transcript.interim
+    assert tail is not None
+    assert [w.word for w in tail.words] == ["the", "light"]
+    assert tail.start == 1.0
+    assert not tail.is_final
+    transcript.add(spoken(THE, LIGHT, is_final=True))
+    assert transcript.interim is None
+    assert transcript.text == "turn on the light"
+
+
+def test_interim_tail_without_punctuation_uses_the_words() -> None:
+    """Without punctuated words the tail is the plain words."""
+    transcript = Transcript()
+    transcript.add(spoken(TURN, ON, THE, is_final=False))
+    transcript.add(spoken(TURN, is_final=True))
+    assert transcript.text == "turn on the"
+    assert transcript.confidence == pytest.approx(0.9)
+
+
+def test_interim_ending_with_the_final_is_dropped() -> None:
+    """An interim ending where the final ends (within a millisecond) is covered."""
+    transcript = Transcript()
+    transcript.add(spoken(TURN, ("on", 0.5, 1.0005), is_final=False))
+    transcript.add(spoken(TURN, ON, is_final=True))
+    assert transcript.interim is None
+    assert transcript.text == "turn on"
+
+
+def test_interim_longer_than_the_final_without_later_words_is_dropped() -> None:
+    """An interim that only reaches further in silence leaves nothing open."""
+    transcript = Transcript()
+    interim = spoken(TURN, ON, is_final=False)
+    transcript.add(
+        Results(
+            transcript=interim.transcript,
+            confidence=interim.confidence,
+            words=interim.words,
+            is_final=False,
+            speech_final=False,
+            from_finalize=False,
+            start=0.0,
+            duration=3.0,
+            request_id=None,
+        )
+    )
+    transcript.add(spoken(TURN, ON, is_final=True))
+    assert transcript.interim is None
+    assert transcript.text == "turn on"
