@@ -152,6 +152,25 @@ async def test_final_segments_and_finalize(
     assert 0 not in sizes
 
 
+async def test_audio_held_while_connecting_is_sent(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """A slow handshake loses nothing: what arrived meanwhile goes out first."""
+    server.script = SCRIPT
+    server.latency = Latency(rtt=0.5)
+    audio = pcm(1.5)
+    result = await transcribe(hass, chunks(audio))
+    assert result.text == "turn on the kitchen light"
+    await server.wait_for_sessions_closed()
+    session = server.sessions[0]
+    # The audio held during the handshake went out as a backlog of 250 ms
+    # frames (live audio goes in 50 ms frames), and all of it arrived.
+    sizes = session.binary_frame_sizes()
+    assert sizes[0] == 8000
+    assert max(sizes) == 8000
+    assert session.audio_bytes == len(audio)
+
+
 async def test_transcript_returned_before_close(
     hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
 ) -> None:
