@@ -6,9 +6,10 @@ from __future__ import annotations
 # Assistant finds phacc's own `custom_components` package first.
 import custom_components  # noqa: F401  # isort: skip
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 import logging
 
+from aiohttp import web
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
@@ -23,6 +24,9 @@ from custom_components.deepgram.const import (
 )
 from tests.deepgram_server import FakeDeepgram
 from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
+
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+type OddServer = Callable[[dict[str, Handler]], Awaitable[str]]
 
 # Distinctive, so that a leak into any log line is found.
 API_KEY = "dg-test-key-7c1d0ffee5ec2e7"
@@ -80,3 +84,28 @@ async def setup_integration(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+@pytest.fixture
+async def odd_server(socket_enabled: None) -> AsyncGenerator[OddServer]:
+    """Serve hand-written answers: `{"GET /v1/models": handler, ...}`.
+
+    For what the faithful fake server never does (odd frames, broken answers).
+    """
+    runners: list[web.AppRunner] = []
+
+    async def start(routes: dict[str, Handler]) -> str:
+        app = web.Application()
+        for route, handler in routes.items():
+            method, path = route.split(" ")
+            app.router.add_route(method, path, handler)
+        runner = web.AppRunner(app, shutdown_timeout=0.5, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()

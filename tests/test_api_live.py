@@ -36,6 +36,7 @@ from custom_components.deepgram.api import (
     UtteranceEnd,
     live as live_module,
 )
+from tests.conftest import Handler, OddServer
 from tests.deepgram_server import (
     NO_ANSWER,
     FakeDeepgram,
@@ -46,7 +47,6 @@ from tests.deepgram_server import (
     Word,
     script_from_text,
 )
-from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
 
 KEY = "dg-test-key"
 BYTES_PER_SECOND = 32000  # linear16, 16 kHz, mono
@@ -54,7 +54,6 @@ CHUNK = 320  # 10 ms, what Home Assistant's pipeline hands over
 FRAME = 1600  # 50 ms, the default frame
 
 type Behaviour = Callable[[web.Request, web.WebSocketResponse], Awaitable[None]]
-type OddServer = Callable[[Behaviour], Awaitable[str]]
 
 
 def pcm(seconds: float, seed: int = 0) -> bytes:
@@ -83,7 +82,7 @@ async def http() -> AsyncGenerator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:  # noqa: F811
+def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:
     """The fake Deepgram with a script of six words in three final segments.
 
     Words of 0.2 s from 0.1 s: segments end at 0.5, 0.9 and 1.3 s of audio,
@@ -1175,32 +1174,16 @@ async def test_the_key_never_shows_in_logs_errors_or_reprs(
 # -- a hand-written server for what the fake one never does ------------------
 
 
-@pytest.fixture
-async def odd_server(
-    socket_enabled: None,
-) -> AsyncGenerator[OddServer]:
-    """Start an aiohttp server whose /v1/listen runs a given coroutine."""
-    runners: list[web.AppRunner] = []
+def listen_route(behaviour: Behaviour) -> dict[str, Handler]:
+    """A /v1/listen that accepts the socket and runs `behaviour` on it."""
 
-    async def start(behaviour: Behaviour) -> str:
-        async def listen(request: web.Request) -> web.WebSocketResponse:
-            ws = web.WebSocketResponse()
-            await ws.prepare(request)
-            await behaviour(request, ws)
-            return ws
+    async def listen(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await behaviour(request, ws)
+        return ws
 
-        app = web.Application()
-        app.router.add_get("/v1/listen", listen)
-        runner = web.AppRunner(app, shutdown_timeout=0.5, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+    return {"GET /v1/listen": listen}
 
 
 async def test_binary_frames_from_the_server_are_ignored(
@@ -1216,7 +1199,7 @@ async def test_binary_frames_from_the_server_are_ignored(
                 await ws.send_str('{"type": "Metadata", "request_id": "r-1"}')
                 await ws.close()
 
-    base_url = await odd_server(behaviour)
+    base_url = await odd_server(listen_route(behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.connect()
     await session.close()
@@ -1235,7 +1218,7 @@ async def test_server_close_1000_without_close_stream_is_early(
         await ws.receive()
         await ws.close(code=1000, message=b"bye")
 
-    base_url = await odd_server(behaviour)
+    base_url = await odd_server(listen_route(behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.send_audio(pcm(0.1))
     with pytest.raises(DeepgramConnectionError, match="ended early") as info:
@@ -1259,7 +1242,7 @@ async def test_server_that_stops_reading_times_the_send_out(
     async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
         await stop.wait()
 
-    base_url = await odd_server(behaviour)
+    base_url = await odd_server(listen_route(behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.connect()
     with pytest.raises(DeepgramTimeoutError, match="stopped taking audio") as info:
@@ -1284,7 +1267,7 @@ async def test_connection_lost_while_sending(
         assert request.transport is not None
         request.transport.abort()
 
-    base_url = await odd_server(behaviour)
+    base_url = await odd_server(listen_route(behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.connect()
     with pytest.raises(DeepgramConnectionError) as info:
@@ -1311,7 +1294,7 @@ async def test_close_stream_still_sent_after_an_in_band_error(
                     await ws.send_str('{"type": "Metadata", "request_id": "r-2"}')
                     await ws.close()
 
-    base_url = await odd_server(behaviour)
+    base_url = await odd_server(listen_route(behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     session.start()
     await until(lambda: session.error is not None)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
-import io
+from collections.abc import AsyncGenerator
 import json
 import logging
 import socket
 import time
 from typing import Any
-import wave
 
 import aiohttp
 from aiohttp import web
@@ -33,6 +31,7 @@ from custom_components.deepgram.api import (
     LiveOptions,
     ModelInfo,
 )
+from tests.conftest import Handler, OddServer
 from tests.deepgram_server import (
     CatalogModel,
     FakeDeepgram,
@@ -40,24 +39,10 @@ from tests.deepgram_server import (
     Latency,
     script_from_text,
 )
-from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
+from tests.deepgram_server.testing import wav_silence
 
 KEY = "dg-test-key"
 WAV_OPTIONS = LiveOptions(encoding=None, sample_rate=None, channels=None)
-
-type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-type OddServer = Callable[[dict[str, Handler]], Awaitable[str]]
-
-
-def wav(seconds: float, rate: int = 16000) -> bytes:
-    """A mono 16-bit WAV file of silence."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(bytes(int(rate * seconds) * 2))
-    return buffer.getvalue()
 
 
 def unused_port() -> int:
@@ -76,7 +61,7 @@ async def http() -> AsyncGenerator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:  # noqa: F811
+def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:
     """The fake Deepgram with a short script."""
     deepgram_server.script = script_from_text(
         "turn on the kitchen light", start=0.2, end=1.2, words_per_segment=2
@@ -92,28 +77,6 @@ def rest(
 ) -> DeepgramRestClient:
     """A REST client for the fake server."""
     return DeepgramRestClient(http, Endpoint(server.base_url, key), **kwargs)
-
-
-@pytest.fixture
-async def odd_server(socket_enabled: None) -> AsyncGenerator[OddServer]:
-    """Serve hand-written answers: `{"GET /v1/models": handler, ...}`."""
-    runners: list[web.AppRunner] = []
-
-    async def start(routes: dict[str, Handler]) -> str:
-        app = web.Application()
-        for route, handler in routes.items():
-            method, path = route.split(" ")
-            app.router.add_route(method, path, handler)
-        runner = web.AppRunner(app, shutdown_timeout=0.5, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 def answer(
@@ -292,7 +255,7 @@ async def test_rest_status_maps_to_its_error(
         assert info.value.reason
         assert info.value.request_id
     with pytest.raises(cls):
-        await client.transcribe(wav(0.5), WAV_OPTIONS)
+        await client.transcribe(wav_silence(0.5), WAV_OPTIONS)
 
 
 async def test_timeout(server: FakeDeepgram, http: aiohttp.ClientSession) -> None:
@@ -313,7 +276,7 @@ async def test_transcribe_timeout(
     client = rest(server, http, timeout=0.1)
     started = time.monotonic()
     with pytest.raises(DeepgramTimeoutError, match="/v1/listen"):
-        await client.transcribe(wav(0.5), WAV_OPTIONS, timeout=0.3)
+        await client.transcribe(wav_silence(0.5), WAV_OPTIONS, timeout=0.3)
     assert time.monotonic() - started < 3
 
 
@@ -581,7 +544,7 @@ async def test_transcribe_wav(
     server: FakeDeepgram, http: aiohttp.ClientSession
 ) -> None:
     """A WAV file is posted as is and its transcript returned."""
-    audio = wav(1.5)
+    audio = wav_silence(1.5)
     options = LiveOptions(
         encoding=None, sample_rate=None, channels=None, punctuate=True, language="de"
     )
@@ -627,7 +590,8 @@ async def test_transcribe_bad_request(
     """A language the model lacks is a bad request naming the parameter."""
     with pytest.raises(DeepgramBadRequestError) as info:
         await rest(server, http).transcribe(
-            wav(0.5), LiveOptions(encoding=None, sample_rate=None, language="sw")
+            wav_silence(0.5),
+            LiveOptions(encoding=None, sample_rate=None, language="sw"),
         )
     assert info.value.reason is not None
     assert "language" in info.value.reason
@@ -638,7 +602,9 @@ async def test_transcribe_invalid_options_sends_nothing(
 ) -> None:
     """Invalid options are refused before any request."""
     with pytest.raises(DeepgramOptionsError):
-        await rest(server, http).transcribe(wav(0.5), LiveOptions(encoding="mp3"))
+        await rest(server, http).transcribe(
+            wav_silence(0.5), LiveOptions(encoding="mp3")
+        )
     assert server.rest_requests == []
 
 
@@ -663,7 +629,7 @@ async def test_transcribe_unexpected_answer(
     base_url = await odd_server({"POST /v1/listen": answer(body)})
     client = DeepgramRestClient(http, Endpoint(base_url, KEY))
     with pytest.raises(DeepgramProtocolError, match="POST /v1/listen"):
-        await client.transcribe(wav(0.2), WAV_OPTIONS)
+        await client.transcribe(wav_silence(0.2), WAV_OPTIONS)
 
 
 async def test_transcribe_minimal_answer(
@@ -685,7 +651,7 @@ async def test_transcribe_minimal_answer(
         }
     )
     client = DeepgramRestClient(http, Endpoint(base_url, KEY))
-    result = await client.transcribe(wav(0.2), WAV_OPTIONS)
+    result = await client.transcribe(wav_silence(0.2), WAV_OPTIONS)
     assert result.transcript == "hi"
     assert result.confidence == 1.0
     assert result.duration == 0.0
@@ -706,7 +672,7 @@ async def test_the_key_never_shows_in_logs_or_errors(
     client = rest(server, http, key=secret, timeout=0.3)
     await client.validate_key()
     await client.list_models()
-    await client.transcribe(wav(0.5), WAV_OPTIONS)
+    await client.transcribe(wav_silence(0.5), WAV_OPTIONS)
     errors: list[DeepgramError] = []
     for faults, latency in (
         (Faults(rest_status=402), Latency()),

@@ -9,7 +9,6 @@ import aiohttp
 import pytest
 
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
-from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
 from tests.deepgram_server.testing import (
     BYTES_PER_SECOND,
     auth_header,
@@ -27,7 +26,7 @@ KEEP_ALIVE = json.dumps({"type": "KeepAlive"})
 
 
 @pytest.fixture
-def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:  # noqa: F811
+def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:
     """The fake with the command script of these tests."""
     deepgram_server.script = script_from_text(COMMAND, start=0.5, end=1.8)
     return deepgram_server

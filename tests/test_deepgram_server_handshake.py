@@ -8,7 +8,6 @@ import aiohttp
 import pytest
 
 from tests.deepgram_server import NO_ANSWER, FakeDeepgram, Faults, Latency
-from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
 from tests.deepgram_server.testing import LIVE_QUERY, auth_header, listen_url
 
 EXPECTED_ERR_CODES = {
@@ -43,7 +42,7 @@ async def _accepted(server: FakeDeepgram, headers: dict[str, str], **query: str)
 
 @pytest.mark.parametrize("scheme", ["Token", "Bearer", "token"])
 async def test_auth_schemes_accepted(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
     scheme: str,
 ) -> None:
     """Token and Bearer carry the key; the answer has dg-request-id."""
@@ -59,7 +58,7 @@ async def test_auth_schemes_accepted(
     ids=["missing", "wrong-key", "no-scheme"],
 )
 async def test_bad_auth_401(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
     headers: dict[str, str],
 ) -> None:
     """A wrong or missing key: 401 INVALID_AUTH with Deepgram's headers and body."""
@@ -93,7 +92,7 @@ async def test_self_hosted_needs_no_key(socket_enabled: None) -> None:
 
 @pytest.mark.parametrize("status", sorted(EXPECTED_ERR_CODES))
 async def test_handshake_status_faults(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
     status: int,
 ) -> None:
     """Each refusal status has Deepgram's err_code, dg-error and dg-request-id."""
@@ -130,7 +129,7 @@ async def test_handshake_status_faults(
     ],
 )
 async def test_query_validation_400(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
     query: dict[str, str],
     parameter: str,
 ) -> None:
@@ -164,7 +163,7 @@ async def test_query_validation_400(
     ],
 )
 async def test_valid_queries_accepted(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
     query: dict[str, str],
 ) -> None:
     """Known models/languages, multi, keyterm/keywords and unknown params pass."""
@@ -172,7 +171,7 @@ async def test_valid_queries_accepted(
 
 
 async def test_repeated_keyterms_recorded(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """Repeated query keys are kept in the record."""
     url = listen_url(deepgram_server).update_query(
@@ -187,7 +186,7 @@ async def test_repeated_keyterms_recorded(
 
 
 async def test_plain_get_is_not_an_upgrade(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """A valid plain GET (no upgrade) is refused with 400."""
     async with aiohttp.ClientSession() as session:
@@ -199,7 +198,7 @@ async def test_plain_get_is_not_an_upgrade(
 
 
 async def test_refuse_drops_connection(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """refuse: the connection ends without an HTTP answer."""
     deepgram_server.faults = Faults(refuse=True)
@@ -210,7 +209,7 @@ async def test_refuse_drops_connection(
 
 
 async def test_stall_handshake(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """stall_handshake: the upgrade is never answered (client times out)."""
     deepgram_server.faults = Faults(stall_handshake=True)
@@ -224,7 +223,7 @@ async def test_stall_handshake(
 
 
 async def test_handshake_latency(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """rtt/2 is added before the handshake answer (refusals too)."""
     deepgram_server.latency = Latency(rtt=0.2)

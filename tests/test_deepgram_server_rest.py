@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from typing import Any
-import wave
 
 import aiohttp
 import pytest
@@ -17,9 +15,8 @@ from tests.deepgram_server import (
     Latency,
     script_from_text,
 )
-from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
 from tests.deepgram_server.rest import wav_duration
-from tests.deepgram_server.testing import auth_header, silence
+from tests.deepgram_server.testing import auth_header, silence, wav_silence
 
 
 async def _get(
@@ -30,17 +27,7 @@ async def _get(
             return resp.status, await resp.json(), dict(resp.headers)
 
 
-def _wav(seconds: float, rate: int = 16000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(bytes(int(rate * seconds) * 2))
-    return buffer.getvalue()
-
-
-async def test_auth_token(deepgram_server: FakeDeepgram) -> None:  # noqa: F811
+async def test_auth_token(deepgram_server: FakeDeepgram) -> None:
     """200 with key details for the right key (Token or Bearer), 401 otherwise."""
     status, body, headers = await _get(deepgram_server, "/v1/auth/token", auth_header())
     assert status == 200
@@ -65,7 +52,7 @@ async def test_auth_token(deepgram_server: FakeDeepgram) -> None:  # noqa: F811
     )
 
 
-async def test_auth_endpoint_missing(deepgram_server: FakeDeepgram) -> None:  # noqa: F811
+async def test_auth_endpoint_missing(deepgram_server: FakeDeepgram) -> None:
     """auth_endpoint_missing: 404 on /v1/auth/token, /v1/projects still works."""
     deepgram_server.faults = Faults(auth_endpoint_missing=True)
     status, _, _ = await _get(deepgram_server, "/v1/auth/token", auth_header())
@@ -84,7 +71,7 @@ async def test_auth_endpoint_missing(deepgram_server: FakeDeepgram) -> None:  # 
     assert status == 401
 
 
-async def test_models_without_key(deepgram_server: FakeDeepgram) -> None:  # noqa: F811
+async def test_models_without_key(deepgram_server: FakeDeepgram) -> None:
     """/v1/models needs no key and lists streaming and batch-only models."""
     status, body, _ = await _get(deepgram_server, "/v1/models")
     assert status == 200
@@ -111,7 +98,7 @@ async def test_models_without_key(deepgram_server: FakeDeepgram) -> None:  # noq
     assert by_name["whisper-large"]["streaming"] is False
 
 
-async def test_catalog_is_replaceable(deepgram_server: FakeDeepgram) -> None:  # noqa: F811
+async def test_catalog_is_replaceable(deepgram_server: FakeDeepgram) -> None:
     """Tests can replace the catalog; validation follows it."""
     deepgram_server.catalog = [
         CatalogModel("nova-3", "nova-3-general", "nova-3", ("fi",), "v1", "uuid-1")
@@ -123,7 +110,7 @@ async def test_catalog_is_replaceable(deepgram_server: FakeDeepgram) -> None:  #
 @pytest.mark.parametrize("path", ["/v1/models", "/v1/auth/token", "/v1/projects"])
 @pytest.mark.parametrize("status", [401, 500])
 async def test_rest_status_fault(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
     path: str,
     status: int,
 ) -> None:
@@ -134,14 +121,14 @@ async def test_rest_status_fault(
     assert body["request_id"] == headers["dg-request-id"]
 
 
-async def test_prerecorded_wav(deepgram_server: FakeDeepgram) -> None:  # noqa: F811
+async def test_prerecorded_wav(deepgram_server: FakeDeepgram) -> None:
     """A WAV body: duration from the header, the script's words as transcript."""
     deepgram_server.script = script_from_text("Turn on the light.", start=0.5)
     async with aiohttp.ClientSession() as session:
         async with session.post(
             deepgram_server.base_url + "/v1/listen",
             params={"model": "nova-3", "punctuate": "true"},
-            data=_wav(2.0),
+            data=wav_silence(2.0),
             headers={**auth_header(), "Content-Type": "audio/wav"},
         ) as resp:
             assert resp.status == 200
@@ -153,7 +140,7 @@ async def test_prerecorded_wav(deepgram_server: FakeDeepgram) -> None:  # noqa: 
 
 
 async def test_prerecorded_raw_and_truncated(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """A raw body: duration from encoding/sample_rate; unheard words left out."""
     deepgram_server.script = script_from_text("turn on the light", start=0.5)
@@ -179,7 +166,7 @@ async def test_prerecorded_raw_and_truncated(
     )
 
 
-async def test_prerecorded_latency(deepgram_server: FakeDeepgram) -> None:  # noqa: F811
+async def test_prerecorded_latency(deepgram_server: FakeDeepgram) -> None:
     """Pre-recorded answers wait base + per-audio-second time."""
     deepgram_server.latency = Latency(
         prerecorded_base=0.1, prerecorded_per_audio_second=0.1
@@ -190,7 +177,7 @@ async def test_prerecorded_latency(deepgram_server: FakeDeepgram) -> None:  # no
         async with session.post(
             deepgram_server.base_url + "/v1/listen",
             params={"model": "nova-3"},
-            data=_wav(1.0),
+            data=wav_silence(1.0),
             headers=auth_header(),
         ) as resp:
             assert resp.status == 200
@@ -199,7 +186,7 @@ async def test_prerecorded_latency(deepgram_server: FakeDeepgram) -> None:  # no
 
 def test_wav_duration_parsing() -> None:
     """WAV headers give the duration; other bodies are not WAV."""
-    parsed = wav_duration(_wav(0.5, rate=8000))
+    parsed = wav_duration(wav_silence(0.5, rate=8000))
     assert parsed is not None
     assert parsed[0] == pytest.approx(0.5)
     assert parsed[1] == 1

@@ -11,7 +11,6 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
-from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
 from tests.deepgram_server.testing import (
     auth_header,
     listen_url,
@@ -88,7 +87,7 @@ def test_schema_rejects_broken_results() -> None:
 
 
 async def test_every_server_message_validates(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """Results, Metadata, UtteranceEnd, SpeechStarted from a session validate."""
     deepgram_server.script = script_from_text("Turn on the kitchen light.", start=0.5)
@@ -104,7 +103,7 @@ async def test_every_server_message_validates(
 
 
 async def test_in_band_error_validates(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """The in-band Error validates against the Error schema."""
     deepgram_server.faults = Faults(in_band_error=True)
@@ -118,7 +117,7 @@ async def test_in_band_error_validates(
 
 
 async def test_results_have_recorded_key_structure(
-    deepgram_server: FakeDeepgram,  # noqa: F811
+    deepgram_server: FakeDeepgram,
 ) -> None:
     """Server Results (interim, final, empty, from_finalize) match recorded keys."""
     deepgram_server.script = script_from_text("Turn on the kitchen light.", start=0.5)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import io
 import json
 from typing import Any
+import wave
 
 import aiohttp
 from yarl import URL
@@ -25,6 +27,22 @@ LIVE_QUERY: dict[str, str] = {
 def silence(seconds: float) -> bytes:
     """``seconds`` of 16 kHz 16-bit mono silence."""
     return bytes(int(BYTES_PER_SECOND * seconds) // 2 * 2)
+
+
+def wav_file(pcm: bytes, rate: int = SAMPLE_RATE) -> bytes:
+    """A mono 16-bit WAV file holding ``pcm``."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def wav_silence(seconds: float, rate: int = SAMPLE_RATE) -> bytes:
+    """A mono 16-bit WAV file of ``seconds`` of silence."""
+    return wav_file(bytes(int(rate * seconds) * 2), rate)
 
 
 def listen_url(
