@@ -9,6 +9,7 @@ import custom_components  # noqa: F401  # isort: skip
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 import logging
 
+import aiohttp
 from aiohttp import web
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_API_KEY, CONF_URL
@@ -109,3 +110,10 @@ async def odd_server(socket_enabled: None) -> AsyncGenerator[OddServer]:
     yield start
     for runner in runners:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def http() -> AsyncGenerator[aiohttp.ClientSession]:
+    """A client session per test, closed before the server stops."""
+    async with aiohttp.ClientSession() as session:
+        yield session

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 import logging
 import socket
 import time
@@ -72,13 +72,6 @@ def wire_audio(record: LiveSessionRecord) -> bytes:
     return b"".join(
         frame.data for frame in record.frames if isinstance(frame.data, bytes)
     )
-
-
-@pytest.fixture
-async def http() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session per test, closed before the server stops."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

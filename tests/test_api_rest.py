@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 import json
 import logging
 import socket
@@ -51,13 +50,6 @@ def unused_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
-
-
-@pytest.fixture
-async def http() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session per test, closed before the server stops."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture
