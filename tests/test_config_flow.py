@@ -543,7 +543,7 @@ async def test_reconfigure_key_and_endpoint(
     assert result["step_id"] == "reconfigure"
     schema = result["data_schema"]
     assert schema is not None
-    assert suggested(schema, CONF_API_KEY) == API_KEY
+    assert suggested(schema, CONF_API_KEY) is None  # the key stays server-side
     assert suggested(section_schema(schema), CONF_URL) == server.base_url
 
     server.api_key = OTHER_KEY
@@ -642,20 +642,43 @@ async def test_reconfigure_into_duplicate(
 ) -> None:
     """Reconfigure refuses another entry's key, or its keyless URL."""
     add_entry(hass, EU_URL, api_key=OTHER_KEY)
-    add_entry(hass, unreachable_url(), api_key="")
-    keyless_url = f"http://192.0.2.1:{server.port}"
-    add_entry(hass, keyless_url, api_key="")
-    entry = setup_integration
+    result = await setup_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(server.base_url, api_key=OTHER_KEY)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert setup_integration.data[CONF_API_KEY] == API_KEY
 
-    for data in (
-        form_input(server.base_url, api_key=OTHER_KEY),
-        form_input(keyless_url, api_key=""),
-    ):
-        result = await entry.start_reconfigure_flow(hass)
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "already_configured"
+    # Two keyless self-hosted entries (loopback addresses, nothing listens).
+    taken = unreachable_url()
+    add_entry(hass, taken, api_key="")
+    keyless = add_entry(hass, unreachable_url(), api_key="")
+    result = await keyless.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(taken, api_key="")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_empty_key_keeps_the_key(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, server: FakeDeepgram
+) -> None:
+    """The stored key is never sent to the form; leaving it empty keeps it."""
+    entry = setup_integration
+    result = await entry.start_reconfigure_flow(hass)
+    schema = result["data_schema"]
+    assert schema is not None
+    assert API_KEY not in repr(schema.schema)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(server.base_url, api_key="")
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_API_KEY] == API_KEY
+    assert entry.state is ConfigEntryState.LOADED
 
 
 # -- texts --------------------------------------------------------------

@@ -348,16 +348,76 @@ async def test_invalid_profile_fails_before_connecting(
     assert server.handshakes == []
 
 
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("seconds", [0.5, 0.0])
 async def test_auth_error_starts_reauth(
-    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    status: int,
+    seconds: float,
 ) -> None:
-    """401 during a session: error result and a re-authentication flow."""
-    server.faults = Faults(handshake_status=401)
-    result = await transcribe(hass, chunks(pcm(0.5)))
+    """401/403 in a session (even one without audio): error and reauth."""
+    server.faults = Faults(handshake_status=status)
+    result = await transcribe(hass, chunks(pcm(seconds)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_failing_audio_source_still_ends_the_request(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An unexpected error: error result, and Deepgram still gets CloseStream."""
+    server.script = SCRIPT
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield pcm(0.5)
+        raise RuntimeError("satellite went away")
+
+    result = await transcribe(hass, broken())
+    assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+    assert "Unexpected error during Deepgram speech-to-text" in caplog.text
+    await server.wait_for_sessions(1)
+    await server.wait_for_sessions_closed()
+    session = server.sessions[0]
+    assert session.got_close_stream
+    assert session.close_code == 1000
+
+
+async def test_reload_during_a_run(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """The entry reloads (a profile changed) while someone speaks: no crash,
+    the run returns its transcript and the request is still closed."""
+    server.script = SCRIPT
+    hold = asyncio.Event()
+    run = asyncio.create_task(
+        transcribe(hass, chunks(pcm(1.5), hold=hold, after=16000))
+    )
+    await server.wait_for_sessions(1)
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    hold.set()
+    result = await run
+    assert result.text == "turn on the kitchen light"
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].got_close_stream
+    await hass.async_block_till_done()
+
+
+async def test_silence_fires_no_event(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """No words, no transcript event (the pipeline says it heard nothing)."""
+    events = async_capture_events(hass, EVENT_TRANSCRIPT)
+    result = await transcribe(hass, chunks(pcm(1.0)))
+    assert result == stt.SpeechResult("", stt.SpeechResultState.SUCCESS)
+    await hass.async_block_till_done()
+    assert events == []
 
 
 async def test_payment_required_raises_repair_issue(
@@ -375,6 +435,12 @@ async def test_payment_required_raises_repair_issue(
     server.faults = Faults()
     result = await transcribe(hass, chunks(pcm(0.5)))
     assert result.result is stt.SpeechResultState.SUCCESS
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    # Removing the entry removes its issue too.
+    server.faults = Faults(handshake_status=402)
+    await transcribe(hass, chunks(pcm(0.5)))
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config_entries.async_remove(setup_integration.entry_id)
     assert issues.async_get_issue(DOMAIN, issue_id) is None
 
 

@@ -7,7 +7,7 @@ import asyncio
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -18,7 +18,14 @@ from .api import (
     DeepgramRestClient,
     Endpoint,
 )
-from .const import CLOSE_TIMEOUT, DEFAULT_URL, DOMAIN, FALLBACK_MODELS, LOGGER
+from .const import (
+    CLOSE_TIMEOUT,
+    DEFAULT_URL,
+    DOMAIN,
+    FALLBACK_MODELS,
+    ISSUE_PAYMENT_REQUIRED,
+    LOGGER,
+)
 from .data import DeepgramConfigEntry, DeepgramData
 
 PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
@@ -81,6 +88,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) ->
     if closing:
         await asyncio.wait(closing, timeout=CLOSE_TIMEOUT)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> None:
+    """Remove the entry's repair issue with it."""
+    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_PAYMENT_REQUIRED}_{entry.entry_id}")
 
 
 async def _async_update_listener(

@@ -196,13 +196,13 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the key and the endpoint of an entry."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
+        # The stored key never goes to the frontend: empty keeps it.
         suggested: Mapping[str, Any] = {
-            CONF_API_KEY: entry.data.get(CONF_API_KEY) or "",
             SECTION_ADVANCED: {CONF_URL: _entry_url(entry)},
         }
         if user_input is not None:
-            suggested = user_input
-            api_key = _key_from(user_input)
+            suggested = {k: v for k, v in user_input.items() if k != CONF_API_KEY}
+            api_key = _key_from(user_input) or str(entry.data.get(CONF_API_KEY) or "")
             try:
                 url = normalize_base_url(user_input[SECTION_ADVANCED][CONF_URL])
             except DeepgramOptionsError:

@@ -20,6 +20,7 @@ from homeassistant.components.stt import (
     SpeechResult,
     SpeechResultState,
 )
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -56,7 +57,7 @@ from .const import (
     LOGGER,
     RECOMMENDED_STT_OPTIONS,
 )
-from .data import DeepgramConfigEntry, SessionRecord
+from .data import DeepgramConfigEntry, DeepgramData, SessionRecord
 
 USAGE_TAG = "home-assistant"
 
@@ -120,20 +121,29 @@ class Transcriber:
             async for chunk in strip_wav_header(stream):
                 heard_audio = heard_audio or bool(chunk)
                 await session.send_audio(chunk)
-            transcript = (
-                await session.finalize(FINALIZE_TIMEOUT)
-                if heard_audio
-                else Transcript()
-            )
+            if heard_audio:
+                transcript = await session.finalize(FINALIZE_TIMEOUT)
+            else:
+                # Nothing to transcribe, but a refused key must still show.
+                await session.connect()
+                transcript = Transcript()
         except asyncio.CancelledError:
             record.outcome = "cancelled"
             await session.abort(ABORT_TIMEOUT)
             self._fill(record, session)
             raise
         except DeepgramError as err:
-            self._close_in_background(session, record)
+            self._close_in_background(data, session, record)
             return self._failed(record, err)
-        self._close_in_background(session, record)
+        except Exception:
+            # Whatever went wrong (the audio source, a bug), the request is
+            # still ended cleanly and the pipeline gets an error result.
+            LOGGER.exception("Unexpected error during Deepgram speech-to-text")
+            self._close_in_background(data, session, record)
+            record.outcome = "error"
+            record.error = "unexpected"
+            return SpeechResult(None, SpeechResultState.ERROR)
+        self._close_in_background(data, session, record)
         return self._succeeded(record, session, transcript)
 
     def _succeeded(
@@ -210,19 +220,27 @@ class Transcriber:
     def _payment_issue_id(self) -> str:
         return f"{ISSUE_PAYMENT_REQUIRED}_{self.entry.entry_id}"
 
-    def _close_in_background(self, session: LiveSession, record: SessionRecord) -> None:
-        """End the request cleanly without making the pipeline wait for it."""
+    def _close_in_background(
+        self, data: DeepgramData, session: LiveSession, record: SessionRecord
+    ) -> None:
+        """End the request cleanly without making the pipeline wait for it.
+
+        Tied to the config entry, whose unload waits for it (bounded); an
+        entry that was unloaded during the run (a reload) hands it to Home
+        Assistant instead, still bounded by CLOSE_TIMEOUT.
+        """
 
         async def close() -> None:
             await session.close(CLOSE_TIMEOUT)
             self._fill(record, session)
 
-        closing = self.entry.runtime_data.closing
-        task = self.entry.async_create_background_task(
-            self.hass, close(), name=f"deepgram close {session.request_id}"
-        )
-        closing.add(task)
-        task.add_done_callback(closing.discard)
+        name = f"deepgram close {session.request_id}"
+        if self.entry.state is ConfigEntryState.LOADED:
+            task = self.entry.async_create_background_task(self.hass, close(), name)
+        else:
+            task = self.hass.async_create_background_task(close(), name)
+        data.closing.add(task)
+        task.add_done_callback(data.closing.discard)
 
     @staticmethod
     def _fill(record: SessionRecord, session: LiveSession) -> None:

@@ -255,6 +255,13 @@ class LiveSession:
                 )
             )
             return
+        except Exception as err:  # e.g. "Session is closed" while stopping
+            self._fail(
+                DeepgramConnectionError(
+                    f"Could not connect to Deepgram: {type(err).__name__}: {err}"
+                )
+            )
+            return
         self._ws = ws
         # aiohttp has no public accessor for the handshake's headers.
         response = getattr(ws, "_response", None)
@@ -337,7 +344,7 @@ class LiveSession:
         self._last_send = time.monotonic()
 
     async def _keepalive(self) -> None:
-        while True:
+        while not self._close_stream_sent:
             idle = time.monotonic() - self._last_send
             if idle < self._keepalive_interval:
                 await asyncio.sleep(self._keepalive_interval - idle)
@@ -387,7 +394,7 @@ class LiveSession:
             self.metadata = message
             self.request_id = message.request_id or self.request_id
         elif isinstance(message, ErrorMessage):
-            _LOGGER.warning(
+            _LOGGER.debug(
                 "Deepgram reported an error: %s (request %s)",
                 message.description,
                 self.request_id,
