@@ -428,6 +428,31 @@ async def test_keepalive_holds_an_idle_socket_open(
     assert "text" in frames[frames.index("binary") :]  # keepalives after audio
 
 
+async def test_no_keepalive_after_close_stream(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """While waiting for a slow close, nothing follows CloseStream."""
+    server.faults = Faults(never_close=True)
+    session = live(server, http, keepalive_interval=0.1)
+    await session.connect()
+    await send(session, pcm(0.2))
+    await session.close(timeout=0.6)
+    controls = server.sessions[0].control_messages()
+    assert controls[-1] == "CloseStream"
+
+
+async def test_unexpected_connect_failure_is_a_deepgram_error(
+    server: FakeDeepgram,
+) -> None:
+    """A closed HTTP session (Home Assistant stopping) fails cleanly."""
+    http = aiohttp.ClientSession()
+    await http.close()
+    session = live(server, http)
+    with pytest.raises(DeepgramConnectionError, match="Session is closed"):
+        await session.connect()
+    await session.abort()
+
+
 async def test_no_keepalive_while_audio_flows(
     server: FakeDeepgram, http: aiohttp.ClientSession
 ) -> None:
