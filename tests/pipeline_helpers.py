@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 import wave
 
@@ -16,8 +16,6 @@ from homeassistant.components.assist_pipeline.models import PipelineStage
 from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
-
-from tests.deepgram_server import LiveSessionRecord
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEECH_WAV = FIXTURES / "turn_on_the_kitchen_light.wav"
@@ -49,23 +47,6 @@ async def chunks(
             await hold.wait()
         yield pcm[start : start + CHUNK]
         await asyncio.sleep(0)
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll `predicate` until it holds; fail after `timeout` seconds."""
-    async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 - polling a record
-            await asyncio.sleep(0.01)
-
-
-def transcripts(session: LiveSessionRecord, *, finals_only: bool = True) -> list[str]:
-    """The non-empty transcripts the server sent in a session, in order."""
-    texts = [
-        m["channel"]["alternatives"][0]["transcript"]
-        for m in session.sent_of_type("Results")
-        if m["is_final"] or not finals_only
-    ]
-    return [text for text in texts if text]
 
 
 async def setup_pipeline(hass: HomeAssistant, stt_language: str = "en-US") -> str:

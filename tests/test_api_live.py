@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import logging
-import socket
 import time
 from typing import Any
 
@@ -47,6 +46,7 @@ from tests.deepgram_server import (
     Word,
     script_from_text,
 )
+from tests.deepgram_server.testing import unused_port, wait_for
 
 KEY = "dg-test-key"
 BYTES_PER_SECOND = 32000  # linear16, 16 kHz, mono
@@ -119,21 +119,6 @@ async def send_until_it_fails(session: LiveSession) -> None:
     ten_seconds = pcm(10.0)
     for _ in range(1000):
         await session.send_audio(ten_seconds)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait (bounded) until `condition()` holds (state of the client or server)."""
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - polling plain attributes
-            await asyncio.sleep(0.01)
-
-
-def unused_port() -> int:
-    """A local TCP port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # -- connecting ---------------------------------------------------------------
@@ -214,7 +199,7 @@ async def test_10ms_chunks_become_50ms_frames(
     audio = pcm(1.03)
     await send(session, audio)
     [record] = server.sessions
-    await until(lambda: record.audio_bytes == 20 * FRAME)
+    await wait_for(lambda: record.audio_bytes == 20 * FRAME)
     assert record.binary_frame_sizes() == [FRAME] * 20  # 960 bytes still held
     await session.finalize(timeout=5)
     await session.close()
@@ -303,7 +288,7 @@ async def test_unknown_byte_rate_sends_each_chunk_as_it_comes(
     await session.send_audio(b"\x01" * 100)
     await session.send_audio(b"\x02" * 100_000)
     [record] = server.sessions
-    await until(lambda: record.audio_bytes == 100_100)
+    await wait_for(lambda: record.audio_bytes == 100_100)
     assert record.binary_frame_sizes() == [100, 65536, 100_000 - 65536]
     assert session.audio_seconds is None
     await session.close()
@@ -341,7 +326,7 @@ async def test_audio_before_start_starts_the_connection(
     """`send_audio` alone opens the socket; the held audio follows it."""
     session = live(server, http)
     await send(session, pcm(0.5))
-    await until(lambda: bool(server.sessions) and server.sessions[0].audio_bytes > 0)
+    await wait_for(lambda: bool(server.sessions) and server.sessions[0].audio_bytes > 0)
     await session.close()
     [record] = server.sessions
     assert wire_audio(record) == pcm(0.5)
@@ -476,7 +461,7 @@ async def test_without_keepalive_the_idle_server_closes_1011(
     session = live(server, http, keepalive_interval=30)
     await session.connect()
     await send(session, pcm(0.2))
-    await until(lambda: session.error is not None)
+    await wait_for(lambda: session.error is not None)
     error = session.error
     assert isinstance(error, DeepgramServerError)
     assert error.status == 1011
@@ -496,7 +481,7 @@ async def test_keepalives_stop_when_the_server_ends_the_stream(
     server.faults = Faults(close_1011_after_audio_seconds=0.1)
     session = live(server, http, keepalive_interval=0.05)
     await send(session, pcm(0.2))
-    await until(lambda: not session.connected and session.error is not None)
+    await wait_for(lambda: not session.connected and session.error is not None)
     await asyncio.sleep(0.2)
     count = session.stats.keepalives
     await asyncio.sleep(0.3)
@@ -556,7 +541,7 @@ async def test_finalize_unanswered_returns_what_arrived_within_the_bound(
     session = live(server, http)
     await session.connect()
     await send(session, pcm(1.0))
-    await until(lambda: bool(session.transcript.finals))
+    await wait_for(lambda: bool(session.transcript.finals))
     started = time.monotonic()
     transcript = await session.finalize(timeout=0.3)
     assert time.monotonic() - started < 3
@@ -772,7 +757,7 @@ async def test_abort_while_the_handshake_is_in_flight(
     server.faults = Faults(stall_handshake=True)
     session = live(server, http, connect_timeout=30)
     await send(session, pcm(0.5))
-    await until(lambda: bool(server.handshakes))
+    await wait_for(lambda: bool(server.handshakes))
     started = time.monotonic()
     await session.abort(timeout=0.3)
     assert time.monotonic() - started < 3
@@ -788,7 +773,7 @@ async def test_abort_during_the_handshake_fails_a_waiting_connect_with_an_error(
     server.faults = Faults(stall_handshake=True)
     session = live(server, http, connect_timeout=30)
     waiter = asyncio.create_task(session.connect())
-    await until(lambda: bool(server.handshakes))
+    await wait_for(lambda: bool(server.handshakes))
     await session.abort(timeout=0.2)
     with pytest.raises(DeepgramError):
         await asyncio.wait_for(waiter, timeout=3)
@@ -944,9 +929,9 @@ async def test_close_error_carries_the_request_id_of_the_results(
     server.faults = Faults(close_1011_after_audio_seconds=1.0)
     session = live(server, http)
     await send(session, pcm(0.9))
-    await until(lambda: bool(session.transcript.finals))
+    await wait_for(lambda: bool(session.transcript.finals))
     await send(session, pcm(0.2))
-    await until(lambda: session.error is not None)
+    await wait_for(lambda: session.error is not None)
     assert session.error is not None
     assert session.error.request_id == server.sessions[0].request_id
     await session.close()
@@ -961,7 +946,7 @@ async def test_close_error_before_any_result_carries_the_request_id(
     session = live(server, http)
     try:
         await send(session, pcm(0.2))
-        await until(lambda: session.error is not None)
+        await wait_for(lambda: session.error is not None)
         assert session.error is not None
         assert session.error.request_id == server.sessions[0].request_id
     finally:
@@ -992,7 +977,7 @@ async def test_in_band_error(
     assert said
     assert all(r.levelno == logging.DEBUG for r in said)
     # The 1011 close that follows does not replace the more telling error.
-    await until(lambda: not session.connected)
+    await wait_for(lambda: not session.connected)
     assert session.stats.close_code == 1011
     assert session.error is info.value
     await session.close()
@@ -1005,9 +990,9 @@ async def test_server_vanishing_is_a_connection_error(
     session = live(server, http)
     await send(session, pcm(0.5))
     await server.wait_for_sessions(1)
-    await until(lambda: server.sessions[0].audio_bytes > 0)
+    await wait_for(lambda: server.sessions[0].audio_bytes > 0)
     await server.stop()
-    await until(lambda: session.error is not None)
+    await wait_for(lambda: session.error is not None)
     error = session.error
     assert type(error) is DeepgramConnectionError
     assert "ended early" in str(error)
@@ -1315,7 +1300,7 @@ async def test_close_stream_still_sent_after_an_in_band_error(
     base_url = await odd_server(listen_route(behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     session.start()
-    await until(lambda: session.error is not None)
+    await wait_for(lambda: session.error is not None)
     assert session.connected
     assert isinstance(session.error, DeepgramServerError)
     assert session.error.reason == "Bad things"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from typing import Any
 
@@ -38,18 +37,10 @@ from tests.deepgram_server import (
     Latency,
     script_from_text,
 )
-from tests.deepgram_server.testing import wav_silence
+from tests.deepgram_server.testing import unused_port, wav_silence
 
 KEY = "dg-test-key"
 WAV_OPTIONS = LiveOptions(encoding=None, sample_rate=None, channels=None)
-
-
-def unused_port() -> int:
-    """A local TCP port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture

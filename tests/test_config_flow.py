@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-import socket
 from typing import Any
 
 import aiohttp
@@ -34,6 +33,7 @@ from custom_components.deepgram.const import (
 )
 from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram, Faults
+from tests.deepgram_server.testing import unreachable_url
 
 OTHER_KEY = "dg-other-key-51e0c4a9b7d3"
 EU_URL = "https://api.eu.deepgram.com"
@@ -50,14 +50,6 @@ def form_input(url: str, api_key: str | None = API_KEY) -> dict[str, Any]:
 def state_of(entry: MockConfigEntry) -> ConfigEntryState:
     """The entry's state, read anew (mypy keeps an asserted one otherwise)."""
     return entry.state
-
-
-def unreachable_url() -> str:
-    """A 127.0.0.1 port with nothing listening."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def add_entry(

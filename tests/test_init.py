@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from types import MappingProxyType
 
 from homeassistant.config_entries import (
@@ -26,16 +25,9 @@ from custom_components.deepgram.const import (
 )
 from custom_components.deepgram.data import DeepgramData
 from tests.deepgram_server import CatalogModel, FakeDeepgram, Faults
+from tests.deepgram_server.testing import unreachable_url
 
 ENTITY_ID = "stt.deepgram_nova_3"
-
-
-def unreachable_url() -> str:
-    """A 127.0.0.1 port with nothing listening."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def state_of(entry: MockConfigEntry) -> ConfigEntryState:

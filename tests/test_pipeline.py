@@ -19,13 +19,13 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.deepgram.const import EVENT_TRANSCRIPT
 from tests.deepgram_server import FakeDeepgram, Faults, Segment, Word
+from tests.deepgram_server.testing import wait_for
 
 from .pipeline_helpers import (
     chunks,
     run_pipeline,
     setup_pipeline,
     speech_pcm,
-    wait_for,
 )
 
 # What the fixture audio says, on its timeline (seconds of audio).

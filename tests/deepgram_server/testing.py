@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 import io
 import json
+import socket
 from typing import Any
 import wave
 
@@ -104,3 +106,23 @@ async def read_until(
         out.append(message)
         if message.get("type") == message_type:
             return out
+
+
+def unused_port() -> int:
+    """A 127.0.0.1 TCP port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def unreachable_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens."""
+    return f"http://127.0.0.1:{unused_port()}"
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll `predicate` (plain state of a client or server) until it holds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - polling plain attributes
+            await asyncio.sleep(0.01)
