@@ -475,21 +475,17 @@ class LiveSession:
 
     async def _teardown(self) -> None:
         self._closing = True
-        tasks = [
-            task
-            for task in (self._connect_task, self._keepalive_task)
-            if task is not None and not task.done()
-        ]
-        for task in tasks:
-            task.cancel()
+        for task in (self._connect_task, self._keepalive_task):
+            if task is not None:
+                task.cancel()  # a no-op for a finished task
         if self._ws is not None and not self._ws.closed:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
                     await self._ws.close()
-        if self._receive_task is not None and not self._receive_task.done():
+        if self._receive_task is not None:
             self._receive_task.cancel()
-            tasks.append(self._receive_task)
-        if self._keepalive_task is not None:
-            tasks.append(self._keepalive_task)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks = (self._connect_task, self._keepalive_task, self._receive_task)
+        await asyncio.gather(
+            *(t for t in tasks if t is not None), return_exceptions=True
+        )
         self._closed.set()
