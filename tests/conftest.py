@@ -6,7 +6,13 @@ from __future__ import annotations
 # Assistant finds phacc's own `custom_components` package first.
 import custom_components  # noqa: F401  # isort: skip
 
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+)
 import logging
 
 import aiohttp
@@ -26,6 +32,9 @@ from custom_components.deepgram.const import (
 from tests.deepgram_server import FakeDeepgram
 from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
 
+# pytester runs the key guard against a leaky test module (test_key_guard.py).
+pytest_plugins = ["pytester"]
+
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 type OddServer = Callable[[dict[str, Handler]], Awaitable[str]]
 
@@ -38,17 +47,36 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
 
 
+def key_leaks(records: Iterable[logging.LogRecord], secret: str = API_KEY) -> list[str]:
+    """Every message or traceback among `records` that contains `secret`."""
+    leaked: list[str] = []
+    for record in records:
+        message = record.getMessage()
+        if secret in message:
+            leaked.append(message)
+        if record.exc_text and secret in record.exc_text:
+            leaked.append(record.exc_text)
+        if record.exc_info and record.exc_info[1] and secret in str(record.exc_info[1]):
+            leaked.append(str(record.exc_info[1]))
+    return leaked
+
+
 @pytest.fixture(autouse=True)
 def api_key_never_logged(caplog: pytest.LogCaptureFixture) -> Generator[None]:
-    """Log everything at DEBUG and fail the test if the API key shows up."""
+    """Log everything at DEBUG and fail the test if the API key shows up.
+
+    Checked over every phase: in a fixture's teardown `caplog.records` holds
+    only the teardown phase, so setup and call are read explicitly.
+    """
     caplog.set_level(logging.DEBUG)
     yield
-    leaked = [r.getMessage() for r in caplog.records if API_KEY in r.getMessage()]
-    leaked += [
-        r.exc_text for r in caplog.records if r.exc_text and API_KEY in r.exc_text
+    records = [
+        *caplog.get_records("setup"),
+        *caplog.get_records("call"),
+        *caplog.get_records("teardown"),
     ]
+    leaked = key_leaks(records)
     assert not leaked, f"API key found in log lines: {leaked}"
-    assert API_KEY not in caplog.text
 
 
 @pytest.fixture
