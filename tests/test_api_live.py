@@ -490,6 +490,17 @@ async def test_keepalives_stop_when_the_server_ends_the_stream(
     await session.close()
 
 
+def test_keepalive_interval_beats_deepgram_idle_cutoff() -> None:
+    """Deepgram closes a socket idle for 10 s (1011 NET-0001): the default
+    interval leaves room for a KeepAlive that takes as long as a send may
+    (the send timeout) and still arrives before that cutoff."""
+    deepgram_idle_cutoff = FakeDeepgram().idle_timeout  # 10 s, as Deepgram
+    assert deepgram_idle_cutoff == 10.0
+    interval = live_module.DEFAULT_KEEPALIVE_INTERVAL
+    assert interval > 0
+    assert interval + live_module.DEFAULT_SEND_TIMEOUT < deepgram_idle_cutoff
+
+
 # -- Finalize ------------------------------------------------------------------
 
 
@@ -603,6 +614,19 @@ async def test_second_finalize_waits_for_its_own_answer(
         assert transcript.text == "turn on the light"
     finally:
         await session.close()
+
+
+async def test_finalize_of_a_session_used_on_its_own_connects_first(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """`finalize()` with no `start()` or audio before: it connects, then flushes."""
+    session = live(server, http)
+    transcript = await session.finalize(timeout=5)
+    assert transcript.text == ""
+    assert session.stats.finalize_answered
+    assert server.sessions[0].got_finalize
+    await session.close()
+    assert session.stats.clean_close
 
 
 # -- closing -------------------------------------------------------------------
@@ -1308,3 +1332,62 @@ async def test_close_stream_still_sent_after_an_in_band_error(
     assert got == ['{"type": "CloseStream"}']
     assert session.metadata is not None
     assert session.stats.close_code == 1000
+
+
+async def test_in_band_error_ends_the_finalize_wait_at_once(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """An in-band Error with the socket left open: `finalize()` raises at
+    once instead of waiting out its bound."""
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.TEXT and "Finalize" in msg.data:
+                await ws.send_str(
+                    '{"type": "Error", "description": "Bad audio.", '
+                    '"message": "The audio could not be decoded.", '
+                    '"variant": "DATA-0000"}'
+                )
+            elif msg.type is aiohttp.WSMsgType.TEXT and "CloseStream" in msg.data:
+                await ws.close()
+
+    base_url = await odd_server(listen_route(behaviour))
+    session = LiveSession(http, Endpoint(base_url), LiveOptions())
+    await session.send_audio(pcm(0.1))
+    started = time.monotonic()
+    with pytest.raises(DeepgramServerError, match="reported an error") as info:
+        await session.finalize(timeout=5)
+    assert time.monotonic() - started < 1
+    assert info.value.reason == "Bad audio."
+    assert session.connected  # the server did not close: the error alone ended it
+    await session.close()
+
+
+async def test_server_pings_are_answered_and_do_not_end_the_stream(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """A WebSocket ping (from Deepgram or a proxy) is answered with a pong;
+    the stream goes on."""
+    pongs: list[bytes] = []
+
+    async def listen(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        await ws.ping(b"still there?")
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.PONG:
+                pongs.append(msg.data)
+            elif msg.type is aiohttp.WSMsgType.TEXT and "CloseStream" in msg.data:
+                await ws.send_str('{"type": "Metadata", "request_id": "r-2"}')
+                await ws.close()
+        return ws
+
+    base_url = await odd_server({"GET /v1/listen": listen})
+    session = LiveSession(http, Endpoint(base_url), LiveOptions())
+    await session.connect()
+    await wait_for(lambda: bool(pongs), timeout=2)
+    assert pongs == [b"still there?"]
+    await session.send_audio(pcm(0.1))
+    await session.close()
+    assert session.error is None
+    assert session.stats.clean_close

@@ -70,3 +70,9 @@ async def test_header_only_and_empty() -> None:
     assert await collect(strip_wav_header(from_list([wav_bytes(b"")]))) == b""
     assert await collect(strip_wav_header(from_list([wav_bytes(b"")[:30]]))) == b""
     assert await collect(strip_wav_header(from_list([]))) == b""
+
+
+async def test_other_riff_formats_pass_untouched() -> None:
+    """A RIFF stream that is not WAVE is not searched for a `data` chunk."""
+    avi = b"RIFF" + (100).to_bytes(4, "little") + b"AVI " + b"data" + bytes(8) + PCM
+    assert await collect(strip_wav_header(split(avi, 320))) == avi

@@ -23,9 +23,12 @@ def alternative(words: Sequence[Word], *, punctuate: bool) -> dict[str, Any]:
     confidence = (
         round(sum(w.confidence for w in words) / len(words), 6) if words else 0.0
     )
+    # Multilingual models tag each word and list the segment's languages.
+    languages = list(dict.fromkeys(w.language for w in words if w.language))
     return {
         "transcript": transcript,
         "confidence": confidence,
+        **({"languages": languages} if languages else {}),
         "words": [
             {
                 "word": w.plain,
@@ -33,6 +36,7 @@ def alternative(words: Sequence[Word], *, punctuate: bool) -> dict[str, Any]:
                 "end": _t(w.end),
                 "confidence": w.confidence,
                 "punctuated_word": w.text,
+                **({"language": w.language} if w.language else {}),
             }
             for w in words
         ],
