@@ -713,9 +713,13 @@ async def test_sending_after_close_raises(
     session = live(server, http)
     await session.connect()
     await session.close()
-    with pytest.raises(DeepgramConnectionError, match="stream is closed"):
+    with pytest.raises(
+        DeepgramConnectionError, match=r"^The Deepgram stream is closed$"
+    ):
         await session.send_audio(pcm(0.1))
-    with pytest.raises(DeepgramConnectionError, match="stream is closed"):
+    with pytest.raises(
+        DeepgramConnectionError, match=r"^The Deepgram stream is closed$"
+    ):
         await session.finalize(timeout=1)
     assert server.sessions[0].binary_frame_sizes() == []
 
@@ -799,7 +803,7 @@ async def test_abort_during_the_handshake_fails_a_waiting_connect_with_an_error(
     waiter = asyncio.create_task(session.connect())
     await wait_for(lambda: bool(server.handshakes))
     await session.abort(timeout=0.2)
-    with pytest.raises(DeepgramError):
+    with pytest.raises(DeepgramError, match=r"^The Deepgram session was aborted$"):
         await asyncio.wait_for(waiter, timeout=3)
 
 
@@ -988,7 +992,8 @@ async def test_in_band_error(
     with pytest.raises(DeepgramServerError) as info:
         await session.finalize(timeout=5)
     assert info.value.reason == "Internal server error."
-    assert "Deepgram reported an error" in str(info.value)
+    assert str(info.value).startswith("Deepgram reported an error; ")
+    assert "Deepgram session failed: Deepgram reported an error" in caplog.text
     assert [m for m in messages if isinstance(m, ErrorMessage)] == [
         ErrorMessage(
             description="Internal server error.",
@@ -1039,7 +1044,11 @@ async def test_malformed_json_is_logged_and_survived(
     assert session.stats.clean_close
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert "malformed" in warnings[0].getMessage()
+    assert (
+        warnings[0]
+        .getMessage()
+        .startswith("Ignoring a malformed message from Deepgram (")
+    )
     assert "{this is not json" in warnings[0].getMessage()
 
 
@@ -1104,7 +1113,7 @@ async def test_on_message_sees_every_known_message_in_order(
 
 
 async def test_a_failing_on_message_callback_does_not_end_the_session(
-    server: FakeDeepgram, http: aiohttp.ClientSession
+    server: FakeDeepgram, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A bug in the caller's callback must not break the transcription."""
 
@@ -1117,6 +1126,10 @@ async def test_a_failing_on_message_callback_does_not_end_the_session(
         transcript = await session.finalize(timeout=5)
         assert transcript.text == "turn on the kitchen light"
         assert session.error is None
+        logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert logged
+        assert logged[0].getMessage() == "Error in a Deepgram message callback"
+        assert logged[0].exc_info is not None
     finally:
         await session.close()
         # Retrieve the receive task's exception here, so that no "Task
@@ -1344,6 +1357,11 @@ async def test_in_band_error_ends_the_finalize_wait_at_once(
         async for msg in ws:
             if msg.type is aiohttp.WSMsgType.TEXT and "Finalize" in msg.data:
                 await ws.send_str(
+                    '{"type": "Results", "is_final": false, "metadata": '
+                    '{"request_id": "r-7"}, "channel": {"alternatives": '
+                    '[{"transcript": "turn", "words": []}]}}'
+                )
+                await ws.send_str(
                     '{"type": "Error", "description": "Bad audio.", '
                     '"message": "The audio could not be decoded.", '
                     '"variant": "DATA-0000"}'
@@ -1359,6 +1377,9 @@ async def test_in_band_error_ends_the_finalize_wait_at_once(
         await session.finalize(timeout=5)
     assert time.monotonic() - started < 1
     assert info.value.reason == "Bad audio."
+    # No dg-request-id on this handshake: the id comes from the results.
+    assert session.request_id == "r-7"
+    assert info.value.request_id == "r-7"
     assert session.connected  # the server did not close: the error alone ended it
     await session.close()
 

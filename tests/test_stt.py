@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 import io
 import logging
+import re
 import time
 from typing import Any
 import wave
@@ -465,13 +466,25 @@ async def test_payment_required_raises_repair_issue(
 
 
 @pytest.mark.parametrize(
-    ("status", "level", "needle"),
+    ("status", "level", "pattern"),
     [
-        (429, "WARNING", "concurrent streams"),
-        (400, "ERROR", "rejected model nova-3"),
-        (403, "ERROR", "Re-authenticate"),
-        (500, "ERROR", "HTTP 500"),
-        (503, "ERROR", "HTTP 503"),
+        (
+            429,
+            "WARNING",
+            "Deepgram's limit of concurrent streams for the project was reached: "
+            "(.+)[.] Try again shortly; if it persists, check other applications "
+            "using the same project or raise the limit",
+        ),
+        (400, "ERROR", "Deepgram rejected model nova-3 with language en-US: (.+)"),
+        (
+            403,
+            "ERROR",
+            "Deepgram refused the key for model nova-3: (.+)[.] Re-authenticate "
+            "the Deepgram integration",
+        ),
+        (402, "ERROR", "Deepgram project is out of credits: (.+)"),
+        (500, "ERROR", "Deepgram speech-to-text failed: (.*HTTP 500.*)"),
+        (503, "ERROR", "Deepgram speech-to-text failed: (.*HTTP 503.*)"),
     ],
 )
 async def test_handshake_errors_are_logged(
@@ -481,20 +494,25 @@ async def test_handshake_errors_are_logged(
     caplog: pytest.LogCaptureFixture,
     status: int,
     level: str,
-    needle: str,
+    pattern: str,
 ) -> None:
-    """Each refusal ends in an error result and a clear log line with the id."""
+    """Each refusal ends in an error result and one clear log line with the id."""
     server.faults = Faults(handshake_status=status)
     result = await transcribe(hass, chunks(pcm(0.5)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
-    records = [
+    [line] = [
         r
         for r in caplog.records
         if r.name.startswith("custom_components") and r.levelno >= logging.WARNING
     ]
-    line = next(r for r in records if needle in r.getMessage())
     assert line.levelname == level
-    assert server.handshakes[-1].request_id in line.getMessage()
+    said = re.fullmatch(pattern, line.getMessage())
+    assert said is not None, line.getMessage()
+    request_id = server.handshakes[-1].request_id
+    assert request_id is not None
+    assert request_id in said.group(1)
+    record = setup_integration.runtime_data.history[-1]
+    assert record.request_id == request_id
 
 
 async def test_mid_stream_failure(
@@ -534,7 +552,8 @@ async def test_unload_waits_for_closing_sessions(
     server.script = SCRIPT
     server.latency = Latency(rtt=0.2)
     await transcribe(hass, chunks(pcm(1.5)))
-    assert setup_integration.runtime_data.closing
+    [closing] = setup_integration.runtime_data.closing
+    assert closing.get_name() == f"deepgram close {server.sessions[0].request_id}"
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
     assert server.sessions[0].got_close_stream
 
