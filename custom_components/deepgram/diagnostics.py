@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 
+from .api import redact_url
 from .data import DeepgramConfigEntry
 
 TO_REDACT = {CONF_API_KEY}
@@ -18,8 +19,12 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Entry data (key redacted), profiles, models and the recent sessions."""
     data = entry.runtime_data
+    settings = async_redact_data(dict(entry.data), TO_REDACT)
+    if isinstance(url := settings.get(CONF_URL), str):
+        # An entry from before URLs with credentials were refused.
+        settings[CONF_URL] = redact_url(url)
     return {
-        "entry": async_redact_data(dict(entry.data), TO_REDACT),
+        "entry": settings,
         "profiles": [
             {"title": subentry.title, "type": subentry.subentry_type, **subentry.data}
             for subentry in entry.subentries.values()
