@@ -100,6 +100,13 @@ async def test_data_chunk_far_from_the_start() -> None:
     assert await pcm_of(split(data, 320)) == PCM
 
 
+async def test_empty_chunks_in_the_stream() -> None:
+    """Empty pieces anywhere (a source with nothing new) change nothing."""
+    data = wav_bytes(PCM)
+    parts = [b"", data[:20], b"", data[20:100], b"", data[100:], b""]
+    assert await pcm_of(from_list(parts)) == PCM
+
+
 async def test_chunks_after_the_data_are_not_sound() -> None:
     """A trailing LIST chunk is not sent as audio."""
     data = riff(fmt(1, 1, 16000, 16), chunk(b"data", PCM), chunk(b"LIST", b"x" * 99))

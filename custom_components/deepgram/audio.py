@@ -49,9 +49,10 @@ class WavFormat:
 
     @classmethod
     def parse(cls, body: bytes) -> WavFormat:
-        """Read a `fmt ` chunk body; WAVE_FORMAT_EXTENSIBLE names its subformat."""
-        if len(body) < _FMT_MIN:
-            raise AudioFormatError("the WAV file's format chunk is too short")
+        """Read a `fmt ` chunk body (16 bytes or more).
+
+        WAVE_FORMAT_EXTENSIBLE names the real format in its subformat.
+        """
         tag, channels, rate = struct.unpack_from("<HHI", body, 0)
         (bits,) = struct.unpack_from("<H", body, 14)
         if tag == _EXTENSIBLE:

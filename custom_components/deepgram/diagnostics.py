@@ -20,9 +20,8 @@ async def async_get_config_entry_diagnostics(
     """Entry data (key redacted), profiles, models and the recent sessions."""
     data = entry.runtime_data
     settings = async_redact_data(dict(entry.data), TO_REDACT)
-    if isinstance(url := settings.get(CONF_URL), str):
-        # An entry from before URLs with credentials were refused.
-        settings[CONF_URL] = redact_url(url)
+    # Without credentials, as an entry from before they were refused may have.
+    settings[CONF_URL] = redact_url(data.endpoint.base_url)
     return {
         "entry": settings,
         "profiles": [
