@@ -6,11 +6,15 @@ and sends nothing to Deepgram; credentials in a stored URL never show.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 import json
+import logging
 from pathlib import Path
 import re
 from typing import Any
 
+from homeassistant.components import stt
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -25,9 +29,17 @@ from custom_components.deepgram.api import (
     is_valid_key,
     redact_url,
 )
-from custom_components.deepgram.const import DEFAULT_URL, DOMAIN, SECTION_ADVANCED
+from custom_components.deepgram.const import (
+    DEFAULT_STT_NAME,
+    DEFAULT_URL,
+    DOMAIN,
+    RECOMMENDED_STT_OPTIONS,
+    SECTION_ADVANCED,
+    SUBENTRY_STT,
+)
 from tests.conftest import API_KEY
-from tests.deepgram_server import FakeDeepgram
+from tests.deepgram_server import FakeDeepgram, Faults
+from tests.pipeline_helpers import ENTITY_ID, METADATA
 from tests.test_config_flow import (
     EU_URL,
     add_entry,
@@ -234,6 +246,14 @@ async def test_stored_credentials_never_show(
         domain=DOMAIN,
         title=f"Deepgram (127.0.0.1:{server.port})",
         data={CONF_API_KEY: "", CONF_URL: url},
+        subentries_data=[
+            ConfigSubentryData(
+                data=dict(RECOMMENDED_STT_OPTIONS),
+                subentry_type=SUBENTRY_STT,
+                title=DEFAULT_STT_NAME,
+                unique_id=None,
+            )
+        ],
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -245,7 +265,27 @@ async def test_stored_credentials_never_show(
     assert PASSWORD not in json.dumps(diagnostics)
     assert diagnostics["entry"][CONF_URL] == f"http://***@127.0.0.1:{server.port}"
     assert PASSWORD not in entry.title
+
+    # Runs that fail at the handshake and in the REST calls log no password.
+    caplog.set_level(logging.DEBUG)
+    stt_entity = stt.async_get_speech_to_text_entity(hass, ENTITY_ID)
+    assert stt_entity is not None
+    for faults in (Faults(handshake_status=500), Faults(handshake_status=400)):
+        server.faults = faults
+        result = await stt_entity.internal_async_process_audio_stream(
+            METADATA, _audio()
+        )
+        assert result.result is stt.SpeechResultState.ERROR
+    server.faults = Faults(rest_status=503)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert "503" in caplog.text
     assert PASSWORD not in caplog.text
+    assert all(PASSWORD not in str(r.args) for r in caplog.records)
+
+
+async def _audio() -> AsyncIterator[bytes]:
+    yield bytes(3200)
 
 
 # -- texts --------------------------------------------------------------
