@@ -303,12 +303,50 @@ def _texts(node: Any, path: str = "") -> list[tuple[str, str]]:
     return [(path, str(node))]
 
 
-def test_no_bare_links_in_texts() -> None:
-    """Example URLs are code, not links: every URL is in backticks or a link."""
+def test_no_urls_in_flow_texts() -> None:
+    """URLs come in placeholders (hassfest refuses them in strings), and
+    placeholders holding one sit in backticks or a link target, so that an
+    example address is not rendered as a link to click."""
     strings = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
-    for path, text in _texts(strings):
-        for match in _URL.finditer(text):
+    texts = _texts(strings["config"]) + _texts(strings["config_subentries"])
+    for path, text in texts:
+        assert not _URL.search(text), f"{path}: URL in the text"
+        for match in re.finditer(r"\{(\w+_url)\}", text):
             before = text[: match.start()]
             in_code = before.count("`") % 2 == 1
             in_link = before.endswith("](")
             assert in_code or in_link, f"{path}: bare link {match.group()}"
+
+
+def _placeholders_in(node: Any) -> set[str]:
+    return {name for _, text in _texts(node) for name in re.findall(r"\{(\w+)\}", text)}
+
+
+async def test_every_placeholder_is_filled(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Each form gives every placeholder its texts and errors use."""
+    strings = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
+    config = strings["config"]
+    entry = setup_integration
+    forms = {
+        "user": await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": "user"}
+        ),
+        "reconfigure": await entry.start_reconfigure_flow(hass),
+        "reauth_confirm": await entry.start_reauth_flow(hass),
+    }
+    for step, result in forms.items():
+        needed = _placeholders_in(config["step"][step]) | _placeholders_in(
+            config["error"]
+        )
+        assert needed <= set(result["description_placeholders"] or {}), step
+
+    subentries = strings["config_subentries"]["stt"]
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_STT), context={"source": "user"}
+    )
+    needed = _placeholders_in(subentries["step"]) | _placeholders_in(
+        subentries["error"]
+    )
+    assert needed <= set(result["description_placeholders"] or {})

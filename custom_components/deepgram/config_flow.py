@@ -50,6 +50,8 @@ _LOGGER = logging.getLogger(__name__)
 
 CONSOLE_URL = "https://console.deepgram.com/"
 KEYS_DOCS_URL = "https://developers.deepgram.com/docs/create-additional-api-keys"
+EU_URL = "https://api.eu.deepgram.com"
+SELF_HOSTED_EXAMPLE_URL = "http://192.168.1.20:8080"
 
 _KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -101,7 +103,15 @@ def _key_from(user_input: Mapping[str, Any]) -> str:
 
 
 def _placeholders(**extra: str) -> dict[str, str]:
-    return {"console_url": CONSOLE_URL, "keys_docs_url": KEYS_DOCS_URL, **extra}
+    """The links and example URLs of the texts (strings carry no URLs)."""
+    return {
+        "console_url": CONSOLE_URL,
+        "keys_docs_url": KEYS_DOCS_URL,
+        "default_url": DEFAULT_URL,
+        "eu_url": EU_URL,
+        "self_hosted_url": SELF_HOSTED_EXAMPLE_URL,
+        **extra,
+    }
 
 
 def _url_from(user_input: Mapping[str, Any]) -> tuple[str, str | None]:
