@@ -343,10 +343,10 @@ async def test_every_placeholder_is_filled(
         assert needed <= set(result["description_placeholders"] or {}), step
 
     subentries = strings["config_subentries"]["stt"]
-    result = await hass.config_entries.subentries.async_init(
+    profile_form = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_STT), context={"source": "user"}
     )
     needed = _placeholders_in(subentries["step"]) | _placeholders_in(
         subentries["error"]
     )
-    assert needed <= set(result["description_placeholders"] or {})
+    assert needed <= set(profile_form["description_placeholders"] or {})
