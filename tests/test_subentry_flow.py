@@ -572,6 +572,9 @@ def test_generated_names() -> None:
     assert not is_generated_name("Deepgram nova-3 x", defaults)
     assert not is_generated_name("Deepgram nova-3x", defaults)
     assert not is_generated_name("Kitchen", defaults)
+    # Earlier versions named every profile "Deepgram nova-3".
+    assert is_generated_name(DEFAULT_STT_NAME, profile(model="nova-2"))
+    assert not is_generated_name("Deepgram nova-3 2", profile(model="nova-2"))
 
 
 async def add_named(
@@ -616,6 +619,40 @@ async def test_new_profiles_get_distinct_names(
     assert len(titles) == len(set(titles)) == 5
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert sorted(str(d.name) for d in devices) == sorted(titles)
+
+
+async def test_old_default_name_follows_the_model(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """A nova-2 profile an earlier version named "Deepgram nova-3" is renamed."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Deepgram",
+        data={"api_key": "", "url": server.base_url},
+        subentries_data=[
+            {
+                "data": {**RECOMMENDED_STT_OPTIONS, CONF_MODEL: "nova-2"},
+                "subentry_type": SUBENTRY_STT,
+                "title": DEFAULT_STT_NAME,
+                "unique_id": None,
+            }
+        ],
+    )
+    server.api_key = None
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    subentry = stt_subentry(entry)
+    result = await start_reconfigure(hass, entry, subentry.subentry_id)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {CONF_NAME: DEFAULT_STT_NAME, **profile(model="nova-2")},
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry.subentry_id].title == "Deepgram nova-2"
 
 
 async def test_reconfigure_renames(

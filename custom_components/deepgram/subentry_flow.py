@@ -37,6 +37,7 @@ from .const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
+    DEFAULT_STT_NAME,
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry
@@ -128,9 +129,13 @@ def numbered_name(name: str, taken: Iterable[str]) -> str:
 
 
 def is_generated_name(title: str, profile: Mapping[str, Any]) -> bool:
-    """Whether a title is the profile's generated name (numbered or not)."""
+    """Whether a title is the profile's generated name (numbered or not).
+
+    `Deepgram nova-3` counts whatever the model: earlier versions gave every
+    new profile that name.
+    """
     base = profile_name(profile)
-    if _same_name(title, base):
+    if _same_name(title, base) or _same_name(title, DEFAULT_STT_NAME):
         return True
     rest = title.strip()[len(base) :]
     return title.strip().startswith(base) and rest[:1] == " " and rest[1:].isdigit()
