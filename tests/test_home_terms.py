@@ -99,6 +99,9 @@ async def start(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    # Our own entity's arrival schedules a rebuild: let it pass, so that
+    # each test's change is the only one.
+    await settle(hass)
     return entry, pipeline_id
 
 
@@ -128,62 +131,58 @@ async def settle(hass: HomeAssistant) -> None:
 
 
 async def test_names_follow_the_home(hass: HomeAssistant, server: FakeDeepgram) -> None:
-    """Exposing, renaming, aliasing, un-exposing and a new area reach the wire."""
+    """Exposing, renaming, aliasing, un-exposing, areas, floors: on the wire.
+
+    Each change is made alone, so each kind of change is shown to be followed.
+    """
     _, pipeline_id = await start(
         hass, server, {"kallax": "Kallax lamp", "bubbles": "Bubbles", "fan": "Fan"}
     )
     ents = er.async_get(hass)
     # The profile's own term first; "Fan" is a plain word and skipped.
-    assert await sent_keyterms(hass, server, pipeline_id) == [
-        "Anouk",
-        "Bubbles",
-        "Kallax lamp",
-    ]
+    terms = ["Anouk", "Bubbles", "Kallax lamp"]
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
 
     async_expose_entity(hass, CONVERSATION, "light.kitchen_light", True)
-    ents.async_update_entity("input_boolean.kallax", name="Oma's Kallax")
     # A run right after a change uses the list as it is: nothing on its path.
-    assert await sent_keyterms(hass, server, pipeline_id) == [
-        "Anouk",
-        "Bubbles",
-        "Kallax lamp",
-    ]
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
     await settle(hass)
-    assert await sent_keyterms(hass, server, pipeline_id) == [
-        "Anouk",
-        "Bubbles",
-        "Oma's Kallax",
-        "Kitchen light",
-    ]
+    terms = ["Anouk", "Bubbles", "Kallax lamp", "Kitchen light"]
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
+
+    ents.async_update_entity("input_boolean.kallax", name="Oma's Kallax")
+    await settle(hass)
+    terms = ["Anouk", "Bubbles", "Oma's Kallax", "Kitchen light"]
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
 
     ents.async_update_entity(
         "input_boolean.bubbles", aliases=[er.COMPUTED_NAME, "the fish tank"]
     )
+    await settle(hass)
+    terms = ["Anouk", "Bubbles", "the fish tank", "Oma's Kallax", "Kitchen light"]
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
+
     async_expose_entity(hass, CONVERSATION, "input_boolean.kallax", False)
     await settle(hass)
-    assert await sent_keyterms(hass, server, pipeline_id) == [
-        "Anouk",
-        "Bubbles",
-        "the fish tank",
-        "Kitchen light",
-    ]
+    terms = ["Anouk", "Bubbles", "the fish tank", "Kitchen light"]
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
+
+    areas = ar.async_get(hass)
+    area = areas.async_create("Oma's room", aliases={"Granny flat"})
+    areas.async_create("Kitchen")  # a plain word
+    await settle(hass)
+    terms = [*terms, "Oma's room", "Granny flat"]
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
 
     floor = fr.async_get(hass).async_create("Dachgeschoss", aliases={"attic floor"})
-    ar.async_get(hass).async_create(
-        "Oma's room", aliases={"Granny flat"}, floor_id=floor.floor_id
-    )
-    ar.async_get(hass).async_create("Kitchen")
     await settle(hass)
-    assert await sent_keyterms(hass, server, pipeline_id) == [
-        "Anouk",
-        "Bubbles",
-        "the fish tank",
-        "Kitchen light",
-        "Oma's room",
-        "Granny flat",
-        "Dachgeschoss",
-        "attic floor",
-    ]
+    terms = [*terms, "Dachgeschoss", "attic floor"]
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
+
+    areas.async_update(area.id, floor_id=floor.floor_id, name="Oma's den")
+    await settle(hass)
+    terms[terms.index("Oma's room")] = "Oma's den"
+    assert await sent_keyterms(hass, server, pipeline_id) == terms
 
 
 async def test_device_rename_and_entity_removal(
@@ -196,6 +195,8 @@ async def test_device_rename_and_entity_removal(
     )
     ents = er.async_get(hass)
     ents.async_update_entity("input_boolean.bubbles", device_id=device.id)
+    await settle(hass)
+    assert await sent_keyterms(hass, server, pipeline_id) == ["Anouk", "Tank Bubbles"]
     dr.async_get(hass).async_update_device(device.id, name_by_user="Aquarium")
     await settle(hass)
     sent = await sent_keyterms(hass, server, pipeline_id)
@@ -390,7 +391,9 @@ async def test_form_offers_the_option_for_key_term_models(
     await hass.async_block_till_done()
     subentry_id = next(iter(entry.subentries))
     result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
-    fields = [str(marker) for marker in result["data_schema"].schema]
+    schema = result["data_schema"]
+    assert schema is not None
+    fields = [str(marker) for marker in schema.schema]
     assert (CONF_HOME_TERMS in fields) is offered
     form: dict[str, Any] = {
         key: value
@@ -400,11 +403,9 @@ async def test_form_offers_the_option_for_key_term_models(
     form[CONF_MODEL] = model
     if offered:
         form[CONF_HOME_TERMS] = False
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], form
-    )
+    done = await hass.config_entries.subentries.async_configure(result["flow_id"], form)
     await hass.async_block_till_done()
-    assert result["reason"] == "reconfigure_successful"
+    assert done["reason"] == "reconfigure_successful"
     assert entry.subentries[subentry_id].data[CONF_HOME_TERMS] is not offered
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.deepgram import plain_words
 from custom_components.deepgram.api import LiveOptions
+from custom_components.deepgram.const import CONF_KEYTERMS, RECOMMENDED_STT_OPTIONS
 from custom_components.deepgram.plain_words import (
     COMMON_ENGLISH,
     is_plain,
@@ -21,6 +22,8 @@ from custom_components.deepgram.term_budget import (
     fit_terms,
     query_bytes,
 )
+from custom_components.deepgram.transcriber import live_options
+from tests.pipeline_helpers import METADATA
 
 
 @pytest.mark.parametrize(
@@ -127,3 +130,11 @@ def test_load_plain_words_without_intents_data(
 )
 def test_is_plain(term: str, plain: bool) -> None:
     assert is_plain(term, frozenset({"kitchen", "light"})) is plain
+
+
+def test_live_options_take_the_fitted_terms() -> None:
+    """Without a fitted list a request carries the profile's own terms."""
+    profile = {**RECOMMENDED_STT_OPTIONS, CONF_KEYTERMS: ["Anouk"]}
+    assert live_options(profile, "en", METADATA).keyterms == ("Anouk",)
+    fitted = live_options(profile, "en", METADATA, ["Anouk", "Bubbles"])
+    assert fitted.keyterms == ("Anouk", "Bubbles")

@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .data import DeepgramConfigEntry
 from .home_terms import KeytermBook, uses_home_terms
-from .term_budget import TOKEN_BUDGET
+from .term_budget import TOKEN_BUDGET, FittedTerms
 
 TO_REDACT = {CONF_API_KEY}
 
@@ -38,9 +38,7 @@ def _keyterms(entry: DeepgramConfigEntry, book: KeytermBook) -> dict[str, Any]:
     """Each profile's key terms as sent now, their tokens and what was left out."""
     profiles: dict[str, Any] = {}
     for key, subentry in entry.subentries.items():
-        fitted = book.profiles.get(key)
-        if fitted is None:
-            continue
+        fitted = book.profiles.get(key, FittedTerms())
         profiles[subentry.title] = {
             "home_terms": uses_home_terms(subentry.data),
             "terms": list(fitted.terms),
