@@ -300,6 +300,7 @@ async def test_models_without_key_terms_send_none(
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     (shown,) = diagnostics["keyterms"]["profiles"].values()
     assert shown == {
+        "title": "Deepgram nova-3",
         "home_terms": False,
         "terms": [],
         "tokens": 0,
@@ -420,3 +421,41 @@ async def test_entities_not_exposed_are_not_sent(
     assert state is not None
     assert state.name == "Kallax lamp"
     assert await sent_keyterms(hass, server, pipeline_id) == ["Anouk"]
+
+
+async def test_each_profile_has_its_own_list(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """Two profiles: own terms first in each; the one with the option off
+    gets only its own."""
+    entry, _ = await start(
+        hass,
+        server,
+        {"kallax": "Kallax lamp"},
+        profile(keyterms=["Anouk"]),
+        profile(keyterms=["Bente"], home_terms=False),
+    )
+    first, second = entry.subentries
+    book = entry.runtime_data.keyterms
+    assert book.terms(first) == ("Anouk", "Kallax lamp")
+    assert book.terms(second) == ("Bente",)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    profiles = diagnostics["keyterms"]["profiles"]
+    assert profiles[first]["terms"] == ["Anouk", "Kallax lamp"]
+    assert profiles[second]["terms"] == ["Bente"]
+    assert profiles[second]["home_terms"] is False
+
+
+async def test_language_change_reloads_plain_words(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """Plain words follow Home Assistant's language ("Licht" is German)."""
+    entry, pipeline_id = await start(hass, server, {"licht": "Licht"})
+    assert await sent_keyterms(hass, server, pipeline_id) == ["Anouk", "Licht"]
+    await hass.config.async_update(language="de")
+    await hass.async_block_till_done()
+    await settle(hass)
+    assert await sent_keyterms(hass, server, pipeline_id) == ["Anouk"]
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["keyterms"]["language"] == "de"
+    assert diagnostics["keyterms"]["skipped_plain_words"] == ["Licht"]

@@ -39,7 +39,8 @@ def _keyterms(entry: DeepgramConfigEntry, book: KeytermBook) -> dict[str, Any]:
     profiles: dict[str, Any] = {}
     for key, subentry in entry.subentries.items():
         fitted = book.profiles.get(key, FittedTerms())
-        profiles[subentry.title] = {
+        profiles[key] = {
+            "title": subentry.title,
             "home_terms": uses_home_terms(subentry.data),
             "terms": list(fitted.terms),
             "tokens": fitted.tokens,

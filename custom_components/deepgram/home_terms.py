@@ -18,7 +18,7 @@ from homeassistant.components.homeassistant.exposed_entities import (
     async_listen_entity_updates,
     async_should_expose,
 )
-from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE, EVENT_STATE_CHANGED
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -145,11 +145,7 @@ class HomeTermsTracker:
         """Collect the home's words and follow changes; returns the stop."""
         if not any(uses_home_terms(p) for p in self._profiles.values()):
             return lambda: None
-        language = self._hass.config.language
-        self._book.language = language
-        self._plain_words = await self._hass.async_add_executor_job(
-            load_plain_words, language
-        )
+        await self._async_load_plain_words()
         self._rebuild()
         schedule = self._schedule
         bus = self._hass.bus
@@ -169,6 +165,11 @@ class HomeTermsTracker:
             bus.async_listen(
                 EVENT_STATE_CHANGED, schedule, event_filter=_state_names_changed
             ),
+            bus.async_listen(
+                EVENT_CORE_CONFIG_UPDATE,
+                self._async_language_changed,
+                event_filter=_language_changed,
+            ),
         ]
         if DATA_EXPOSED_ENTITIES in self._hass.data:
             stops.append(
@@ -182,6 +183,18 @@ class HomeTermsTracker:
             self._debouncer.async_shutdown()
 
         return stop
+
+    async def _async_load_plain_words(self) -> None:
+        language = self._hass.config.language
+        self._book.language = language
+        self._plain_words = await self._hass.async_add_executor_job(
+            load_plain_words, language
+        )
+
+    async def _async_language_changed(self, event: Event[Any]) -> None:  # noqa: ARG002
+        """Home Assistant's language changed: its plain words did too."""
+        await self._async_load_plain_words()
+        self._schedule()
 
     @callback
     def _schedule(self, event: Event[Any] | None = None) -> None:  # noqa: ARG002
@@ -231,3 +244,8 @@ def _device_names_changed(data: dr.EventDeviceRegistryUpdatedData) -> bool:
 def _state_names_changed(data: EventStateChangedData) -> bool:
     old, new = data["old_state"], data["new_state"]
     return old is None or new is None or old.name != new.name
+
+
+@callback
+def _language_changed(data: Mapping[str, Any]) -> bool:
+    return "language" in data
