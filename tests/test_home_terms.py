@@ -159,19 +159,22 @@ async def test_names_follow_the_home(hass: HomeAssistant, server: FakeDeepgram) 
         "input_boolean.bubbles", aliases=[er.COMPUTED_NAME, "the fish tank"]
     )
     await settle(hass)
-    terms = ["Anouk", "Bubbles", "the fish tank", "Oma's Kallax", "Kitchen light"]
+    # Aliases people chose come before the names entities were given.
+    terms = ["Anouk", "the fish tank", "Bubbles", "Oma's Kallax", "Kitchen light"]
     assert await sent_keyterms(hass, server, pipeline_id) == terms
 
     async_expose_entity(hass, CONVERSATION, "input_boolean.kallax", False)
     await settle(hass)
-    terms = ["Anouk", "Bubbles", "the fish tank", "Kitchen light"]
+    terms = ["Anouk", "the fish tank", "Bubbles", "Kitchen light"]
     assert await sent_keyterms(hass, server, pipeline_id) == terms
 
     areas = ar.async_get(hass)
     area = areas.async_create("Oma's room", aliases={"Granny flat"})
     areas.async_create("Kitchen")  # a plain word
     await settle(hass)
-    terms = [*terms, "Oma's room", "Granny flat"]
+    # Area names with the aliases; area aliases with the floors, last.
+    terms = ["Anouk", "the fish tank", "Oma's room", "Bubbles", "Kitchen light"]
+    terms.append("Granny flat")
     assert await sent_keyterms(hass, server, pipeline_id) == terms
 
     floor = fr.async_get(hass).async_create("Dachgeschoss", aliases={"attic floor"})
@@ -221,11 +224,17 @@ async def test_device_rename_and_entity_removal(
 async def test_budget_holds_with_hundreds_of_entities(
     hass: HomeAssistant, server: FakeDeepgram
 ) -> None:
-    """Own terms first, entity names before the rest, no repeats, in budget."""
+    """Own terms, then aliases and areas, then entity names, then the rest;
+    no repeats; never over the budget."""
     booleans = {f"gadget_{i:03}": f"Zorblax gadget {i:03}" for i in range(300)}
     booleans |= {"anouk": "ANOUK", "a_twin": "Sonos Arc", "b_twin": "sonos arc"}
+    booleans |= {"zz_tank": "Aquarium"}
     own = ["Anouk", "Quetzalcoatl sensor"]
     entry, pipeline_id = await start(hass, server, booleans, profile(keyterms=own))
+    er.async_get(hass).async_update_entity(
+        "input_boolean.zz_tank", aliases=[er.COMPUTED_NAME, "Bubbles"]
+    )
+    ar.async_get(hass).async_create("Oma's room", aliases={"Granny flat"})
     floors = fr.async_get(hass)
     for i in range(40):
         floors.async_create(f"Floor Number {i}")
@@ -233,7 +242,10 @@ async def test_budget_holds_with_hundreds_of_entities(
 
     sent = await sent_keyterms(hass, server, pipeline_id)
     assert sent is not None
-    assert sent[:2] == own
+    # The alias and the area name come before 300 entity names.
+    assert sent[:4] == [*own, "Bubbles", "Oma's room"]
+    assert "Aquarium" not in sent  # the name of the last entity, by id
+    assert "Granny flat" not in sent
     assert sum(count_tokens(term) for term in sent) <= TOKEN_BUDGET
     folded = [term.casefold() for term in sent]
     assert len(folded) == len(set(folded))
@@ -252,7 +264,7 @@ async def test_budget_holds_with_hundreds_of_entities(
     assert "Zorblax gadget 299" in shown["left_out"]
     assert shown["home_terms"] is True
     assert keyterms["language"] == "en"
-    assert keyterms["collected"] == 303 + 40
+    assert keyterms["collected"] == 305 + 2 + 40
     assert keyterms["built"] is not None
 
 
@@ -326,7 +338,7 @@ async def test_diagnostics_show_skipped_plain_words(
         "Cuisine",
     ]
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-    assert diagnostics["keyterms"]["skipped_plain_words"] == ["Fan", "TV", "Kitchen"]
+    assert diagnostics["keyterms"]["skipped_plain_words"] == ["Kitchen", "Fan", "TV"]
 
 
 async def test_a_failed_rebuild_keeps_the_list(

@@ -53,7 +53,7 @@ _DEVICE_FIELDS = frozenset({"name", "name_by_user"})
 class HomeWords:
     """The names collected, most specific first, and the plain ones skipped."""
 
-    specific: tuple[str, ...] = ()  # entity names and aliases, area names
+    specific: tuple[str, ...] = ()  # entity aliases, area names, entity names
     general: tuple[str, ...] = ()  # area aliases, floor names and aliases
     skipped: tuple[str, ...] = ()  # plain words
 
@@ -92,23 +92,33 @@ def fit_profile(profile: Mapping[str, Any], words: HomeWords) -> FittedTerms:
 
 @callback
 def collect_home_words(hass: HomeAssistant, plain_words: frozenset[str]) -> HomeWords:
-    """Names of exposed entities, areas and floors, as Assist matches them."""
-    specific: list[str] = []
+    """Names of exposed entities, areas and floors, as Assist matches them.
+
+    The most specific come first: the aliases people gave their entities and
+    the names of their areas (few, and chosen by them), then the entities'
+    names (many, often given by integrations); then the rest.
+    """
+    chosen: list[str] = []  # entity aliases and area names
+    names: list[str] = []
     general: list[str] = []
     if DATA_EXPOSED_ENTITIES in hass.data:
         entities = er.async_get(hass)
         for state in sorted(hass.states.async_all(), key=lambda s: s.entity_id):
-            if async_should_expose(hass, ASSISTANT, state.entity_id):
-                entry = entities.async_get(state.entity_id)
-                specific.extend(
-                    intent.async_get_entity_aliases(hass, entry, state=state)
-                )
+            if not async_should_expose(hass, ASSISTANT, state.entity_id):
+                continue
+            entry = entities.async_get(state.entity_id)
+            given: set[str] = set()
+            if entry is not None:
+                given = {a.strip() for a in entry.aliases if isinstance(a, str)}
+            for name in intent.async_get_entity_aliases(hass, entry, state=state):
+                (chosen if name in given else names).append(name)
     for area in ar.async_get(hass).async_list_areas():
-        specific.append(area.name)
+        chosen.append(area.name)
         general.extend(sorted(area.aliases))
     for floor in fr.async_get(hass).async_list_floors():
         general.append(floor.name)
         general.extend(sorted(floor.aliases))
+    specific = [*chosen, *names]
     skipped = [name for name in (*specific, *general) if is_plain(name, plain_words)]
     plain = set(skipped)
     return HomeWords(
