@@ -438,19 +438,21 @@ async def test_entities_not_exposed_are_not_sent(
 async def test_each_profile_has_its_own_list(
     hass: HomeAssistant, server: FakeDeepgram
 ) -> None:
-    """Two profiles: own terms first in each; the one with the option off
-    gets only its own."""
+    """Own terms first in each; the option off gets only its own; a Flux
+    profile's list is ready in the runtime data for its sessions."""
     entry, _ = await start(
         hass,
         server,
         {"kallax": "Kallax lamp"},
         profile(keyterms=["Anouk"]),
         profile(keyterms=["Bente"], home_terms=False),
+        profile(model="flux-general-en", keyterms=["Cato"]),
     )
-    first, second = entry.subentries
+    first, second, flux = entry.subentries
     book = entry.runtime_data.keyterms
     assert book.terms(first) == ("Anouk", "Kallax lamp")
     assert book.terms(second) == ("Bente",)
+    assert book.terms(flux) == ("Cato", "Kallax lamp")
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     profiles = diagnostics["keyterms"]["profiles"]
     assert profiles[first]["terms"] == ["Anouk", "Kallax lamp"]
