@@ -1,65 +1,43 @@
-"""The `deepgram.transcribe` action against the local Deepgram server."""
+"""The `deepgram.transcribe` action: inputs and response data."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import hashlib
+import json
 from pathlib import Path
 import shutil
-from typing import Any
 
-from homeassistant.core import HomeAssistant, ServiceResponse
-from homeassistant.setup import async_setup_component
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
 
-from custom_components.deepgram.const import DOMAIN, EVENT_TRANSCRIPT
+from custom_components.deepgram import services
+from custom_components.deepgram.const import (
+    CONF_MULTILINGUAL,
+    DOMAIN,
+    EVENT_TRANSCRIPT,
+    RECOMMENDED_STT_OPTIONS,
+    SUBENTRY_STT,
+)
+from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram, script_from_text
 from tests.deepgram_server.testing import wav_silence
-
-FIXTURES = Path(__file__).parent / "fixtures"
-WAV = FIXTURES / "turn_on_the_kitchen_light.wav"
-OGG = FIXTURES / "remember_to_buy_milk_and_eggs.ogg"
-WAV_SECONDS = (WAV.stat().st_size - 44) / 32000
-ENTITY_ID = "stt.deepgram_nova_3"
-
-type Transcribe = Callable[..., Awaitable[dict[str, Any]]]
-
-
-@pytest.fixture
-def allowed(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """A directory listed in allowlist_external_dirs."""
-    folder = tmp_path / "allowed"
-    folder.mkdir()
-    hass.config.allowlist_external_dirs = {str(folder)}
-    return folder
-
-
-@pytest.fixture
-async def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """The `local` media directory of a loaded media source."""
-    folder = tmp_path / "media"
-    folder.mkdir()
-    hass.config.media_dirs = {"local": str(folder)}
-    assert await async_setup_component(hass, "media_source", {})
-    return folder
-
-
-@pytest.fixture
-def transcribe(hass: HomeAssistant, setup_integration: MockConfigEntry) -> Transcribe:
-    """Call the action and return its response data."""
-
-    async def call(**data: Any) -> dict[str, Any]:
-        response: ServiceResponse = await hass.services.async_call(
-            DOMAIN, "transcribe", data, blocking=True, return_response=True
-        )
-        assert isinstance(response, dict)
-        return response
-
-    return call
+from tests.services_helpers import (
+    COMPONENT,
+    ENTITY_ID,
+    OGG,
+    WAV,
+    WAV_SECONDS,
+    Transcribe,
+    posts,
+)
 
 
 async def test_wav_from_allowed_path(
@@ -76,7 +54,7 @@ async def test_wav_from_allowed_path(
 
     response = await transcribe(path=str(path))
 
-    [request] = [r for r in server.rest_requests if r.method == "POST"]
+    [request] = posts(server)
     assert response == {
         "entity_id": ENTITY_ID,
         "text": "Turn on the kitchen light.",
@@ -130,9 +108,9 @@ async def test_ogg_from_media_source(
     assert as_text["text"] == "Remember to buy milk and eggs."
     assert as_text["duration"] == pytest.approx(2.48)
     assert from_selector["text"] == as_text["text"]
-    posts = [r for r in server.rest_requests if r.method == "POST"]
-    assert [r.headers["Content-Type"] for r in posts] == ["audio/ogg", "audio/ogg"]
-    assert {r.sha256 for r in posts} == {hashlib.sha256(OGG.read_bytes()).hexdigest()}
+    sent = posts(server)
+    assert [r.headers["Content-Type"] for r in sent] == ["audio/ogg", "audio/ogg"]
+    assert {r.sha256 for r in sent} == {hashlib.sha256(OGG.read_bytes()).hexdigest()}
 
 
 async def test_language_detection_and_speakers(
@@ -150,7 +128,7 @@ async def test_language_detection_and_speakers(
 
     response = await transcribe(path=str(path), detect=True, diarize=True)
 
-    [request] = [r for r in server.rest_requests if r.method == "POST"]
+    [request] = posts(server)
     assert request.query["detect_language"] == "true"
     assert request.query["diarize"] == "true"
     assert "language" not in request.query
@@ -173,8 +151,75 @@ async def test_language_mapped_to_the_model(
     path = allowed / "memo.wav"
     path.write_bytes(wav_silence(0.5))
     response = await transcribe(path=str(path), language="de-AT")
-    [request] = [r for r in server.rest_requests if r.method == "POST"]
+    [request] = posts(server)
     assert request.query["language"] == "de"
     assert response["language"] == "de"
     assert response["text"] == ""
     assert response["confidence"] is None
+
+
+async def test_multilingual_profile(
+    hass: HomeAssistant, server: FakeDeepgram, allowed: Path
+) -> None:
+    """A multilingual profile sends language=multi and reports the words' language."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Deepgram",
+        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
+        subentries_data=[
+            ConfigSubentryData(
+                data={**RECOMMENDED_STT_OPTIONS, CONF_MULTILINGUAL: True},
+                subentry_type=SUBENTRY_STT,
+                title="Mixed",
+                unique_id=None,
+            )
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    server.script = script_from_text("Hola, hello.", start=0.2)
+    server.detected_language = "es"
+    path = allowed / "mixed.wav"
+    path.write_bytes(wav_silence(1.0))
+
+    response = await hass.services.async_call(
+        DOMAIN,
+        "transcribe",
+        {"path": str(path), "profile": "stt.mixed"},
+        blocking=True,
+        return_response=True,
+    )
+
+    [request] = posts(server)
+    assert request.query["language"] == "multi"
+    assert response is not None
+    assert response["language"] == "es"
+
+
+async def test_response_is_required(
+    hass: HomeAssistant, server: FakeDeepgram, allowed: Path, transcribe: Transcribe
+) -> None:
+    """The action only returns data: calling it without asking is refused."""
+    path = allowed / "memo.wav"
+    path.write_bytes(wav_silence(0.5))
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "transcribe", {"path": str(path)}, blocking=True
+        )
+    assert posts(server) == []
+
+
+def test_action_described_and_translated() -> None:
+    """services.yaml names every field of the schema; strings translate each."""
+    described = load_yaml_dict(COMPONENT / "services.yaml")
+    strings = json.loads((COMPONENT / "strings.json").read_text())
+    fields = set(described["transcribe"]["fields"])
+    schema_keys = {str(key) for key in services.SCHEMA.validators[1].schema}
+    assert fields == schema_keys
+    translated = strings["services"]["transcribe"]
+    assert translated["name"]
+    assert translated["description"]
+    assert set(translated["fields"]) == fields
+    for field in translated["fields"].values():
+        assert field["name"]
+        assert field["description"]

@@ -18,11 +18,16 @@ def _t(value: float) -> float:
 
 
 def alternative(
-    words: Sequence[Word], *, punctuate: bool, speakers: Sequence[int] = ()
+    words: Sequence[Word],
+    *,
+    punctuate: bool,
+    speakers: Sequence[int] = (),
+    language: str | None = None,
 ) -> dict[str, Any]:
     """``channel.alternatives[0]``: transcript, confidence and words.
 
-    ``speakers`` (diarization) gives each word's speaker, in order.
+    ``speakers`` (diarization) gives each word's speaker, in order;
+    ``language`` (``language=multi``) each word's language.
     """
     transcript = " ".join(w.text if punctuate else w.plain for w in words)
     confidence = (
@@ -38,10 +43,12 @@ def alternative(
                 "end": _t(w.end),
                 "confidence": w.confidence,
                 **({"speaker": speakers[i]} if speakers else {}),
+                **({"language": language} if language else {}),
                 "punctuated_word": w.text,
             }
             for i, w in enumerate(words)
         ],
+        **({"languages": [language]} if language else {}),
     }
 
 
@@ -143,12 +150,14 @@ def prerecorded_response(
     punctuate: bool,
     diarize: bool,
     detected_language: str | None,
+    word_language: str | None = None,
 ) -> dict[str, Any]:
     """The JSON answer of ``POST /v1/listen``: ``metadata`` and ``results``.
 
     Every script word that starts within ``duration`` is heard. With
     ``diarize`` the speaker changes at each sentence end ("." "?" "!"); with
-    ``detected_language`` the channel says which language was detected.
+    ``detected_language`` the channel says which language was detected;
+    ``word_language`` (``language=multi``) labels every word's language.
     """
     words = [w for w in script if w.start < duration]
     speakers: list[int] = []
@@ -157,7 +166,12 @@ def prerecorded_response(
         speakers.append(speaker)
         if word.text.endswith((".", "?", "!")):
             speaker = 1 - speaker
-    best = alternative(words, punctuate=punctuate, speakers=speakers if diarize else ())
+    best = alternative(
+        words,
+        punctuate=punctuate,
+        speakers=speakers if diarize else (),
+        language=word_language,
+    )
     channel: dict[str, Any] = {"alternatives": [best]}
     if detected_language is not None:
         channel["detected_language"] = detected_language

@@ -246,6 +246,9 @@ class RestHandlers:
                 detected_language=server.detected_language
                 if request.query.get("detect_language") == "true"
                 else None,
+                word_language=server.detected_language
+                if options.language == "multi"
+                else None,
             )
         )
 
