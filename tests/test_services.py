@@ -158,6 +158,19 @@ async def test_language_mapped_to_the_model(
     assert response["confidence"] is None
 
 
+async def test_unknown_extension_is_sent_undeclared(
+    server: FakeDeepgram, allowed: Path, transcribe: Transcribe
+) -> None:
+    """A file whose name says no audio type goes as application/octet-stream;
+    Deepgram detects the format from the bytes."""
+    path = allowed / "recording.bin"
+    shutil.copy(WAV, path)
+    response = await transcribe(path=str(path))
+    [request] = posts(server)
+    assert request.headers["Content-Type"] == "application/octet-stream"
+    assert response["duration"] == pytest.approx(WAV_SECONDS, abs=1e-3)
+
+
 async def test_multilingual_profile(
     hass: HomeAssistant, server: FakeDeepgram, allowed: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 import shutil
 import time
+from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigSubentryData
 from homeassistant.const import CONF_API_KEY, CONF_URL
@@ -97,6 +98,47 @@ async def test_unreadable_file(
     error = await expect_error(transcribe, "file_unreadable", path=str(voicemail))
     assert "Permission denied" in str(error)
     assert posts(server) == []
+
+
+async def test_file_failing_on_disk(
+    server: FakeDeepgram,
+    voicemail: Path,
+    transcribe: Transcribe,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Disk errors while checking or reading the file are reported plainly."""
+    real_stat = Path.stat
+
+    def failing_stat(self: Path, **kwargs: Any) -> Any:
+        if self == voicemail:
+            raise OSError(5, "Input/output error")
+        return real_stat(self, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "stat", failing_stat)
+        error = await expect_error(transcribe, "file_unreadable", path=str(voicemail))
+    assert "Input/output error" in str(error)
+    assert posts(server) == []
+
+    real_open = Path.open
+
+    def failing_reads(self: Path, *args: Any) -> Any:
+        handle = real_open(self, *args)
+
+        class Failing:
+            name = handle.name
+
+            def read(self, size: int) -> bytes:
+                raise OSError(5, "Input/output error")
+
+            def close(self) -> None:
+                handle.close()
+
+        return Failing()
+
+    monkeypatch.setattr(Path, "open", failing_reads)
+    error = await expect_error(transcribe, "file_unreadable", path=str(voicemail))
+    assert "voicemail.wav" in str(error)
 
 
 async def test_unknown_media(
