@@ -11,6 +11,7 @@ from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -222,9 +223,16 @@ async def test_response_is_required(
     assert posts(server) == []
 
 
-def test_action_described_and_translated() -> None:
+async def test_action_described_and_translated(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
     """services.yaml names every field of the schema; strings translate each."""
+    loaded = await async_get_all_descriptions(hass)
+    assert loaded[DOMAIN]["transcribe"]["response"] == {"optional": False}
     described = load_yaml_dict(COMPONENT / "services.yaml")
+    assert set(loaded[DOMAIN]["transcribe"]["fields"]) == set(
+        described["transcribe"]["fields"]
+    )
     strings = json.loads((COMPONENT / "strings.json").read_text())
     fields = set(described["transcribe"]["fields"])
     schema_keys = {str(key) for key in services.SCHEMA.validators[1].schema}

@@ -278,6 +278,37 @@ async def test_flux_profile_is_unsupported(
     assert [r.query["model"] for r in posts(server)] == ["nova-3"]
 
 
+async def test_only_flux_profiles_is_no_profile(
+    hass: HomeAssistant, server: FakeDeepgram, voicemail: Path
+) -> None:
+    """With no profile that takes recordings there is no default."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Deepgram",
+        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
+        subentries_data=[
+            ConfigSubentryData(
+                data={**RECOMMENDED_STT_OPTIONS, CONF_MODEL: "flux-general-en"},
+                subentry_type=SUBENTRY_STT,
+                title="Flux",
+                unique_id=None,
+            )
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as info:
+        await hass.services.async_call(
+            DOMAIN,
+            "transcribe",
+            {"path": str(voicemail)},
+            blocking=True,
+            return_response=True,
+        )
+    assert info.value.translation_key == "no_profile"
+    assert posts(server) == []
+
+
 # -- Deepgram's answers ----------------------------------------------------------
 
 
