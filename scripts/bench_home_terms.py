@@ -16,6 +16,7 @@ import asyncio
 from pathlib import Path
 import statistics
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -46,7 +47,14 @@ from custom_components.deepgram.plain_words import load_plain_words
 
 async def main(entities: int, runs: int) -> None:
     """Time collection and fitting."""
-    async with async_test_home_assistant() as hass:
+    # A config directory of its own: registries are saved there, not in the
+    # shared test configuration.
+    with tempfile.TemporaryDirectory() as config_dir:
+        await _bench(config_dir, entities, runs)
+
+
+async def _bench(config_dir: str, entities: int, runs: int) -> None:
+    async with async_test_home_assistant(config_dir=config_dir) as hass:
         assert await async_setup_component(hass, "homeassistant", {})
         registry = er.async_get(hass)
         for i in range(entities):
