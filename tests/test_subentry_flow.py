@@ -25,10 +25,13 @@ from homeassistant.helpers.translation import async_get_translations
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
 
+from custom_components.deepgram.api import LiveOptions
 from custom_components.deepgram.const import (
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
+    CONF_HOME_TERMS,
     CONF_KEYTERMS,
     CONF_MIP_OPT_OUT,
     CONF_MODEL,
@@ -44,10 +47,12 @@ from custom_components.deepgram.const import (
     SUBENTRY_STT,
 )
 from custom_components.deepgram.subentry_flow import (
+    bad_character,
     is_generated_name,
     numbered_name,
     profile_name,
 )
+from custom_components.deepgram.term_budget import fit_terms
 from tests.deepgram_server import FakeDeepgram
 from tests.pipeline_helpers import METADATA
 
@@ -75,8 +80,14 @@ def model_options(schema: probatio.Schema) -> list[str]:
 
 
 def profile(**changes: Any) -> dict[str, Any]:
-    """A complete profile form, the recommended settings with `changes`."""
-    return {**RECOMMENDED_STT_OPTIONS, **changes}
+    """A complete profile form, the recommended settings with `changes`.
+
+    Without `home_terms`, which the form offers for some models only.
+    """
+    form = {**RECOMMENDED_STT_OPTIONS, **changes}
+    if CONF_HOME_TERMS not in changes:
+        del form[CONF_HOME_TERMS]
+    return form
 
 
 def stt_subentry(entry: MockConfigEntry) -> ConfigSubentry:
@@ -127,6 +138,7 @@ async def test_add_profile_with_defaults(
         CONF_MODEL,
         CONF_MULTILINGUAL,
         CONF_KEYTERMS,
+        CONF_HOME_TERMS,
         CONF_ENDPOINTING,
         CONF_PUNCTUATE,
         CONF_SMART_FORMAT,
@@ -201,6 +213,7 @@ async def test_add_profile_with_settings(
         CONF_NUMERALS: False,
         CONF_PROFANITY_FILTER: True,
         CONF_KEYTERMS: ["Kitchen light", "Anouk"],
+        CONF_HOME_TERMS: True,
         CONF_ENDPOINTING: 450,
         CONF_FILLER_WORDS: True,
         CONF_MIP_OPT_OUT: True,
@@ -437,7 +450,7 @@ async def test_reconfigure_profile(
     # A generated name follows the settings.
     assert updated.title == "Deepgram nova-3 (key terms, smart format)"
     assert dict(updated.data) == profile(
-        keyterms=["Anouk"], endpointing=800, smart_format=True
+        keyterms=["Anouk"], endpointing=800, smart_format=True, home_terms=True
     )
     assert entry.state is ConfigEntryState.LOADED
     assert list(stt_entities(hass, entry)) == [subentry.subentry_id]
@@ -758,7 +771,7 @@ async def test_odd_key_terms_arrive_as_typed(
 @pytest.mark.parametrize(
     ("terms", "error", "placeholder", "value"),
     [
-        (["x" * 10_000], "keyterms_too_long", "tokens", "2500"),
+        (["x" * 10_000], "keyterms_too_long", "tokens", "3334"),
         ([f"longword{n}" for n in range(499)], "keyterms_too_long", "tokens", None),
         ([f"w{n}" for n in range(800)], "keyterms_too_long", "query_bytes", None),
         (["Kodi\x00TV"], "keyterms_bad_character", "character", "U+0000"),
@@ -789,3 +802,38 @@ async def test_key_terms_bounded(
         " ".join(term.split()) for term in terms
     ]
     assert len(setup_integration.subentries) == 1
+
+
+def test_bad_characters() -> None:
+    """Control and format characters are refused; blanks are squeezed later."""
+    assert bad_character("Kodi\nTV\t") is None
+    assert bad_character("台所 & Küche") is None
+    assert bad_character("a\x00b") == "\x00"
+    assert bad_character("a\x7fb") == "\x7f"
+    assert bad_character("a\u200bb") == "\u200b"
+
+
+def test_a_full_budget_fits_the_request_line() -> None:
+    """With every other option set, a full key-term budget stays under
+    aiohttp's 8,190-byte request line, whatever the terms' characters."""
+    for pattern in ("Wörd{}%&=#", "w{}", "台所{}"):
+        fitted = fit_terms(pattern.format(n) for n in range(5000))
+        options = LiveOptions(
+            model="nova-3-medical-experimental",
+            language="en-US",
+            punctuate=True,
+            smart_format=True,
+            numerals=True,
+            profanity_filter=True,
+            interim_results=True,
+            endpointing=5000,
+            utterance_end_ms=5000,
+            vad_events=True,
+            filler_words=True,
+            mip_opt_out=True,
+            keyterms=fitted.terms,
+            tags=("home-assistant",),
+        )
+        url = URL("wss://deepgram.example.internal:8443/some/prefix/v1/listen")
+        path = url.extend_query(options.query()).raw_path_qs
+        assert len(f"GET {path} HTTP/1.1") <= 8190

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 import math
 from typing import Any, override
+import unicodedata
 
 from homeassistant.config_entries import (
     SOURCE_USER,
@@ -29,6 +30,7 @@ from .api import DeepgramOptionsError, LiveOptions, is_nova3_or_flux, supports_m
 from .const import (
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
+    CONF_HOME_TERMS,
     CONF_KEYTERMS,
     CONF_MIP_OPT_OUT,
     CONF_MODEL,
@@ -41,18 +43,19 @@ from .const import (
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry
-from .keyterms import (
+from .language import MULTI
+from .term_budget import (
     QUERY_BUDGET,
     TOKEN_BUDGET,
-    bad_character,
-    clean as clean_term,
-    usage,
+    clean_term,
+    count_tokens,
+    query_bytes,
 )
-from .language import MULTI
 
 ENDPOINTING_MIN = 10
 ENDPOINTING_MAX = 5000
 NAME_PREFIX = "Deepgram"
+_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 # What a generated profile name mentions, in this order, when it is set.
 _NAMED_OPTIONS: tuple[tuple[str, str], ...] = (
@@ -147,22 +150,37 @@ def profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_MODEL: str(user_input[CONF_MODEL]).strip(),
         CONF_KEYTERMS: _clean_terms(user_input.get(CONF_KEYTERMS) or []),
         CONF_ENDPOINTING: round(float(user_input[CONF_ENDPOINTING])),
+        # Offered only with models that take key terms; on by default.
+        CONF_HOME_TERMS: bool(user_input.get(CONF_HOME_TERMS, True)),
     }
     profile.update({key: bool(user_input[key]) for key in _BOOLEANS})
     return {key: profile[key] for key in RECOMMENDED_STT_OPTIONS}
 
 
+def bad_character(term: str) -> str | None:
+    """A character a key term may not hold (control, format, unassigned)."""
+    for char in term:
+        if not char.isspace() and unicodedata.category(char) in _BAD_CATEGORIES:
+            return char
+    return None
+
+
 def _keyterm_error(keyterms: list[str], placeholders: dict[str, str]) -> str | None:
-    """Why the key terms cannot be sent (filling `placeholders`), or None."""
+    """Why the key terms cannot be sent (filling `placeholders`), or None.
+
+    The profile's own terms must fit Deepgram's budget on their own (names
+    from the home then fill what is left, see `home_terms`).
+    """
     for term in keyterms:
         if (char := bad_character(term)) is not None:
             placeholders["character"] = f"U+{ord(char):04X}"
             return "keyterms_bad_character"
-    used = usage(keyterms)
-    if used.fits:
+    tokens = sum(count_tokens(term) for term in keyterms)
+    size = sum(query_bytes(term) for term in keyterms)
+    if tokens <= TOKEN_BUDGET and size <= QUERY_BUDGET:
         return None
-    placeholders["tokens"] = str(used.tokens)
-    placeholders["query_bytes"] = str(used.query_bytes)
+    placeholders["tokens"] = str(tokens)
+    placeholders["query_bytes"] = str(size)
     return "keyterms_too_long"
 
 
@@ -339,6 +357,8 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         fields[probatio.Optional(CONF_KEYTERMS)] = TextSelector(
             TextSelectorConfig(multiple=True)
         )
+        if is_nova3_or_flux(self._profile[CONF_MODEL]):
+            fields[probatio.Required(CONF_HOME_TERMS, default=True)] = bool
         fields[
             probatio.Required(CONF_ENDPOINTING, default=defaults[CONF_ENDPOINTING])
         ] = endpointing_selector
