@@ -46,12 +46,12 @@ from custom_components.deepgram.const import (
     RECOMMENDED_STT_OPTIONS,
     SUBENTRY_STT,
 )
-from custom_components.deepgram.subentry_flow import (
-    bad_character,
+from custom_components.deepgram.profile_names import (
     is_generated_name,
     numbered_name,
     profile_name,
 )
+from custom_components.deepgram.subentry_flow import bad_character
 from custom_components.deepgram.term_budget import fit_terms
 from tests.deepgram_server import FakeDeepgram
 from tests.pipeline_helpers import METADATA

@@ -44,7 +44,8 @@ from .const import (
     SECTION_ADVANCED,
     SUBENTRY_STT,
 )
-from .subentry_flow import DeepgramSttSubentryFlow, profile_name
+from .profile_names import profile_name
+from .subentry_flow import DeepgramSttSubentryFlow
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -39,11 +39,16 @@ from .const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
-    DEFAULT_STT_NAME,
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry
 from .language import MULTI
+from .profile_names import (
+    is_generated_name,
+    numbered_name,
+    profile_name,
+    same_name,
+)
 from .term_budget import (
     QUERY_BUDGET,
     TOKEN_BUDGET,
@@ -54,17 +59,7 @@ from .term_budget import (
 
 ENDPOINTING_MIN = 10
 ENDPOINTING_MAX = 5000
-NAME_PREFIX = "Deepgram"
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-
-# What a generated profile name mentions, in this order, when it is set.
-_NAMED_OPTIONS: tuple[tuple[str, str], ...] = (
-    (CONF_MULTILINGUAL, "multilingual"),
-    (CONF_KEYTERMS, "key terms"),
-    (CONF_SMART_FORMAT, "smart format"),
-    (CONF_PROFANITY_FILTER, "profanity filter"),
-    (CONF_FILLER_WORDS, "filler words"),
-)
 
 _BOOLEANS = (
     CONF_MULTILINGUAL,
@@ -108,40 +103,6 @@ def _clean_terms(terms: Iterable[str]) -> list[str]:
     """The phrases without blanks and repeats, in the order given."""
     cleaned = (clean_term(term) for term in terms)
     return list(dict.fromkeys(term for term in cleaned if term))
-
-
-def profile_name(profile: Mapping[str, Any]) -> str:
-    """A name after the model and options: `Deepgram nova-2 (multilingual)`."""
-    name = f"{NAME_PREFIX} {profile[CONF_MODEL]}"
-    named = [label for key, label in _NAMED_OPTIONS if profile.get(key)]
-    return f"{name} ({', '.join(named)})" if named else name
-
-
-def _same_name(one: str, other: str) -> bool:
-    return one.strip().casefold() == other.strip().casefold()
-
-
-def numbered_name(name: str, taken: Iterable[str]) -> str:
-    """`name`, or `name 2`, `name 3`... whichever no other profile has."""
-    taken = list(taken)
-    candidate, number = name, 1
-    while any(_same_name(candidate, other) for other in taken):
-        number += 1
-        candidate = f"{name} {number}"
-    return candidate
-
-
-def is_generated_name(title: str, profile: Mapping[str, Any]) -> bool:
-    """Whether a title is the profile's generated name (numbered or not).
-
-    `Deepgram nova-3` counts whatever the model: earlier versions gave every
-    new profile that name.
-    """
-    base = profile_name(profile)
-    if _same_name(title, base) or _same_name(title, DEFAULT_STT_NAME):
-        return True
-    rest = title.strip()[len(base) :]
-    return title.strip().startswith(base) and rest[:1] == " " and rest[1:].isdigit()
 
 
 def profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -307,7 +268,7 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         ]
 
     def _name_taken(self, entry: DeepgramConfigEntry, name: str) -> bool:
-        return any(_same_name(name, title) for title in self._other_titles(entry))
+        return any(same_name(name, title) for title in self._other_titles(entry))
 
     def _async_save(
         self, entry: DeepgramConfigEntry, profile: dict[str, Any], name: str
