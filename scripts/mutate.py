@@ -7,7 +7,8 @@ protocol layer's own tests (`tests/test_api_*.py`), which must pin that layer
 without Home Assistant.
 
 `report`: the summary per module: killed (a timeout counts as killed: the
-tests noticed), survived, equivalent (listed with the reason in
+tests noticed; so does a mutant `mypy --strict` rejects, as CI would),
+other (survived, or not tested), equivalent (listed with the reason in
 docs/mutation-equivalents.toml; an entry whose change no longer matches its
 mutant is reported as stale), and the score, killed / (all - equivalent).
 """
@@ -105,6 +106,7 @@ def report(args: list[str]) -> int:
     equivalents = _load_equivalents()
     counts: dict[str, Counter[str]] = {}
     survivors: list[str] = []
+    typed = 0
     stale: list[str] = []
     for path in walk_mutatable_files():
         data = SourceFileMutationData(path=path)
@@ -113,7 +115,10 @@ def report(args: list[str]) -> int:
             if not any(fnmatch(name, glob) for glob in globs):
                 continue
             status = status_by_exit_code[code]
-            status = "killed" if status == "timeout" else status
+            if status == "caught by type check":
+                typed += 1
+            if status in ("timeout", "caught by type check"):
+                status = "killed"
             if status == "survived" and name in equivalents:
                 change = equivalents[name][0]
                 if change in get_diff_for_mutant(name, path=path):
@@ -126,12 +131,13 @@ def report(args: list[str]) -> int:
                 survivors.append(f"{status}: {name}")
     total: Counter[str] = Counter()
     print(
-        f"{'module':42} {'mutants':>7} {'killed':>6} {'surv.':>5} {'equiv.':>6} score"
+        f"{'module':42} {'mutants':>7} {'killed':>6} {'other':>5} {'equiv.':>6} score"
     )
     for module, count in sorted(counts.items()):
         total += count
         _line(module, count)
     _line("total", total)
+    print(f"(killed includes {typed} mutants that mypy --strict rejects)")
     for line in survivors:
         print(line)
     for name in stale:
