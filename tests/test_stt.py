@@ -450,9 +450,9 @@ async def test_payment_required_raises_repair_issue(
     issue = issues.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.severity is ir.IssueSeverity.ERROR
-    assert (
-        issue.is_fixable is False
-    )  # nothing to fix here: credits are added at Deepgram
+    assert issue.is_fixable is False  # credits are added at Deepgram
+    assert issue.translation_key == ISSUE_PAYMENT_REQUIRED
+    assert issue.translation_placeholders == {"entry_title": setup_integration.title}
     server.faults = Faults()
     result = await transcribe(hass, chunks(pcm(0.5)))
     assert result.result is stt.SpeechResultState.SUCCESS
