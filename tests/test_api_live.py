@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import logging
+import re
 import time
 from typing import Any
 
@@ -1044,12 +1045,11 @@ async def test_malformed_json_is_logged_and_survived(
     assert session.stats.clean_close
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert (
-        warnings[0]
-        .getMessage()
-        .startswith("Ignoring a malformed message from Deepgram (")
-    )
-    assert "{this is not json" in warnings[0].getMessage()
+    assert re.fullmatch(
+        r"Ignoring a malformed message from Deepgram \(Not JSON: .+\): "
+        r"'\{this is not json'",
+        warnings[0].getMessage(),
+    ), warnings[0].getMessage()
 
 
 async def test_unknown_message_type_is_ignored(
@@ -1279,22 +1279,32 @@ async def test_server_that_stops_reading_times_the_send_out(
     monkeypatch.setattr(live_module, "DEFAULT_SEND_TIMEOUT", 0.3)
     stop = asyncio.Event()
 
-    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+    async def listen(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        ws.headers["dg-request-id"] = "r-3"
+        await ws.prepare(request)
         await stop.wait()
+        return ws
 
-    base_url = await odd_server(listen_route(behaviour))
+    base_url = await odd_server({"GET /v1/listen": listen})
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.connect()
-    with pytest.raises(DeepgramTimeoutError, match="stopped taking audio") as info:
-        await send_until_it_fails(session)
-    assert session.error is info.value
-    with pytest.raises(DeepgramTimeoutError):
-        await session.send_audio(pcm(0.1))
-    started = time.monotonic()
-    await session.abort()
-    assert time.monotonic() - started < 3
-    assert not session.connected
-    stop.set()
+    try:
+        with pytest.raises(
+            DeepgramTimeoutError,
+            match=r"^Deepgram stopped taking audio; request id: r-3$",
+        ) as info:
+            await send_until_it_fails(session)
+        assert info.value.request_id == "r-3"
+        assert session.error is info.value
+        with pytest.raises(DeepgramTimeoutError):
+            await session.send_audio(pcm(0.1))
+        started = time.monotonic()
+        await session.abort()
+        assert time.monotonic() - started < 3
+        assert not session.connected
+    finally:
+        stop.set()  # a failing check must not leave the server waiting
 
 
 async def test_connection_lost_while_sending(
