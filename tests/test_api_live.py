@@ -339,7 +339,10 @@ async def test_held_audio_is_bounded(
     """More than `max_buffer_seconds` held while connecting fails the session."""
     session = live(server, http, max_buffer_seconds=0.1)
     await session.send_audio(pcm(0.1))  # exactly the bound: fine
-    with pytest.raises(DeepgramConnectionError, match="Too much audio") as info:
+    with pytest.raises(
+        DeepgramConnectionError,
+        match=r"^Too much audio held while connecting to Deepgram$",
+    ) as info:
         await session.send_audio(pcm(0.01))
     assert session.error is info.value
     with pytest.raises(DeepgramConnectionError, match="Too much audio"):
@@ -434,7 +437,10 @@ async def test_unexpected_connect_failure_is_a_deepgram_error(
     http = aiohttp.ClientSession()
     await http.close()
     session = live(server, http)
-    with pytest.raises(DeepgramConnectionError, match="Session is closed"):
+    with pytest.raises(
+        DeepgramConnectionError,
+        match=r"^Could not connect to Deepgram: RuntimeError: Session is closed$",
+    ):
         await session.connect()
     await session.abort()
 
@@ -452,6 +458,28 @@ async def test_no_keepalive_while_audio_flows(
     [record] = server.sessions
     assert record.keepalive_count == 0
     assert session.stats.keepalives == 0
+
+
+async def test_keepalive_resumes_when_audio_stops_again(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Audio for several intervals, then silence: no KeepAlive while audio
+    flows, KeepAlives again (holding the socket) once it stops."""
+    server.idle_timeout = 0.5
+    session = live(server, http, keepalive_interval=0.2)
+    await session.connect()
+    for chunk in chunks(pcm(0.8), FRAME):  # 0.8 s at real time: 4 intervals
+        await session.send_audio(chunk)
+        await asyncio.sleep(0.05)
+    [record] = server.sessions
+    assert record.keepalive_count == 0
+    await asyncio.sleep(1.2)  # more than two idle timeouts
+    assert session.error is None
+    assert record.keepalive_count >= 3
+    audio_end = max(i for i, f in enumerate(record.frames) if f.kind == "binary")
+    assert all(f.kind == "binary" for f in record.frames[:audio_end])
+    await session.close()
+    assert session.stats.clean_close
 
 
 async def test_without_keepalive_the_idle_server_closes_1011(
@@ -884,7 +912,10 @@ async def test_refused_connection(
     with pytest.raises(DeepgramConnectionError) as info:
         await session.connect()
     assert not isinstance(info.value, DeepgramTimeoutError)
-    assert "Cannot reach Deepgram at 127.0.0.1" in str(info.value)
+    assert re.fullmatch(
+        r"Cannot reach Deepgram at 127\.0\.0\.1: \w+(Error|Disconnected)",
+        str(info.value),
+    ), str(info.value)
     await session.close()
 
 
@@ -1025,7 +1056,9 @@ async def test_server_vanishing_is_a_connection_error(
     await wait_for(lambda: session.error is not None)
     error = session.error
     assert type(error) is DeepgramConnectionError
-    assert "ended early" in str(error)
+    assert error.request_id == server.sessions[0].request_id
+    assert error.reason is None
+    assert str(error).startswith("The Deepgram stream ended early")
     with pytest.raises(DeepgramConnectionError):
         await session.finalize(timeout=1)
     await session.close()
@@ -1261,7 +1294,10 @@ async def test_server_close_1000_without_close_stream_is_early(
     base_url = await odd_server(listen_route(behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.send_audio(pcm(0.1))
-    with pytest.raises(DeepgramConnectionError, match="ended early") as info:
+    with pytest.raises(
+        DeepgramConnectionError,
+        match=r"^The Deepgram stream ended early \(close 1000\); reason: bye$",
+    ) as info:
         await session.finalize(timeout=5)
     assert type(info.value) is DeepgramConnectionError
     assert info.value.status == 1000
@@ -1422,3 +1458,50 @@ async def test_server_pings_are_answered_and_do_not_end_the_stream(
     await session.close()
     assert session.error is None
     assert session.stats.clean_close
+
+
+async def test_session_tasks_are_named_and_all_gone_after_close(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """The session's background tasks carry names (for Home Assistant's task
+    dumps), and close() leaves none of them behind."""
+
+    def session_tasks() -> set[str]:
+        return {
+            t.get_name()
+            for t in asyncio.all_tasks()
+            if t.get_name().startswith("deepgram live") and not t.done()
+        }
+
+    session = live(server, http)
+    session.start()
+    assert session_tasks() == {"deepgram live connect"}
+    await session.connect()
+    await asyncio.sleep(0)
+    assert session_tasks() == {"deepgram live receive", "deepgram live keepalive"}
+    await session.close()
+    assert session_tasks() == set()
+
+
+async def test_audio_held_while_connecting_goes_out_in_whole_frames(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Held audio is sent on connecting only as whole frames: exactly one
+    frame goes at once, less than a frame waits for more audio."""
+    server.latency = Latency(rtt=0.1)
+    session = live(server, http)
+    await send(session, pcm(0.05))  # held: exactly one 50 ms frame
+    await session.connect()
+    await wait_for(lambda: server.sessions[0].audio_bytes == FRAME)
+    await send(session, pcm(0.03, seed=1))  # less than a frame: waits
+    await asyncio.sleep(0.2)
+    assert server.sessions[0].binary_frame_sizes() == [FRAME]
+    await session.close()
+
+    session = live(server, http)
+    await send(session, pcm(0.03))  # held: less than a frame
+    await session.connect()
+    await asyncio.sleep(0.2)
+    assert server.sessions[1].binary_frame_sizes() == []
+    await session.close()
+    assert server.sessions[1].binary_frame_sizes() == [960]
