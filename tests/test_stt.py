@@ -397,7 +397,9 @@ async def test_failing_audio_source_still_ends_the_request(
 
     result = await transcribe(hass, broken())
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
-    assert "Unexpected error during Deepgram speech-to-text" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "Unexpected error during Deepgram speech-to-text"
+    ]
     record = setup_integration.runtime_data.history[-1]
     assert (record.outcome, record.error) == ("error", "unexpected")
     await server.wait_for_sessions(1)
@@ -585,6 +587,8 @@ async def test_diagnostics_redact_the_key(
     assert session["outcome"] == "success"
     assert session["request_id"] == server.sessions[0].request_id
     assert session["finalize_answered"] is True
+    assert session["finalize_seconds"] > 0
+    assert session["entity_id"] == ENTITY_ID
     assert session["close_code"] == 1000
     assert diagnostics["profiles"][0]["model"] == "nova-3"
 
@@ -613,8 +617,28 @@ async def test_endpointing_from_the_profile(
     )
     await transcribe(hass, chunks(pcm(0.3)))
     await server.wait_for_sessions_closed()
-    assert server.sessions[0].query["endpointing"] == "750"
-    assert server.sessions[0].query["interim_results"] == "true"
+    query = server.sessions[0].query
+    assert query["endpointing"] == "750"
+    assert query["interim_results"] == "true"
+    # Every switch is sent explicitly, as the profile has it.
+    assert {
+        key: query[key]
+        for key in (
+            "punctuate",
+            "smart_format",
+            "numerals",
+            "profanity_filter",
+            "filler_words",
+            "mip_opt_out",
+        )
+    } == {
+        "punctuate": "true",
+        "smart_format": "false",
+        "numerals": "true",
+        "profanity_filter": "false",
+        "filler_words": "false",
+        "mip_opt_out": "false",
+    }
 
 
 async def test_multilingual_event_language_is_the_one_detected_most(
