@@ -258,8 +258,9 @@ def test_the_millisecond_tolerance_is_inclusive() -> None:
     end = 1.0  # where the final TURN ON ends
     transcript = Transcript()
     transcript.add(spoken(TURN, ON, ("now", end, end + 1e-3), is_final=False))
-    assert transcript.interim is not None
-    assert transcript.interim.start + transcript.interim.duration == end + 1e-3
+    interim = transcript.interim
+    assert interim is not None
+    assert interim.start + interim.duration == end + 1e-3
     transcript.add(spoken(TURN, ON, is_final=True))
     assert transcript.interim is None
 
