@@ -16,6 +16,7 @@ mutant is reported as stale), and the score, killed / (all - equivalent).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+import os
 from pathlib import Path
 import sys
 import tomllib
@@ -78,6 +79,10 @@ def run(args: list[str]) -> None:
     jobs = "2"
     if args[:1] == ["--max-children"]:
         jobs, args = args[1], args[2:]
+    # The type check runs `mypy` from this Python's environment.
+    os.environ["PATH"] = os.pathsep.join(
+        (str(Path(sys.executable).parent), os.environ["PATH"])
+    )
     _patch_test_selection()
     import mutmut.__main__ as mutmut_main
 
