@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -14,6 +15,7 @@ from custom_components.deepgram.api.messages import (
 )
 from custom_components.deepgram.end_of_speech import (
     Action,
+    Decision,
     EndedBy,
     EndOfSpeech,
     EndOfTurnPolicy,
@@ -76,7 +78,9 @@ def test_no_match_keeps_listening() -> None:
     ],
     ids=["speech_started", "interim", "final"],
 )
-def test_a_match_on_stale_words_is_ignored(new_speech) -> None:
+def test_a_match_on_stale_words_is_ignored(
+    new_speech: Callable[[EndOfTurnPolicy], Decision],
+) -> None:
     """The user went on speaking while the matcher thought: not the end."""
     policy = EndOfTurnPolicy(DEEPGRAM)
     ask = policy.on_words(final=True, speech_final=True, has_words=True)

@@ -37,11 +37,11 @@ messages and runs the matcher in the background; no Home Assistant imports.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
 import logging
-from typing import Final
+from typing import Any, Final
 
 from .api.messages import Results, ServerMessage, SpeechStarted, UtteranceEnd
 
@@ -49,6 +49,8 @@ _LOGGER = logging.getLogger(__name__)
 
 MATCH_TIMEOUT: Final = 1.0
 """Bound of one sentence-matcher call (seconds); a late answer is no match."""
+PREPARE_TIMEOUT: Final = 10.0
+"""Bound of the first call, which may load the language's sentences."""
 
 
 class EndOfSpeech(StrEnum):
@@ -204,6 +206,12 @@ class TurnDetector:
         self._matcher = matcher
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def prepare(self) -> None:
+        """Warm the matcher up while the user speaks (its first call loads
+        the language's sentences, which can take longer than a pause)."""
+        if self._matcher is not None:
+            self._spawn(self._warm_up(self._matcher))
+
     def on_message(self, message: ServerMessage) -> None:
         """Feed one server message of a `/v1/listen` session."""
         policy = self.policy
@@ -238,12 +246,28 @@ class TurnDetector:
         if decision.action is Action.RETURN:
             self.ended.set()
         elif decision.action is Action.ASK_MATCHER and self._matcher is not None:
-            task = asyncio.create_task(
-                self._ask(self._matcher, self._text(), decision.question),
-                name="deepgram end of turn match",
+            self._spawn(self._ask(self._matcher, self._text(), decision.question))
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job, name="deepgram end of turn match")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _warm_up(self, matcher: SentenceMatcher) -> None:
+        try:
+            async with asyncio.timeout(PREPARE_TIMEOUT):
+                await matcher("")
+        except Exception as err:  # never fail the run for it
+            self._unavailable(err)
+
+    def _unavailable(self, err: BaseException) -> None:
+        if self.policy.matcher_available:
+            _LOGGER.debug(
+                "Sentence matching is unavailable (%s); ending speech on "
+                "Deepgram's utterance end or Home Assistant's detector",
+                err or "no reason given",
             )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        self.policy.matcher_available = False
 
     async def _ask(self, matcher: SentenceMatcher, text: str, question: int) -> None:
         try:
@@ -253,12 +277,6 @@ class TurnDetector:
             _LOGGER.debug("The sentence matcher took over %.1f s", MATCH_TIMEOUT)
             return
         except Exception as err:  # never fail the run for it
-            if self.policy.matcher_available:
-                _LOGGER.debug(
-                    "Sentence matching is unavailable (%s); ending speech on "
-                    "Deepgram's utterance end or Home Assistant's detector",
-                    err or "no reason given",
-                )
-            self.policy.matcher_available = False
+            self._unavailable(err)
             return
         self._apply(self.policy.on_match(question, matched))

@@ -23,15 +23,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN
 from .data import DeepgramConfigEntry
+from .end_of_speech import EndOfSpeech
 from .language import deepgram_language, supported_languages
-from .transcriber import Transcriber, live_options
+from .sentence_matcher import sentence_matcher
+from .transcriber import Transcriber, end_of_speech, live_options
 
 PARALLEL_UPDATES = 0
 
 # Deepgram asks for unprocessed audio: its models are trained on real,
 # noisy speech, and noise suppression or automatic gain can remove what
-# they use. End of speech comes from Home Assistant's voice activity
-# detector, which ends the stream and so triggers Finalize.
+# they use. Home Assistant's voice activity detector still runs: it ends the
+# stream (then Finalize) unless Deepgram's end of speech came first.
 AUDIO_PROCESSING = SpeechAudioProcessing(
     requires_external_vad=True,
     prefers_auto_gain_enabled=False,
@@ -64,6 +66,7 @@ class DeepgramSttEntity(SpeechToTextEntity):
         self._profile = dict(subentry.data)
         self._model: str = self._profile[CONF_MODEL]
         self._multilingual = bool(self._profile.get(CONF_MULTILINGUAL))
+        self._end_of_speech = end_of_speech(self._profile)
         models = entry.runtime_data.models
         self._model_languages: tuple[str, ...] = models.get(self._model) or tuple(
             sorted({lang for langs in models.values() for lang in langs})
@@ -130,5 +133,13 @@ class DeepgramSttEntity(SpeechToTextEntity):
             metadata.language, self._model_languages, multilingual=self._multilingual
         )
         options = live_options(self._profile, language, metadata)
-        transcriber = Transcriber(self.hass, self._entry, self.entity_id)
+        transcriber = Transcriber(
+            self.hass,
+            self._entry,
+            self.entity_id,
+            mode=self._end_of_speech,
+            matcher=sentence_matcher(self.hass, metadata.language)
+            if self._end_of_speech is EndOfSpeech.DEEPGRAM
+            else None,
+        )
         return await transcriber.async_transcribe(options, stream)
