@@ -25,6 +25,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.deepgram.const import (
+    CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
     CONF_KEYTERMS,
@@ -35,6 +36,7 @@ from custom_components.deepgram.const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
+    CONF_UTTERANCE_END_MS,
     DEFAULT_STT_NAME,
     DOMAIN,
     FALLBACK_MODELS,
@@ -126,8 +128,15 @@ async def test_add_profile_with_defaults(
         CONF_PROFANITY_FILTER,
         CONF_FILLER_WORDS,
         CONF_MIP_OPT_OUT,
+        CONF_END_OF_SPEECH,
+        CONF_UTTERANCE_END_MS,
     ]
     assert suggested(schema, CONF_NAME) == DEFAULT_STT_NAME
+    _, mode = field(schema, CONF_END_OF_SPEECH)
+    assert mode.config["options"] == ["home_assistant", "deepgram"]
+    assert mode.config["translation_key"] == CONF_END_OF_SPEECH
+    _, utterance_end = field(schema, CONF_UTTERANCE_END_MS)
+    assert (utterance_end.config["min"], utterance_end.config["max"]) == (1000, 5000)
     _, keyterms = field(schema, CONF_KEYTERMS)
     assert isinstance(keyterms, TextSelector)
     assert keyterms.config["multiple"] is True
@@ -172,6 +181,8 @@ async def test_add_profile_with_settings(
         mip_opt_out=True,
         keyterms=["  Kitchen   light ", "", "Kitchen light", "Anouk", "  "],
         endpointing=450.0,
+        end_of_speech="home_assistant",
+        utterance_end_ms=1500.0,
     )
     result = dict(
         await hass.config_entries.subentries.async_configure(
@@ -194,8 +205,11 @@ async def test_add_profile_with_settings(
         CONF_ENDPOINTING: 450,
         CONF_FILLER_WORDS: True,
         CONF_MIP_OPT_OUT: True,
+        CONF_END_OF_SPEECH: "home_assistant",
+        CONF_UTTERANCE_END_MS: 1500,
     }
     assert type(data[CONF_ENDPOINTING]) is int
+    assert type(data[CONF_UTTERANCE_END_MS]) is int
     assert len(stt_entities(hass, entry)) == 2
 
 

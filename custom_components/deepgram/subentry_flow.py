@@ -26,6 +26,7 @@ import probatio
 
 from .api import DeepgramOptionsError, LiveOptions, is_nova3_or_flux, supports_multi
 from .const import (
+    CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
     CONF_KEYTERMS,
@@ -36,14 +37,18 @@ from .const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
+    CONF_UTTERANCE_END_MS,
     DEFAULT_STT_NAME,
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry
+from .end_of_speech import EndOfSpeech
 from .language import MULTI
 
 ENDPOINTING_MIN = 10
 ENDPOINTING_MAX = 5000
+UTTERANCE_END_MIN = 1000  # Deepgram's minimum
+UTTERANCE_END_MAX = 5000
 
 _BOOLEANS = (
     CONF_MULTILINGUAL,
@@ -95,6 +100,8 @@ def profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_MODEL: str(user_input[CONF_MODEL]).strip(),
         CONF_KEYTERMS: _clean_terms(user_input.get(CONF_KEYTERMS) or []),
         CONF_ENDPOINTING: round(float(user_input[CONF_ENDPOINTING])),
+        CONF_END_OF_SPEECH: EndOfSpeech(user_input[CONF_END_OF_SPEECH]).value,
+        CONF_UTTERANCE_END_MS: round(float(user_input[CONF_UTTERANCE_END_MS])),
     }
     profile.update({key: bool(user_input[key]) for key in _BOOLEANS})
     return {key: profile[key] for key in RECOMMENDED_STT_OPTIONS}
@@ -220,4 +227,26 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         ] = endpointing_selector
         for key in _BOOLEANS[1:]:
             fields[probatio.Required(key, default=defaults[key])] = bool
+        fields[
+            probatio.Required(CONF_END_OF_SPEECH, default=defaults[CONF_END_OF_SPEECH])
+        ] = SelectSelector(
+            SelectSelectorConfig(
+                options=[mode.value for mode in EndOfSpeech],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_END_OF_SPEECH,
+            )
+        )
+        fields[
+            probatio.Required(
+                CONF_UTTERANCE_END_MS, default=defaults[CONF_UTTERANCE_END_MS]
+            )
+        ] = NumberSelector(
+            NumberSelectorConfig(
+                min=UTTERANCE_END_MIN,
+                max=UTTERANCE_END_MAX,
+                step=100,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement="ms",
+            )
+        )
         return probatio.Schema(fields)
