@@ -72,7 +72,7 @@ class RestHandlers:
             body = await request.read()
             request_id = str(uuid.uuid4())
             server = self._server
-            await asyncio.sleep(server.latency.one_way)
+            await asyncio.sleep(server.latency.one_way + server.latency.uplink)
             faults = server.faults
             response: web.StreamResponse
             if faults.rest_status is not None:
