@@ -45,6 +45,7 @@ import platform
 import pstats
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from typing import Any
@@ -542,10 +543,17 @@ def floor(strategy: str, rtt: float, audio: float) -> float | None:
 
 async def run_all(args: argparse.Namespace, base: str) -> str:
     """Every batch; returns the markdown report."""
+    # A config directory of its own: registries are saved there, not in the
+    # shared test configuration.
+    with tempfile.TemporaryDirectory() as config_dir:
+        return await _run_all(args, base, config_dir)
+
+
+async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
     lines: list[str] = []
     out = lines.append
     chart: dict[str, dict[int, float]] = {s: {} for s in STRATEGIES}
-    async with async_test_home_assistant() as hass:
+    async with async_test_home_assistant(config_dir=config_dir) as hass:
         pipelines = await setup_home_assistant(hass, base)
         instrument()
         bench = Bench(hass, pipelines, base)
