@@ -29,6 +29,7 @@ from .const import (
     CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
+    CONF_HOME_TERMS,
     CONF_KEYTERMS,
     CONF_MIP_OPT_OUT,
     CONF_MODEL,
@@ -102,6 +103,8 @@ def profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_ENDPOINTING: round(float(user_input[CONF_ENDPOINTING])),
         CONF_END_OF_SPEECH: EndOfSpeech(user_input[CONF_END_OF_SPEECH]).value,
         CONF_UTTERANCE_END_MS: round(float(user_input[CONF_UTTERANCE_END_MS])),
+        # Offered only with models that take key terms; on by default.
+        CONF_HOME_TERMS: bool(user_input.get(CONF_HOME_TERMS, True)),
     }
     profile.update({key: bool(user_input[key]) for key in _BOOLEANS})
     return {key: profile[key] for key in RECOMMENDED_STT_OPTIONS}
@@ -222,6 +225,8 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         fields[probatio.Optional(CONF_KEYTERMS)] = TextSelector(
             TextSelectorConfig(multiple=True)
         )
+        if is_nova3_or_flux(self._profile[CONF_MODEL]):
+            fields[probatio.Required(CONF_HOME_TERMS, default=True)] = bool
         fields[
             probatio.Required(CONF_ENDPOINTING, default=defaults[CONF_ENDPOINTING])
         ] = endpointing_selector

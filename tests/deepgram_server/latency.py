@@ -16,6 +16,8 @@ class Latency:
     - ``finalize``: processing time from receiving ``Finalize`` to its answer.
     - ``prerecorded_base`` + ``prerecorded_per_audio_second * audio_seconds``:
       processing time of ``POST /v1/listen``.
+    - ``upload_bytes_per_second``: how fast request bodies are read (0: as
+      fast as they come); a slow link keeps an upload in flight.
 
     - ``both_ways``: half the ``rtt`` is also added to everything the client
       sends (the upgrade request and every frame of a session are handled
@@ -32,6 +34,7 @@ class Latency:
     prerecorded_base: float = 0.0
     prerecorded_per_audio_second: float = 0.0
     both_ways: bool = False
+    upload_bytes_per_second: float = 0.0
 
     @property
     def one_way(self) -> float:
