@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.deepgram.const import (
     CONF_END_OF_SPEECH,
+    CONF_UTTERANCE_END_MS,
     RECOMMENDED_STT_OPTIONS,
 )
 from custom_components.deepgram.end_of_speech import EndedBy
@@ -238,3 +239,20 @@ async def test_without_the_sentence_matcher(
         EndedBy.STREAM_END_SETTLED,
     }
     assert "Sentence matching is unavailable" in caplog.text
+
+
+@pytest.mark.parametrize("stt_profile", [{**DEEPGRAM, CONF_UTTERANCE_END_MS: 5000}])
+async def test_detector_after_everything_was_final_returns_at_once(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """c with a 5 s longest pause: the detector ends the stream after Deepgram
+    finalised every word; the text is returned without a Finalize round trip."""
+    speech = load(FREE_FORM)
+    run = await run_speech(hass, server, speech)
+
+    assert run.text == "Tell me a story about a dragon and a knight."
+    assert PipelineEventType.STT_VAD_END in run.types
+    assert ended_by(setup_integration) == EndedBy.STREAM_END_SETTLED
+    (session,) = server.sessions
+    controls = [c for c in session.control_messages() if c != "KeepAlive"]
+    assert controls == ["CloseStream"]
