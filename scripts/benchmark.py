@@ -78,7 +78,11 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
     async_test_home_assistant,
 )
 
-from custom_components.deepgram.api import LiveOptions, LiveSession  # noqa: E402
+from custom_components.deepgram.api import (  # noqa: E402
+    Endpoint,
+    LiveOptions,
+    LiveSession,
+)
 from custom_components.deepgram.const import (  # noqa: E402
     CLOSE_TIMEOUT,
     CONF_END_OF_SPEECH,
@@ -489,6 +493,45 @@ AREAS = (
 )
 
 
+async def protocol_batch(base: str, speech: Speech, n: int) -> str:
+    """The protocol layer alone: `n` sessions stream at real time, then Finalize.
+
+    No Home Assistant work: what the integration's own client costs per live
+    session, and its stream end -> transcript under concurrency.
+    """
+    options = LiveOptions(
+        model="nova-3", language="en-US", interim_results=True, endpointing=300
+    )
+    stop = int((speech.last_word_end + 0.7) * 100)  # where the detector would end
+    chunks = [speech.pcm[i * 320 : (i + 1) * 320] for i in range(stop)]
+
+    async def one(http: aiohttp.ClientSession) -> float:
+        session = LiveSession(http, Endpoint(base, KEY), options)
+        session.start()
+        started = time.monotonic()
+        for index, chunk in enumerate(chunks):
+            await session.send_audio(chunk)
+            if (delay := started + (index + 1) / 100 - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+        ended = time.monotonic()
+        transcript = await session.finalize()
+        latency = time.monotonic() - ended
+        await session.close()
+        assert transcript.text, "no transcript"
+        return latency
+
+    async with aiohttp.ClientSession() as http:
+        gc.collect()
+        cpu = time.process_time()
+        latencies = await asyncio.gather(*(one(http) for _ in range(n)))
+        cpu = time.process_time() - cpu
+    audio = n * len(chunks) / 100
+    return (
+        f"| {n} | {ms(statistics.median(latencies))} | {ms(pct(latencies, 0.95))} "
+        f"| {cpu / audio * 100:.2f} |"
+    )
+
+
 async def profile_batch(bench: Bench, strategy: str, speech: Speech, n: int) -> str:
     """Where a batch's CPU time goes, by area (cProfile, own time)."""
     profiler = cProfile.Profile(time.process_time)
@@ -617,10 +660,11 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
         out("\n## Concurrent runs (fixture a, 80 ms)\n")
         out(
             "| strategy | runs at once | last word → stt-end p50 ms | p95 ms "
-            "| p95 / p95 of one run | CPU % of a core per session "
+            "| p95 / p95 of one run | stream end → transcript p50 ms "
+            "| CPU % of a core per session "
             "| memory per session KiB (all / integration + aiohttp) | correct |"
         )
-        out("|---|---:|---:|---:|---:|---:|---:|---|")
+        out("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         await bench.configure(0.08, COMPLETE)
         for strategy in ("deepgram", "finalize"):
             single_p95: float | None = None
@@ -633,18 +677,37 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
                         cell.cpu += more.cpu
                 memory = await bench.batch(strategy, complete, concurrency, memory=True)
                 p95 = pct(cell.pauses, 0.95)
+                transcripts = cell.transcripts
                 if single_p95 is None:
                     single_p95 = p95
                 cpu_share = cell.cpu / cell.audio * 100 if cell.audio else 0.0
                 row = (
                     f"| {strategy} | {concurrency} "
                     f"| {ms(statistics.median(cell.pauses))} "
-                    f"| {ms(p95)} | {p95 / single_p95:.2f} | {cpu_share:.2f} "
+                    f"| {ms(p95)} | {p95 / single_p95:.2f} "
+                    f"| {ms(statistics.median(transcripts) if transcripts else None)} "
+                    f"| {cpu_share:.2f} "
                     f"| {(memory.mem_total or 0) / 1024:.0f} / "
                     f"{(memory.mem_ours or 0) / 1024:.0f} | {cell.correct} |"
                 )
                 out(row)
                 print(row, flush=True)
+        out("\n## The protocol layer alone (Finalize, 80 ms)\n")
+        out(
+            "The integration's WebSocket client without Home Assistant: sessions "
+            "stream fixture a at real time up to where the detector would end it "
+            "(0.7 s after the last word), then Finalize; CPU of the client "
+            "process only (the server runs in its own process).\n"
+        )
+        out(
+            "| sessions at once | stream end → transcript p50 ms | p95 ms "
+            "| CPU % of a core per session |"
+        )
+        out("|---:|---:|---:|---:|")
+        for concurrency in args.concurrency:
+            row = await protocol_batch(base, complete, concurrency)
+            out(row)
+            print(row, flush=True)
         profile = await profile_batch(bench, "deepgram", complete, 10)
         out(profile)
         print(profile, flush=True)
