@@ -57,16 +57,18 @@ class Satellite:
     After the fixture it keeps streaming silence (as ESPHome and Wyoming
     satellites do until the run ends), up to `extra_seconds`. `delivered`
     counts the chunks the pipeline has read; `wall` maps a chunk to the
-    moment it was read.
+    moment it was read. With `catch_up` (a real satellite) a late chunk is
+    followed by the next at once; without it (tests) every chunk waits its
+    10 ms, so a busy machine slows the audio down rather than bunching it.
     """
 
     pcm: bytes
     speed: float = 1.0
+    catch_up: bool = True
     extra_seconds: float = 5.0
     delivered: int = 0
     started: float = 0.0
     closed: bool = False
-    reads_after_close: int = 0
     wall: list[float] = field(default_factory=list)
 
     @property
@@ -87,9 +89,12 @@ class Satellite:
                     if start < len(self.pcm)
                     else silence
                 )
-                due = self.started + index * CHUNK_SECONDS / self.speed
-                if (delay := due - time.monotonic()) > 0:
-                    await asyncio.sleep(delay)
+                if self.catch_up:
+                    due = self.started + index * CHUNK_SECONDS / self.speed
+                    if (delay := due - time.monotonic()) > 0:
+                        await asyncio.sleep(delay)
+                elif index:
+                    await asyncio.sleep(CHUNK_SECONDS / self.speed)
                 self.delivered += 1
                 self.wall.append(time.monotonic())
                 yield chunk

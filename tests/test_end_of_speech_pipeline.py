@@ -84,7 +84,7 @@ async def run_speech(hass: HomeAssistant, server: FakeDeepgram, speech: Speech) 
     """Run the pipeline (STT to intent) on `speech`; wait for the request's end."""
     server.script = speech.script
     pipeline_id = await setup_pipeline(hass)
-    run = Run(Satellite(speech.pcm))
+    run = Run(Satellite(speech.pcm, catch_up=False))
     async with asyncio.timeout(20):
         await run_pipeline(hass, pipeline_id, run.satellite.stream(), run.events)
     await server.wait_for_sessions_closed()
