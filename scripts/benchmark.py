@@ -607,13 +607,15 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
         for strategy in STRATEGIES:
             await bench.batch(strategy, complete, 1)
 
+        headline: list[str] = []
+        if args.quick:
+            args.rtt = []
         out("## Fixture a, one run at a time, by round trip\n")
         out(
             "| RTT ms | strategy | last word → stt-end p50 ms | p95 ms "
             "| stream end → transcript p50 ms | model floor ms | correct |"
         )
         out("|---:|---|---:|---:|---:|---:|---|")
-        headline: list[str] = []
         for rtt_ms in args.rtt:
             rtt = rtt_ms / 1000
             await bench.configure(rtt, COMPLETE)
@@ -639,7 +641,7 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
             "| stream end → transcript p50 ms | correct | errors |"
         )
         out("|---|---|---:|---:|---:|---|---|")
-        for name in ALL:
+        for name in [] if args.quick else ALL:
             speech = load(name)
             await bench.configure(0.08, name)
             for strategy in ("deepgram", "finalize"):
@@ -708,7 +710,7 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
             row = await protocol_batch(base, complete, concurrency)
             out(row)
             print(row, flush=True)
-        profile = await profile_batch(bench, "deepgram", complete, 10)
+        profile = await profile_batch(bench, "deepgram", complete, args.profile_runs)
         out(profile)
         print(profile, flush=True)
         await hass.async_stop(force=True)
@@ -783,6 +785,10 @@ def main() -> None:
     parser.add_argument("--rtt", type=int, nargs="+", default=[20, 80, 200])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--profile-runs", type=int, default=10)
+    parser.add_argument(
+        "--quick", action="store_true", help="only the concurrency sections"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     context = multiprocessing.get_context("spawn")
