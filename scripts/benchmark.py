@@ -774,7 +774,7 @@ def draw_chart(chart: dict[str, dict[int, float]], path: Path) -> None:
     ax.set_xticklabels([f"RTT {rtt} ms" for rtt in rtts])
     ax.set_ylabel("last word → stt-end, median (ms)")
     ax.set_title("Pause after the last word, fixture a, real pipeline")
-    ax.legend()
+    ax.legend(loc="upper center", ncol=len(chart), bbox_to_anchor=(0.5, -0.08))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
