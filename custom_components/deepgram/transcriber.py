@@ -41,7 +41,7 @@ from .api import (
     LiveSession,
     Transcript,
 )
-from .audio import strip_wav_header
+from .audio import AudioFormatError, pcm_audio
 from .const import (
     ABORT_TIMEOUT,
     CLOSE_TIMEOUT,
@@ -170,10 +170,15 @@ class Transcriber:
         if detector is not None:
             detector.prepare()
         try:
+            audio = pcm_audio(
+                stream,
+                sample_rate=options.sample_rate or 0,
+                channels=options.channels or 1,
+            )
             if detector is None:
-                transcript = await self._until_stream_end(session, stream)
+                transcript = await self._until_stream_end(session, audio)
             else:
-                transcript = await self._until_end_of_turn(session, stream, detector)
+                transcript = await self._until_end_of_turn(session, audio, detector)
                 record.ended_by = detector.policy.ended_by
         except asyncio.CancelledError:
             record.outcome = "cancelled"
@@ -183,6 +188,12 @@ class Transcriber:
         except DeepgramError as err:
             self._close_in_background(data, session, record)
             return self._failed(record, err)
+        except AudioFormatError as err:
+            LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
+            self._close_in_background(data, session, record)
+            record.outcome = "error"
+            record.error = "audio_format"
+            return SpeechResult(None, SpeechResultState.ERROR)
         except Exception:
             # Whatever went wrong (the audio source, a bug), the request is
             # still ended cleanly and the pipeline gets an error result.
@@ -199,9 +210,9 @@ class Transcriber:
 
     @staticmethod
     async def _send_stream(session: LiveSession, stream: AsyncIterable[bytes]) -> bool:
-        """Send the stream until it ends; whether it held any audio."""
+        """Send the (PCM) stream until it ends; whether it held any audio."""
         heard_audio = False
-        async for chunk in strip_wav_header(stream):
+        async for chunk in stream:
             heard_audio = heard_audio or bool(chunk)
             await session.send_audio(chunk)
         return heard_audio
