@@ -170,6 +170,7 @@ class Probe:
     stt_end: float | None = None
     text: str | None = None
     error: str | None = None
+    ended_by: str | None = None
 
 
 PROBE: contextvars.ContextVar[Probe] = contextvars.ContextVar("probe")
@@ -210,6 +211,16 @@ def instrument() -> None:
         return await flushed(session, heard_audio)
 
     Transcriber._flushed = staticmethod(flush_or_close)  # type: ignore[method-assign]
+
+    succeeded = Transcriber._succeeded
+
+    def note_end(
+        self: Transcriber, record: Any, session: LiveSession, transcript: Any
+    ) -> stt.SpeechResult:
+        PROBE.get().ended_by = record.ended_by
+        return succeeded(self, record, session, transcript)
+
+    Transcriber._succeeded = note_end  # type: ignore[method-assign]
 
     transcribe = Transcriber.async_transcribe
 
@@ -261,6 +272,7 @@ class RunResult:
     audio: float  # audio the pipeline read
     correct: bool
     error: str | None
+    ended_by: str | None = None
 
 
 async def one_run(hass: HomeAssistant, pipeline_id: str, speech: Speech) -> RunResult:
@@ -303,6 +315,7 @@ async def one_run(hass: HomeAssistant, pipeline_id: str, speech: Speech) -> RunR
         correct=probe.text is not None
         and probe.text.rstrip(".").lower() == speech.text.rstrip(".").lower(),
         error=probe.error,
+        ended_by=probe.ended_by,
     )
 
 
@@ -406,6 +419,15 @@ class Cell:
     @property
     def correct(self) -> str:
         return f"{sum(r.correct for r in self.runs)}/{len(self.runs)}"
+
+    @property
+    def ended(self) -> str:
+        """How the runs ended (Deepgram mode), e.g. `sentence_match 9, ...`."""
+        counts: dict[str, int] = {}
+        for run in self.runs:
+            if run.ended_by:
+                counts[run.ended_by] = counts.get(run.ended_by, 0) + 1
+        return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "—"
 
     @property
     def audio(self) -> float:
@@ -638,9 +660,9 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
         out("\n## Every fixture at 80 ms, one run at a time\n")
         out(
             "| fixture | strategy | last word → stt-end p50 ms | p95 ms "
-            "| stream end → transcript p50 ms | correct | errors |"
+            "| stream end → transcript p50 ms | correct | errors | ended by |"
         )
-        out("|---|---|---:|---:|---:|---|---|")
+        out("|---|---|---:|---:|---:|---|---|---|")
         for name in [] if args.quick else ALL:
             speech = load(name)
             await bench.configure(0.08, name)
@@ -654,7 +676,7 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
                     f"| {name} | {strategy} | {ms(statistics.median(cell.pauses))} "
                     f"| {ms(pct(cell.pauses, 0.95))} "
                     f"| {ms(statistics.median(transcripts) if transcripts else None)} "
-                    f"| {cell.correct} | {errors} |"
+                    f"| {cell.correct} | {errors} | {cell.ended} |"
                 )
                 out(row)
                 print(row, flush=True)
@@ -664,9 +686,10 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
             "| strategy | runs at once | last word → stt-end p50 ms | p95 ms "
             "| p95 / p95 of one run | stream end → transcript p50 ms "
             "| CPU % of a core per session "
-            "| memory per session KiB (all / integration + aiohttp) | correct |"
+            "| memory per session KiB (all / integration + aiohttp) | correct "
+            "| ended by |"
         )
-        out("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        out("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
         await bench.configure(0.08, COMPLETE)
         for strategy in ("deepgram", "finalize"):
             single_p95: float | None = None
@@ -690,7 +713,8 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
                     f"| {ms(statistics.median(transcripts) if transcripts else None)} "
                     f"| {cpu_share:.2f} "
                     f"| {(memory.mem_total or 0) / 1024:.0f} / "
-                    f"{(memory.mem_ours or 0) / 1024:.0f} | {cell.correct} |"
+                    f"{(memory.mem_ours or 0) / 1024:.0f} | {cell.correct} "
+                    f"| {cell.ended} |"
                 )
                 out(row)
                 print(row, flush=True)
