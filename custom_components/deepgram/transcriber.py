@@ -11,7 +11,7 @@ sends `CloseStream` and closes within about a second, then re-raises.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,8 @@ from .api import (
     DeepgramRateLimitError,
     LiveOptions,
     LiveSession,
+    Results,
+    ServerMessage,
     Transcript,
 )
 from .audio import strip_wav_header
@@ -99,8 +101,12 @@ class Transcriber:
         self,
         options: LiveOptions,
         stream: AsyncIterable[bytes],
+        on_transcript: Callable[[Transcript], None] | None = None,
     ) -> SpeechResult:
-        """Stream the audio, flush at its end, return the transcript."""
+        """Stream the audio, flush at its end, return the transcript.
+
+        `on_transcript` sees the utterance so far after every result.
+        """
         data = self.entry.runtime_data
         record = SessionRecord(
             started=dt_util.utcnow().isoformat(),
@@ -109,9 +115,18 @@ class Transcriber:
             language=options.language or "",
         )
         data.history.append(record)
+
+        def on_message(message: ServerMessage) -> None:
+            if on_transcript is not None and isinstance(message, Results):
+                on_transcript(session.transcript)
+
         try:
             session = LiveSession(
-                data.http, data.endpoint, options, connect_timeout=CONNECT_TIMEOUT
+                data.http,
+                data.endpoint,
+                options,
+                connect_timeout=CONNECT_TIMEOUT,
+                on_message=on_message,
             )
         except DeepgramError as err:
             return self._failed(record, err)

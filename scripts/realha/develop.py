@@ -53,13 +53,18 @@ async def configure(hass: Hass, api_key: str | None) -> tuple[Owner, str]:
     owner = Owner.load(hass.config)
     if owner is None:
         owner = await onboard(
-            hass.url, name="Developer", username="dev", password=secrets.token_urlsafe(12)
+            hass.url,
+            name="Developer",
+            username="dev",
+            password=secrets.token_urlsafe(12),
         )
         owner.save(hass.config)
     url = DEEPGRAM_URL if api_key else f"http://127.0.0.1:{FAKE_PORT}"
     async with HassClient.connect(hass.url, owner.token) as client:
         await client.wait_running()
-        entries = [e for e in await client.entries("deepgram") if e["state"] == "loaded"]
+        entries = [
+            e for e in await client.entries("deepgram") if e["state"] == "loaded"
+        ]
         entry = next((e for e in entries if e["title"] == FAKE_TITLE), None)
         if api_key:
             entry = next((e for e in entries if e["title"] != FAKE_TITLE), None)
@@ -73,7 +78,9 @@ async def configure(hass: Hass, api_key: str | None) -> tuple[Owner, str]:
             entry = result["result"]
             if not api_key:
                 await client.call(
-                    "config_entries/update", entry_id=entry["entry_id"], title=FAKE_TITLE
+                    "config_entries/update",
+                    entry_id=entry["entry_id"],
+                    title=FAKE_TITLE,
                 )
         async with asyncio.timeout(30):
             while not (entities := await client.stt_entities(entry["entry_id"])):
@@ -85,7 +92,9 @@ async def configure(hass: Hass, api_key: str | None) -> tuple[Owner, str]:
 def main() -> None:
     """Start everything and wait for Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--version", default=pinned_release(), help="Home Assistant release")
+    parser.add_argument(
+        "--version", default=pinned_release(), help="Home Assistant release"
+    )
     parser.add_argument("--config", type=Path, default=ROOT / "config")
     args = parser.parse_args()
     api_key = os.environ.get("DEEPGRAM_API_KEY") or None
@@ -100,12 +109,21 @@ def main() -> None:
     fake: subprocess.Popen[bytes] | None = None
     if api_key is None:
         fake = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "tests.deepgram_server", "--port", str(FAKE_PORT),
-             "--api-key", FAKE_KEY],
+            [
+                sys.executable,
+                "-m",
+                "tests.deepgram_server",
+                "--port",
+                str(FAKE_PORT),
+                "--api-key",
+                FAKE_KEY,
+            ],
             cwd=ROOT,
         )
     hass = Hass(python, args.config, HA_PORT, args.config / "hass.out")
-    print(f"Starting Home Assistant {args.version} (output: {hass.log}) ...", flush=True)
+    print(
+        f"Starting Home Assistant {args.version} (output: {hass.log}) ...", flush=True
+    )
     hass.start()
     try:
         asyncio.run(hass.wait_ready())

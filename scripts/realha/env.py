@@ -92,7 +92,11 @@ def ensure_env(version: str, *, quiet: bool = True) -> Path:
     subprocess.run([*install, f"homeassistant=={version}"], check=True)
     package = Path(
         subprocess.run(
-            [python, "-c", "import homeassistant, os; print(os.path.dirname(homeassistant.__file__))"],
+            [
+                python,
+                "-c",
+                "import homeassistant, os; print(os.path.dirname(homeassistant.__file__))",
+            ],
             check=True,
             capture_output=True,
             text=True,

@@ -124,8 +124,14 @@ class Hass:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603
-                [str(self.python), "-m", "homeassistant", "--config", str(self.config),
-                 "--skip-pip"],
+                [
+                    str(self.python),
+                    "-m",
+                    "homeassistant",
+                    "--config",
+                    str(self.config),
+                    "--skip-pip",
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "SETUP_PORT": str(self.port)},
@@ -138,13 +144,17 @@ class Hass:
         async with aiohttp.ClientSession() as http:
             while True:
                 if self.process is not None and self.process.poll() is not None:
-                    raise RuntimeError(f"hass exited ({self.process.returncode}); see {self.log}")
+                    raise RuntimeError(
+                        f"hass exited ({self.process.returncode}); see {self.log}"
+                    )
                 with contextlib.suppress(aiohttp.ClientError, OSError):
                     async with http.get(f"{self.url}/manifest.json") as response:
                         if response.status == 200:
                             return
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"hass did not answer in {timeout} s; see {self.log}")
+                    raise TimeoutError(
+                        f"hass did not answer in {timeout} s; see {self.log}"
+                    )
                 await asyncio.sleep(0.5)
 
     def stop(self, timeout: float = 30) -> int | None:
@@ -190,14 +200,23 @@ async def onboard(url: str, *, name: str, username: str, password: str) -> Owner
     async with aiohttp.ClientSession() as http:
         async with http.post(
             f"{url}/api/onboarding/users",
-            json={"client_id": client_id, "name": name, "username": username,
-                  "password": password, "language": "en"},
+            json={
+                "client_id": client_id,
+                "name": name,
+                "username": username,
+                "password": password,
+                "language": "en",
+            },
         ) as response:
             response.raise_for_status()
             code = (await response.json())["auth_code"]
         async with http.post(
             f"{url}/auth/token",
-            data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": client_id,
+            },
         ) as response:
             response.raise_for_status()
             access = (await response.json())["access_token"]
@@ -209,7 +228,9 @@ async def onboard(url: str, *, name: str, username: str, password: str) -> Owner
             response.raise_for_status()
         async with HassClient.connect(url, access) as client:
             token = await client.call(
-                "auth/long_lived_access_token", client_name="scripts/realha", lifespan=3650
+                "auth/long_lived_access_token",
+                client_name="scripts/realha",
+                lifespan=3650,
             )
     return Owner(url, name, username, password, str(token))
 
@@ -259,7 +280,9 @@ class HassClient:
                 if queue is not None:
                     queue.put_nowait(item)
 
-    async def send(self, type_: str, **data: Any) -> tuple[int, asyncio.Queue[dict[str, Any]]]:
+    async def send(
+        self, type_: str, **data: Any
+    ) -> tuple[int, asyncio.Queue[dict[str, Any]]]:
         """Send a command; its id and the queue its answers arrive on."""
         msg_id = next(self._ids)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -302,10 +325,13 @@ class HassClient:
             while (await self.call("get_config"))["state"] != "RUNNING":
                 await asyncio.sleep(0.5)
 
-    async def config_flow(self, handler: str, *steps: dict[str, Any]) -> list[dict[str, Any]]:
+    async def config_flow(
+        self, handler: str, *steps: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """Start a config flow and submit `steps`; every answer, in order."""
         answer = await self.rest(
-            "POST", "/api/config/config_entries/flow",
+            "POST",
+            "/api/config/config_entries/flow",
             {"handler": handler, "show_advanced_options": True},
         )
         answers = [answer]
@@ -328,7 +354,8 @@ class HassClient:
         return [
             item["entity_id"]
             for item in registry
-            if item["config_entry_id"] == entry_id and item["entity_id"].startswith("stt.")
+            if item["config_entry_id"] == entry_id
+            and item["entity_id"].startswith("stt.")
         ]
 
     async def use_stt(self, entity_id: str, language: str = "en") -> dict[str, Any]:
@@ -339,7 +366,9 @@ class HassClient:
         update = {k: v for k, v in pipeline.items() if k != "id"}
         update.update(stt_engine=entity_id, stt_language=language)
         return dict(
-            await self.call("assist_pipeline/pipeline/update", pipeline_id=preferred, **update)
+            await self.call(
+                "assist_pipeline/pipeline/update", pipeline_id=preferred, **update
+            )
         )
 
     async def state(self, entity_id: str) -> dict[str, Any]:

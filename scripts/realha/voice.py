@@ -111,7 +111,9 @@ async def run_voice_command(
             now = time.monotonic() - start
             run.events.append((now, event))
             if echo:
-                print(f"{now:7.3f} s  {event['type']:<14} {describe(event)}", flush=True)
+                print(
+                    f"{now:7.3f} s  {event['type']:<14} {describe(event)}", flush=True
+                )
             if event["type"] == "run-start":
                 handler = event["data"]["runner_data"]["stt_binary_handler_id"]
             if event["type"] in ("stt-vad-end", "stt-end", "error", "run-end"):
@@ -130,7 +132,10 @@ async def run_voice_command(
         silence = bytes(chunk)
         sent = 0
         position = 0
-        while not stt_done.is_set() and sent * CHUNK_SECONDS < len(pcm) / rate / 2 + MAX_SILENCE_SECONDS:
+        while (
+            not stt_done.is_set()
+            and sent * CHUNK_SECONDS < len(pcm) / rate / 2 + MAX_SILENCE_SECONDS
+        ):
             data = pcm[position : position + chunk] or silence
             position += chunk
             await client.ws.send_bytes(prefix + data)

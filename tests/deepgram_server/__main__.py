@@ -41,7 +41,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", default=None, help="required key (none: no auth)")
-    parser.add_argument("--say", default=DEFAULT_TEXT, help="the words every stream gets")
+    parser.add_argument(
+        "--say", default=DEFAULT_TEXT, help="the words every stream gets"
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.port, args.api_key, args.say))
