@@ -39,7 +39,10 @@ def entity(hass: HomeAssistant) -> deepgram_stt.DeepgramSttEntity:
 
 
 async def consume(
-    hass: HomeAssistant, audio: AsyncIterable[bytes], partials: list[str]
+    hass: HomeAssistant,
+    audio: AsyncIterable[bytes],
+    partials: list[str],
+    seen: asyncio.Event | None = None,
 ) -> stt.SpeechResult:
     """Home Assistant 2026.11's consumer: read until the first SpeechResult."""
     generator = entity(hass).async_process_audio_stream_with_progress(METADATA, audio)
@@ -50,6 +53,8 @@ async def consume(
             assert isinstance(result, deepgram_stt.PartialSpeechResult)
             assert result.speaker_id is None
             partials.append(result.text)
+            if seen is not None:
+                seen.set()
     raise AssertionError("no SpeechResult")
 
 
@@ -102,14 +107,11 @@ async def test_cancelled_consumer_sends_close_stream(
     """A cancelled run (2026.11 cancels its consumer) aborts with CloseStream."""
     server.script = SCRIPT
     hold = asyncio.Event()
-    partials: list[str] = []
-    task = asyncio.create_task(
-        consume(hass, chunks(pcm(3.0), hold=hold, after=int(32000 * 1.5)), partials)
-    )
-    await server.wait_for_sessions()
+    seen = asyncio.Event()
+    audio = chunks(pcm(3.0), hold=hold, after=int(32000 * 1.5))
+    task = asyncio.create_task(consume(hass, audio, [], seen))
     async with asyncio.timeout(5):
-        while not partials:
-            await asyncio.sleep(0.01)
+        await seen.wait()
     started = time.monotonic()
     task.cancel()
     results = await asyncio.gather(task, return_exceptions=True)

@@ -25,7 +25,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Transcript
-from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN
+from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN, LOGGER
 from .data import DeepgramConfigEntry
 from .language import deepgram_language, supported_languages
 from .transcriber import Transcriber, live_options
@@ -162,12 +162,14 @@ class DeepgramSttEntity(SpeechToTextEntity):
         """
         texts: asyncio.Queue[str | None] = asyncio.Queue()
         last = ""
+        count = 0
 
         def on_transcript(transcript: Transcript) -> None:
-            nonlocal last
+            nonlocal last, count
             text = transcript.text
             if text and text != last:
                 last = text
+                count += 1
                 texts.put_nowait(text)
 
         run = asyncio.create_task(
@@ -182,6 +184,9 @@ class DeepgramSttEntity(SpeechToTextEntity):
             if not run.done():
                 run.cancel()
                 await asyncio.gather(run, return_exceptions=True)
+        LOGGER.debug(
+            "%s: %d partial results before the final one", self.entity_id, count
+        )
         # Outside the `try`: closing the generator at this yield awaits nothing.
         yield run.result()
 

@@ -108,7 +108,7 @@ def main() -> None:
     python = ensure_env(args.version)
     fake: subprocess.Popen[bytes] | None = None
     if api_key is None:
-        fake = subprocess.Popen(  # noqa: S603
+        fake = subprocess.Popen(
             [
                 sys.executable,
                 "-m",

@@ -95,7 +95,7 @@ def ensure_env(version: str, *, quiet: bool = True) -> Path:
             [
                 python,
                 "-c",
-                "import homeassistant, os; print(os.path.dirname(homeassistant.__file__))",
+                "import homeassistant; print(homeassistant.__path__[0])",
             ],
             check=True,
             capture_output=True,

@@ -123,7 +123,7 @@ class Hass:
         prepare_config(self.config)
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603
+            self.process = subprocess.Popen(
                 [
                     str(self.python),
                     "-m",

@@ -62,7 +62,8 @@ def describe(event: dict[str, Any]) -> str:
     data = event.get("data") or {}
     match event["type"]:
         case "stt-start":
-            return f"engine={data.get('engine')} language={data['metadata'].get('language')}"
+            language = data["metadata"].get("language")
+            return f"engine={data.get('engine')} language={language}"
         case "stt-end":
             return repr(data["stt_output"].get("text"))
         case "intent-end":

@@ -1,0 +1,130 @@
+"""Smoke test of a Home Assistant release with a real `hass` process.
+
+    .venv/bin/python -m scripts.realha.smoke [--version 2026.11.0]
+
+For a release the test suite cannot run on yet (no pytest plugin for it):
+installs it with its frontend (`env`), starts it on a free port with a fresh
+config directory (in `artifacts/`), onboards, runs the config flow over the
+REST API against the local Deepgram server (a wrong key first: the form
+error; then the right one), makes the profile the pipeline's
+speech-to-text, runs a voice command at real time and checks that the light
+switched, that the run went through the partial-results path where the
+release has it, that Deepgram got Finalize and then CloseStream, and that
+the log has no warning or error about the integration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+import re
+import shutil
+import sys
+import time
+
+from tests.deepgram_server import FakeDeepgram, script_from_text
+
+from .env import ensure_env
+from .instance import ROOT, Hass, HassClient, free_port, onboard
+from .voice import run_voice_command
+
+KEY = "smoke-test-key"
+# Always logged for a custom integration: not a warning about ours.
+KNOWN = ("We found a custom integration deepgram which has not been tested",)
+PROBLEM = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) .*deepgram", re.IGNORECASE)
+
+
+def problems(log: Path) -> list[str]:
+    """Warnings and errors that mention the integration."""
+    return [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if PROBLEM.search(line) and not any(known in line for known in KNOWN)
+    ]
+
+
+async def check(hass: Hass, server: FakeDeepgram, version: str) -> None:
+    """The checks, against a started `hass`."""
+    await hass.wait_ready()
+    owner = await onboard(hass.url, name="Smoke", username="smoke", password="smoke-pw")
+    async with HassClient.connect(hass.url, owner.token) as client:
+        await client.wait_running()
+        (wrong,) = (
+            await client.config_flow(
+                "deepgram",
+                {"api_key": "not-the-key", "advanced": {"url": server.base_url}},
+            )
+        )[1:]
+        assert wrong["type"] == "form", wrong
+        assert "invalid_auth" in wrong["errors"].values(), wrong
+        created = await client.rest(
+            "POST",
+            f"/api/config/config_entries/flow/{wrong['flow_id']}",
+            {"api_key": KEY, "advanced": {"url": server.base_url}},
+        )
+        assert created["type"] == "create_entry", created
+        entry = created["result"]
+        assert entry["state"] == "loaded", entry
+        print(f"config flow: entry {entry['title']!r} loaded", flush=True)
+        (entity,) = await client.stt_entities(entry["entry_id"])
+        await client.use_stt(entity)
+        light = await client.state("light.kitchen_light")
+        assert light["state"] != "on", light
+        run = await run_voice_command(client)
+        assert run.first("error") is None, run.events
+        assert run.text == "Turn on the kitchen light.", run.text
+        light = await client.state("light.kitchen_light")
+        assert light["state"] == "on", light
+    await server.wait_for_sessions_closed(timeout=10)
+    (session,) = server.sessions
+    assert session.got_finalize and session.got_close_stream, session.sent_types()
+    log = hass.config / "home-assistant.log"
+    text = log.read_text(errors="replace")
+    if tuple(int(p) for p in version.split(".")[:2]) >= (2026, 11):
+        assert "partial results before the final one" in text, "no progress path"
+    found = problems(log)
+    assert not found, "\n".join(found)
+
+
+async def smoke(version: str) -> None:
+    """Run the smoke test of one release."""
+    python = ensure_env(version)
+    work = ROOT / "artifacts" / f"smoke-{version}"
+    shutil.rmtree(work, ignore_errors=True)
+    server = FakeDeepgram(api_key=KEY)
+    server.script = script_from_text("Turn on the kitchen light.", start=0.5, end=2.3)
+    await server.start()
+    hass = Hass(python, work / "config", free_port(), work / "hass.out")
+    started = time.monotonic()
+    hass.start()
+    try:
+        await check(hass, server, version)
+    finally:
+        code = hass.stop()
+        await server.stop()
+    assert code == 0, f"hass exited with {code}; see {hass.log}"
+    print(
+        f"smoke test of Home Assistant {version}: passed in "
+        f"{time.monotonic() - started:.0f} s",
+        flush=True,
+    )
+
+
+def main() -> None:
+    """Parse the arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", default="2026.11.0")
+    args = parser.parse_args()
+    try:
+        asyncio.run(smoke(args.version))
+    except AssertionError as err:
+        print(
+            f"smoke test of Home Assistant {args.version} FAILED: {err}",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
