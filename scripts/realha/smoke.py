@@ -19,17 +19,13 @@ import argparse
 import asyncio
 from pathlib import Path
 import re
-import shutil
 import sys
 import time
 
-from tests.deepgram_server import FakeDeepgram, script_from_text
-
-from .env import ensure_env
-from .instance import ROOT, Hass, HassClient, free_port, onboard
+from .harness import KEY, running
+from .instance import HassClient
 from .voice import run_voice_command
 
-KEY = "smoke-test-key"
 # Always logged for a custom integration: not a warning about ours.
 KNOWN = ("We found a custom integration deepgram which has not been tested",)
 PROBLEM = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) .*deepgram", re.IGNORECASE)
@@ -44,66 +40,49 @@ def problems(log: Path) -> list[str]:
     ]
 
 
-async def check(hass: Hass, server: FakeDeepgram, version: str) -> None:
-    """The checks, against a started `hass`."""
-    await hass.wait_ready()
-    owner = await onboard(hass.url, name="Smoke", username="smoke", password="smoke-pw")
-    async with HassClient.connect(hass.url, owner.token) as client:
-        await client.wait_running()
-        (wrong,) = (
-            await client.config_flow(
-                "deepgram",
-                {"api_key": "not-the-key", "advanced": {"url": server.base_url}},
-            )
-        )[1:]
-        assert wrong["type"] == "form", wrong
-        assert "invalid_auth" in wrong["errors"].values(), wrong
-        created = await client.rest(
-            "POST",
-            f"/api/config/config_entries/flow/{wrong['flow_id']}",
-            {"api_key": KEY, "advanced": {"url": server.base_url}},
-        )
-        assert created["type"] == "create_entry", created
-        entry = created["result"]
-        assert entry["state"] == "loaded", entry
-        print(f"config flow: entry {entry['title']!r} loaded", flush=True)
-        (entity,) = await client.stt_entities(entry["entry_id"])
-        await client.use_stt(entity)
-        light = await client.state("light.kitchen_light")
-        assert light["state"] != "on", light
-        run = await run_voice_command(client)
-        assert run.first("error") is None, run.events
-        assert run.text == "Turn on the kitchen light.", run.text
-        light = await client.state("light.kitchen_light")
-        assert light["state"] == "on", light
-    await server.wait_for_sessions_closed(timeout=10)
-    (session,) = server.sessions
-    assert session.got_finalize and session.got_close_stream, session.sent_types()
-    log = hass.config / "home-assistant.log"
-    text = log.read_text(errors="replace")
-    if tuple(int(p) for p in version.split(".")[:2]) >= (2026, 11):
-        assert "partial results before the final one" in text, "no progress path"
-    found = problems(log)
-    assert not found, "\n".join(found)
-
-
 async def smoke(version: str) -> None:
     """Run the smoke test of one release."""
-    python = ensure_env(version)
-    work = ROOT / "artifacts" / f"smoke-{version}"
-    shutil.rmtree(work, ignore_errors=True)
-    server = FakeDeepgram(api_key=KEY)
-    server.script = script_from_text("Turn on the kitchen light.", start=0.5, end=2.3)
-    await server.start()
-    hass = Hass(python, work / "config", free_port(), work / "hass.out")
     started = time.monotonic()
-    hass.start()
-    try:
-        await check(hass, server, version)
-    finally:
-        code = hass.stop()
-        await server.stop()
-    assert code == 0, f"hass exited with {code}; see {hass.log}"
+    async with running(version, f"smoke-{version}") as real:
+        hass, server = real.hass, real.server
+        async with HassClient.connect(hass.url, real.owner.token) as client:
+            await client.wait_running()
+            (wrong,) = (
+                await client.config_flow(
+                    "deepgram",
+                    {"api_key": "not-the-key", "advanced": {"url": server.base_url}},
+                )
+            )[1:]
+            assert wrong["type"] == "form", wrong
+            assert "invalid_auth" in wrong["errors"].values(), wrong
+            created = await client.rest(
+                "POST",
+                f"/api/config/config_entries/flow/{wrong['flow_id']}",
+                {"api_key": KEY, "advanced": {"url": server.base_url}},
+            )
+            assert created["type"] == "create_entry", created
+            entry = created["result"]
+            assert entry["state"] == "loaded", entry
+            print(f"config flow: entry {entry['title']!r} loaded", flush=True)
+            (entity,) = await client.stt_entities(entry["entry_id"])
+            await client.use_stt(entity)
+            light = await client.state("light.kitchen_light")
+            assert light["state"] != "on", light
+            run = await run_voice_command(client)
+            assert run.first("error") is None, run.events
+            assert run.text == "Turn on the kitchen light.", run.text
+            light = await client.state("light.kitchen_light")
+            assert light["state"] == "on", light
+        await server.wait_for_sessions_closed(timeout=10)
+        (session,) = server.sessions
+        assert session.got_finalize, session.sent_types()
+        assert session.got_close_stream, session.sent_types()
+        log = hass.config / "home-assistant.log"
+        text = log.read_text(errors="replace")
+        if tuple(int(p) for p in version.split(".")[:2]) >= (2026, 11):
+            assert "partial results before the final one" in text, "no progress path"
+        found = problems(log)
+        assert not found, "\n".join(found)
     print(
         f"smoke test of Home Assistant {version}: passed in "
         f"{time.monotonic() - started:.0f} s",
