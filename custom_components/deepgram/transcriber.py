@@ -11,7 +11,7 @@ sends `CloseStream` and closes within about a second, then re-raises.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ from .api import (
     ServerMessage,
     Transcript,
 )
-from .audio import strip_wav_header
+from .audio import AudioFormatError, pcm_audio
 from .const import (
     ABORT_TIMEOUT,
     CLOSE_TIMEOUT,
@@ -65,10 +65,19 @@ USAGE_TAG = "home-assistant"
 
 
 def live_options(
-    profile: Mapping[str, Any], language: str, metadata: SpeechMetadata
+    profile: Mapping[str, Any],
+    language: str,
+    metadata: SpeechMetadata,
+    keyterms: Sequence[str] | None = None,
 ) -> LiveOptions:
-    """The request options for a profile (subentry data) and a run's audio."""
+    """The request options for a profile (subentry data) and a run's audio.
+
+    `keyterms` (the profile's own and the home's, fitted) replaces the
+    profile's own terms when given.
+    """
     settings = {**RECOMMENDED_STT_OPTIONS, **profile}
+    if keyterms is None:
+        keyterms = settings[CONF_KEYTERMS] or ()
     endpointing = settings[CONF_ENDPOINTING]
     return LiveOptions(
         model=settings[CONF_MODEL],
@@ -82,7 +91,7 @@ def live_options(
         profanity_filter=settings[CONF_PROFANITY_FILTER],
         interim_results=True,
         endpointing=int(endpointing) if endpointing else False,
-        keyterms=tuple(settings[CONF_KEYTERMS] or ()),
+        keyterms=tuple(keyterms),
         filler_words=settings[CONF_FILLER_WORDS],
         mip_opt_out=settings[CONF_MIP_OPT_OUT],
         tags=(USAGE_TAG,),
@@ -133,7 +142,12 @@ class Transcriber:
         session.start()
         try:
             heard_audio = False
-            async for chunk in strip_wav_header(stream):
+            audio = pcm_audio(
+                stream,
+                sample_rate=options.sample_rate or 0,
+                channels=options.channels or 1,
+            )
+            async for chunk in audio:
                 heard_audio = heard_audio or bool(chunk)
                 await session.send_audio(chunk)
             if heard_audio:
@@ -150,6 +164,12 @@ class Transcriber:
         except DeepgramError as err:
             self._close_in_background(data, session, record)
             return self._failed(record, err)
+        except AudioFormatError as err:
+            LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
+            self._close_in_background(data, session, record)
+            record.outcome = "error"
+            record.error = "audio_format"
+            return SpeechResult(None, SpeechResultState.ERROR)
         except Exception:
             # Whatever went wrong (the audio source, a bug), the request is
             # still ended cleanly and the pipeline gets an error result.
