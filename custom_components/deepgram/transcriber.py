@@ -52,6 +52,7 @@ from .const import (
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
     CONNECT_TIMEOUT,
+    CONSOLE_URL,
     DOMAIN,
     EVENT_TRANSCRIPT,
     FINALIZE_TIMEOUT,
@@ -231,7 +232,10 @@ class Transcriber:
                 is_fixable=False,
                 severity=ir.IssueSeverity.ERROR,
                 translation_key=ISSUE_PAYMENT_REQUIRED,
-                translation_placeholders={"entry_title": self.entry.title},
+                translation_placeholders={
+                    "console_url": CONSOLE_URL,
+                    "entry_title": self.entry.title,
+                },
             )
         elif isinstance(err, DeepgramRateLimitError):
             LOGGER.warning(
