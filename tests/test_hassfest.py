@@ -234,6 +234,18 @@ def test_flow_strings(name: str, flow: dict[str, Any]) -> None:
         assert "user" in flow["initiate_flow"]
 
 
+@pytest.mark.parametrize(("name", "flow"), list(flows()), ids=lambda v: str(v)[:30])
+def test_form_errors_are_plain_text(name: str, flow: dict[str, Any]) -> None:
+    """The frontend shows form errors as plain text: markdown would show raw."""
+    markdown = re.compile(r"`|\*\*|\]\(")
+    raw = {
+        key: text
+        for key, text in flow.get("error", {}).items()
+        if markdown.search(text)
+    }
+    assert not raw
+
+
 def test_issues_and_exceptions() -> None:
     """Issues have a title and a description or a fix flow; exceptions a message."""
     for issue in STRINGS.get("issues", {}).values():
