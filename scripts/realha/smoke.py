@@ -22,7 +22,9 @@ import re
 import sys
 import time
 
-from .harness import KEY, running
+from tests.deepgram_server import Faults
+
+from .harness import KEY, Running, running
 from .instance import HassClient
 from .voice import run_voice_command
 
@@ -38,6 +40,31 @@ def problems(log: Path) -> list[str]:
         for line in log.read_text(errors="replace").splitlines()
         if PROBLEM.search(line) and not any(known in line for known in KNOWN)
     ]
+
+
+async def check_retry_after(
+    client: HassClient, real: Running, entry_id: str, version: str
+) -> None:
+    """Deepgram answering 503 at setup: retried after 30 s where the release
+    takes a delay (2026.11), else after Home Assistant's own backoff."""
+    log = real.hass.config / "home-assistant.log"
+    real.server.faults = Faults(rest_status=503)
+    await client.rest("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+    expected = (
+        "Retrying in 30 seconds" if at_least(version, 2026, 11) else "Retrying in"
+    )
+    async with asyncio.timeout(10):
+        while expected not in log.read_text(errors="replace"):
+            await asyncio.sleep(0.2)
+    (entry,) = await client.entries("deepgram")
+    assert entry["state"] == "setup_retry", entry
+    real.server.faults = Faults()
+    print(f"setup retry after HTTP 503: {expected!r} logged", flush=True)
+
+
+def at_least(version: str, year: int, month: int) -> bool:
+    """Whether a release is `year.month` or newer."""
+    return tuple(int(p) for p in version.split(".")[:2]) >= (year, month)
 
 
 async def smoke(version: str) -> None:
@@ -73,13 +100,14 @@ async def smoke(version: str) -> None:
             assert run.text == "Turn on the kitchen light.", run.text
             light = await client.state("light.kitchen_light")
             assert light["state"] == "on", light
+            await check_retry_after(client, real, entry["entry_id"], version)
         await server.wait_for_sessions_closed(timeout=10)
         (session,) = server.sessions
         assert session.got_finalize, session.sent_types()
         assert session.got_close_stream, session.sent_types()
         log = hass.config / "home-assistant.log"
         text = log.read_text(errors="replace")
-        if tuple(int(p) for p in version.split(".")[:2]) >= (2026, 11):
+        if at_least(version, 2026, 11):
             assert "partial results before the final one" in text, "no progress path"
         found = problems(log)
         assert not found, "\n".join(found)
