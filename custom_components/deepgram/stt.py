@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from dataclasses import dataclass
-from typing import Final, override
+from typing import TYPE_CHECKING, override
 
 from homeassistant.components import stt
 from homeassistant.components.stt import (
@@ -42,10 +42,14 @@ class _PartialSpeechResult:
 
 
 # Home Assistant 2026.11 added partial results; 2026.10 has no such class
-# and never calls `async_process_audio_stream_with_progress`.
-PartialSpeechResult: Final[type[_PartialSpeechResult]] = getattr(
-    stt, "PartialSpeechResult", _PartialSpeechResult
-)
+# and never calls `async_process_audio_stream_with_progress`. Type-checked
+# against 2026.11's class (Any on 2026.10, where the import fails).
+if TYPE_CHECKING:
+    from homeassistant.components.stt import (  # type: ignore[attr-defined, unused-ignore]
+        PartialSpeechResult as PartialSpeechResult,  # noqa: PLC0414 (re-export)
+    )
+else:
+    PartialSpeechResult = getattr(stt, "PartialSpeechResult", _PartialSpeechResult)
 
 # Deepgram asks for unprocessed audio: its models are trained on real,
 # noisy speech, and noise suppression or automatic gain can remove what
@@ -151,7 +155,7 @@ class DeepgramSttEntity(SpeechToTextEntity):
     # No @override: Home Assistant 2026.10 has no such method to override.
     async def async_process_audio_stream_with_progress(
         self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
-    ) -> AsyncGenerator[_PartialSpeechResult | SpeechResult]:
+    ) -> AsyncGenerator[PartialSpeechResult | SpeechResult]:
         """Transcribe one run, yielding the text so far as Deepgram sends it.
 
         Every partial is the whole transcript so far (the final segments plus
