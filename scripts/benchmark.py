@@ -225,10 +225,13 @@ def instrument() -> None:
     transcribe = Transcriber.async_transcribe
 
     async def batch_or_live(
-        self: Transcriber, options: LiveOptions, stream: AsyncIterable[bytes]
+        self: Transcriber,
+        options: LiveOptions,
+        stream: AsyncIterable[bytes],
+        on_transcript: Any = None,
     ) -> stt.SpeechResult:
         if STRATEGY["name"] != "prerecorded":
-            return await transcribe(self, options, stream)
+            return await transcribe(self, options, stream, on_transcript)
         recorded = bytearray()
         async for chunk in stream:
             recorded += chunk

@@ -107,8 +107,8 @@ def speak(text: str, speed: int, workdir: Path) -> array.array[int]:
     raw = workdir / "word.wav"
     pcm = workdir / "word.raw"
     espeak = ["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text]
-    subprocess.run(espeak, check=True)  # noqa: S603 - fixed tools on PATH
-    subprocess.run(  # noqa: S603
+    subprocess.run(espeak, check=True)
+    subprocess.run(
         [  # noqa: S607
             "sox",
             str(raw),

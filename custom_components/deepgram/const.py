@@ -168,3 +168,6 @@ FINALIZE_TIMEOUT: Final = 1.5
 CLOSE_TIMEOUT: Final = 5.0
 ABORT_TIMEOUT: Final = 1.0
 SESSION_HISTORY: Final = 20
+
+CONSOLE_URL = "https://console.deepgram.com/"
+"""Where users manage keys and credits (a placeholder in texts: no URLs in them)."""

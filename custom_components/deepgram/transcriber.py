@@ -16,7 +16,7 @@ billed), and the request is ended in the background as above.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,8 @@ from .api import (
     DeepgramRateLimitError,
     LiveOptions,
     LiveSession,
+    Results,
+    ServerMessage,
     Transcript,
 )
 from .audio import AudioFormatError, pcm_audio
@@ -57,6 +59,7 @@ from .const import (
     CONF_SMART_FORMAT,
     CONF_UTTERANCE_END_MS,
     CONNECT_TIMEOUT,
+    CONSOLE_URL,
     DOMAIN,
     EVENT_TRANSCRIPT,
     FINALIZE_TIMEOUT,
@@ -139,8 +142,12 @@ class Transcriber:
         self,
         options: LiveOptions,
         stream: AsyncIterable[bytes],
+        on_transcript: Callable[[Transcript], None] | None = None,
     ) -> SpeechResult:
-        """Stream the audio until the end of speech, return the transcript."""
+        """Stream the audio until the end of speech, return the transcript.
+
+        `on_transcript` sees the utterance so far after every result.
+        """
         data = self.entry.runtime_data
         record = SessionRecord(
             started=dt_util.utcnow().isoformat(),
@@ -156,13 +163,20 @@ class Transcriber:
                 lambda: session.transcript.text,
                 self.matcher,
             )
+
+        def on_message(message: ServerMessage) -> None:
+            if detector is not None:
+                detector.on_message(message)
+            if on_transcript is not None and isinstance(message, Results):
+                on_transcript(session.transcript)
+
         try:
             session = LiveSession(
                 data.http,
                 data.endpoint,
                 options,
                 connect_timeout=CONNECT_TIMEOUT,
-                on_message=detector.on_message if detector else None,
+                on_message=on_message,
             )
         except DeepgramError as err:
             return self._failed(record, err)
@@ -309,7 +323,10 @@ class Transcriber:
                 is_fixable=False,
                 severity=ir.IssueSeverity.ERROR,
                 translation_key=ISSUE_PAYMENT_REQUIRED,
-                translation_placeholders={"entry_title": self.entry.title},
+                translation_placeholders={
+                    "console_url": CONSOLE_URL,
+                    "entry_title": self.entry.title,
+                },
             )
         elif isinstance(err, DeepgramRateLimitError):
             LOGGER.warning(
