@@ -33,6 +33,7 @@ from custom_components.deepgram.const import (
     CONF_KEYTERMS,
     CONF_MODEL,
     CONF_MULTILINGUAL,
+    CONSOLE_URL,
     DOMAIN,
     EVENT_TRANSCRIPT,
     ISSUE_PAYMENT_REQUIRED,
@@ -454,7 +455,11 @@ async def test_payment_required_raises_repair_issue(
     assert issue.severity is ir.IssueSeverity.ERROR
     assert issue.is_fixable is False  # credits are added at Deepgram
     assert issue.translation_key == ISSUE_PAYMENT_REQUIRED
-    assert issue.translation_placeholders == {"entry_title": setup_integration.title}
+    # Every placeholder of the issue's text is filled (hassfest: no URLs in texts).
+    assert issue.translation_placeholders == {
+        "console_url": CONSOLE_URL,
+        "entry_title": setup_integration.title,
+    }
     server.faults = Faults()
     result = await transcribe(hass, chunks(pcm(0.5)))
     assert result.result is stt.SpeechResultState.SUCCESS
