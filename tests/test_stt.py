@@ -625,6 +625,8 @@ async def test_endpointing_from_the_profile(
     query = server.sessions[0].query
     assert query["endpointing"] == "750"
     assert query["interim_results"] == "true"
+    assert query["encoding"] == "linear16"  # raw PCM needs its encoding named
+    assert query.getall("tag") == ["home-assistant"]  # usage shows where from
     # Every switch is sent explicitly, as the profile has it.
     assert {
         key: query[key]
@@ -644,6 +646,18 @@ async def test_endpointing_from_the_profile(
         "filler_words": "false",
         "mip_opt_out": "false",
     }
+
+
+async def test_endpointing_off_in_a_profile_is_sent_as_false(
+    hass: HomeAssistant, server: FakeDeepgram, config_entry: MockConfigEntry
+) -> None:
+    """A profile stored with endpointing 0 (off) sends `endpointing=false`."""
+    await add_entry_with_profile(
+        hass, config_entry, {CONF_ENDPOINTING: 0}, "Deepgram nova-3"
+    )
+    await transcribe(hass, chunks(pcm(0.3)))
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].query["endpointing"] == "false"
 
 
 async def test_multilingual_event_language_is_the_one_detected_most(
