@@ -6,12 +6,16 @@ of speech) Deepgram is flushed with `Finalize` and the transcript returned as
 soon as the flushed result arrives; the request is then ended cleanly
 (`CloseStream`, bounded wait, close) in the background. A cancelled run
 sends `CloseStream` and closes within about a second, then re-raises.
+
+An audio source that stalls without ending (no audio for
+`AUDIO_IDLE_TIMEOUT`) or never ends (`MAX_RUN_SECONDS`) ends the run the
+same way as the end of speech: with what was heard.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +43,7 @@ from .api import (
 from .audio import strip_wav_header
 from .const import (
     ABORT_TIMEOUT,
+    AUDIO_IDLE_TIMEOUT,
     CLOSE_TIMEOUT,
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
@@ -55,6 +60,7 @@ from .const import (
     FINALIZE_TIMEOUT,
     ISSUE_PAYMENT_REQUIRED,
     LOGGER,
+    MAX_RUN_SECONDS,
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry, DeepgramData, SessionRecord
@@ -116,9 +122,10 @@ class Transcriber:
         except DeepgramError as err:
             return self._failed(record, err)
         session.start()
+        data.live.add(session)
         try:
             heard_audio = False
-            async for chunk in strip_wav_header(stream):
+            async for chunk in _bounded(strip_wav_header(stream)):
                 heard_audio = heard_audio or bool(chunk)
                 await session.send_audio(chunk)
             if heard_audio:
@@ -143,6 +150,8 @@ class Transcriber:
             record.outcome = "error"
             record.error = "unexpected"
             return SpeechResult(None, SpeechResultState.ERROR)
+        finally:
+            data.live.discard(session)
         self._close_in_background(data, session, record)
         return self._succeeded(record, session, transcript)
 
@@ -212,6 +221,8 @@ class Transcriber:
                 record.language,
                 err,
             )
+        elif self.hass.is_stopping:
+            LOGGER.debug("Deepgram speech-to-text ended: %s", err)
         else:
             LOGGER.error("Deepgram speech-to-text failed: %s", err)
         return SpeechResult(None, SpeechResultState.ERROR)
@@ -251,3 +262,34 @@ class Transcriber:
         record.finalize_answered = stats.finalize_answered
         record.audio_seconds = session.audio_seconds
         record.close_code = stats.close_code
+
+
+async def _bounded(audio: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """`audio` until it ends, stalls for AUDIO_IDLE_TIMEOUT or runs too long."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MAX_RUN_SECONDS
+    chunks = aiter(audio)
+    while True:
+        left = deadline - loop.time()
+        if left <= 0:
+            LOGGER.warning(
+                "The audio did not end within %.0f s; transcribing what was heard",
+                MAX_RUN_SECONDS,
+            )
+            return
+        try:
+            async with asyncio.timeout(min(AUDIO_IDLE_TIMEOUT, left)) as bound:
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            if not bound.expired():
+                raise  # the audio source's own error
+            if left <= AUDIO_IDLE_TIMEOUT:
+                continue  # the run's bound: reported above
+            LOGGER.warning(
+                "No audio for %.0f s; transcribing what was heard",
+                AUDIO_IDLE_TIMEOUT,
+            )
+            return
+        yield chunk
