@@ -68,6 +68,10 @@ async def handle_listen(
     if faults.handshake_status is not None:
         record(faults.handshake_status)
         return json_error(faults.handshake_status, request_id)
+    if faults.echo_authorization:
+        record(400)
+        echoed = f"Bad header: Authorization: {request.headers.get('Authorization')}"
+        return json_error(400, request_id, dg_error=echoed, body={"err_msg": echoed})
     try:
         options = parse_listen_query(request.query, server.catalog, streaming=True)
     except QueryError as err:
@@ -226,6 +230,10 @@ class LiveSession:
                 continue
             if msg.type is WSMsgType.BINARY:
                 self._on_audio(msg.data)
+                limit = self._faults.stop_reading_after_audio_seconds
+                if limit is not None and self._audio_time >= limit:
+                    await close_wanted  # reads nothing more, answers no ping
+                    continue
             elif msg.type is WSMsgType.TEXT:
                 self._on_text(msg.data)
             else:  # CLOSE, CLOSING, CLOSED, ERROR: the client closed or vanished
@@ -249,7 +257,7 @@ class LiveSession:
         self._got_audio = True
         self._record.audio_bytes += len(data)
         self._sha.update(data)
-        audio_time = self._record.audio_bytes / self._options.bytes_per_second
+        audio_time = self._audio_time
         if first and self._first_audio_faults():
             return
         for message in self._engine.advance(audio_time):
@@ -261,6 +269,14 @@ class LiveSession:
             self._server_close(1011, "NET-0000")
         elif limit_1008 is not None and audio_time >= limit_1008:
             self._server_close(1008, "DATA-0000")
+        elif faults.close_after_audio is not None:
+            seconds, code, reason = faults.close_after_audio
+            if audio_time >= seconds:
+                self._server_close(code, reason)
+
+    @property
+    def _audio_time(self) -> float:
+        return self._record.audio_bytes / self._options.bytes_per_second
 
     def _first_audio_faults(self) -> bool:
         """Inject first-audio faults; True when the session is ending."""
@@ -269,6 +285,13 @@ class LiveSession:
             self._enqueue(raw="{this is not json")
         if faults.unknown_message:
             self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
+        if faults.huge_final_chars is not None:
+            huge = self._engine.finalize()
+            huge["from_finalize"] = False
+            huge["channel"]["alternatives"][0]["transcript"] = "x" * (
+                faults.huge_final_chars
+            )
+            self._enqueue(huge)
         if faults.in_band_error:
             self._enqueue(
                 messages.error(
