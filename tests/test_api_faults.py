@@ -89,6 +89,13 @@ def live(
     )
 
 
+async def send_until_it_fails(session: LiveSession) -> None:
+    """Send 10 s chunks until a send fails (buffers fill first)."""
+    ten_seconds = pcm(10.0)
+    for _ in range(1000):
+        await session.send_audio(ten_seconds)
+
+
 async def assert_nothing_left(session: LiveSession, port: int) -> None:
     """No task of the session and no socket to the server is left."""
     await wait_for(lambda: not deepgram_tasks(), timeout=2)
@@ -110,8 +117,7 @@ async def test_socket_is_torn_down_when_the_server_stops_reading(
     session = live(server, http)
     await session.connect()
     with pytest.raises(DeepgramTimeoutError, match="stopped taking audio"):
-        for _ in range(1000):  # buffers fill, then a send times out
-            await session.send_audio(pcm(10.0))
+        await send_until_it_fails(session)
     assert client_sockets_to(server.port) == 1
     started = time.monotonic()
     await session.close(timeout=0.5)
