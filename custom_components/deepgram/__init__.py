@@ -107,9 +107,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
     async def _async_stop(event: Event) -> None:
         await _async_end_sessions(entry.runtime_data)
 
-    entry.async_on_unload(
-        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop)
-    )
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
     return True
 
 
