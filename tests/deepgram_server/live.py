@@ -16,6 +16,7 @@ from . import messages
 from .auth import authorized
 from .engine import TranscriptEngine
 from .errors import json_error
+from .faults import Faults
 from .options import ListenOptions, QueryError, parse_listen_query
 from .records import Frame, HandshakeRecord, LiveSessionRecord
 
@@ -39,7 +40,7 @@ async def handle_listen(
 ) -> web.StreamResponse:
     """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
     request_id = str(uuid.uuid4())
-    faults = server.faults
+    faults = server.next_faults()
 
     def record(status: int) -> None:
         server.handshakes.append(
@@ -92,7 +93,7 @@ async def handle_listen(
     )
     server.sessions.append(session_record)
     try:
-        await LiveSession(server, ws, session_record, options).run()
+        await LiveSession(server, ws, session_record, options, faults).run()
     finally:
         session_record.closed.set()
     return ws
@@ -107,6 +108,7 @@ class LiveSession:
         ws: web.WebSocketResponse,
         record: LiveSessionRecord,
         options: ListenOptions,
+        faults: Faults,
     ) -> None:
         """Prepare the session state; :meth:`run` drives it."""
         self._server = server
@@ -114,7 +116,7 @@ class LiveSession:
         self._record = record
         self._options = options
         self._latency = server.latency
-        self._faults = server.faults
+        self._faults = faults
         self._engine = TranscriptEngine(
             list(server.script),
             options,
