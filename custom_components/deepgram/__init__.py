@@ -39,13 +39,16 @@ from .const import (
     LOGGER,
 )
 from .data import DeepgramConfigEntry, DeepgramData
+from .home_terms import HomeTermsTracker
+from .services import async_setup_services
 
 PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (config entries only)."""
+    """Set up the integration (config entries only) and its actions."""
+    async_setup_services(hass)
     return True
 
 
@@ -101,6 +104,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
         models=models,
         models_from_server=models_from_server,
     )
+    tracker = HomeTermsTracker(
+        hass,
+        entry.runtime_data.keyterms,
+        {key: subentry.data for key, subentry in entry.subentries.items()},
+    )
+    entry.async_on_unload(await tracker.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
 

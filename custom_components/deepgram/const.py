@@ -26,6 +26,7 @@ CONF_SMART_FORMAT: Final = "smart_format"
 CONF_NUMERALS: Final = "numerals"
 CONF_PROFANITY_FILTER: Final = "profanity_filter"
 CONF_KEYTERMS: Final = "keyterms"
+CONF_HOME_TERMS: Final = "home_terms"
 CONF_ENDPOINTING: Final = "endpointing"
 CONF_FILLER_WORDS: Final = "filler_words"
 CONF_MIP_OPT_OUT: Final = "mip_opt_out"
@@ -43,6 +44,7 @@ RECOMMENDED_STT_OPTIONS: Final[dict[str, Any]] = {
     CONF_NUMERALS: True,
     CONF_PROFANITY_FILTER: False,
     CONF_KEYTERMS: [],
+    CONF_HOME_TERMS: True,
     CONF_ENDPOINTING: 300,
     CONF_FILLER_WORDS: False,
     CONF_MIP_OPT_OUT: False,

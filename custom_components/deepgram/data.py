@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .api import DeepgramRestClient, Endpoint, LiveSession
 from .const import SESSION_HISTORY
+from .home_terms import KeytermBook
 
 
 @dataclass(slots=True)
@@ -51,6 +52,7 @@ class DeepgramData:
     closing: set[asyncio.Task[None]] = field(default_factory=set)
     live: set[LiveSession] = field(default_factory=set)
     """Sessions of runs in progress (ended at once when Home Assistant stops)."""
+    keyterms: KeytermBook = field(default_factory=KeytermBook)
 
 
 type DeepgramConfigEntry = ConfigEntry[DeepgramData]

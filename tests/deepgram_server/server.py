@@ -42,6 +42,12 @@ class FakeDeepgram:
         """Audio seconds after a segment's end before its (non speech_final) final."""
         self.interim_interval = 1.0
         """Audio seconds between interim results."""
+        self.prerecorded_duration: float | None = None
+        """Seconds of audio a pre-recorded body holds (None: read or guessed)."""
+        self.detected_language = "en"
+        """What ``detect_language=true`` detects."""
+        self.bytes_received = 0
+        """Request body bytes read so far, over all REST requests (live)."""
         self.catalog: list[CatalogModel] = default_catalog()
         self.project_id = "3a5b6c7d-0000-4000-8000-000000000001"
         self.project_name = "Fake Deepgram project"
