@@ -7,7 +7,7 @@ the committed speech fixture through `assist_pipeline` (voice activity
 detection, speech-to-text, intent) again and again:
 
 - `--sequential` runs (1,000) one after the other, then
-- `--concurrent` runs (50) at once,
+- `--concurrent` runs (50) at once, their audio paced at real time,
 
 each with a random fault of the fake server (or a cancellation) about one
 run in `--fault-every` (7). Bounded: each run by `--run-timeout` seconds,
@@ -138,14 +138,19 @@ def snapshot(server: FakeDeepgram) -> dict[str, Any]:
     }
 
 
-async def audio(pcm: bytes, hold: asyncio.Event | None) -> AsyncIterator[bytes]:
-    """10 ms chunks as fast as the pipeline takes them; a cancelled run's
-    satellite goes silent after 1 s (and is then cancelled)."""
-    for start in range(0, len(pcm), CHUNK):
+async def audio(
+    pcm: bytes, hold: asyncio.Event | None, *, paced: bool
+) -> AsyncIterator[bytes]:
+    """10 ms chunks, at real time (`paced`, as satellites send them) or as
+    fast as the pipeline takes them; a cancelled run's satellite goes silent
+    after 1 s (and is then cancelled)."""
+    started = time.monotonic()
+    for index, start in enumerate(range(0, len(pcm), CHUNK)):
         if hold is not None and start >= 32000:
             await hold.wait()
         yield pcm[start : start + CHUNK]
-        await asyncio.sleep(0)
+        delay = started + (index + 1) / 100 - time.monotonic() if paced else 0
+        await asyncio.sleep(max(delay, 0))
 
 
 async def one_run(
@@ -156,6 +161,7 @@ async def one_run(
     *,
     fault: str,
     run_timeout: float,
+    paced: bool = False,
 ) -> Outcome:
     """One voice command; the fault was queued for its handshake already."""
     from homeassistant.components.assist_pipeline import (
@@ -172,7 +178,7 @@ async def one_run(
         run_pipeline(
             hass,
             pipeline_id,
-            audio(pcm, hold),
+            audio(pcm, hold, paced=paced),
             _Timed(events),
         )
     )
@@ -280,6 +286,8 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
 
     scan = LogScan()
     handler = _ScanHandler(scan)
+    for printer in logging.getLogger().handlers:
+        printer.setLevel(logging.WARNING)  # the terminal gets warnings only
     for name in ("custom_components.deepgram", "aiohttp", "homeassistant"):
         logging.getLogger(name).addHandler(handler)
     logging.getLogger("custom_components.deepgram").setLevel(logging.DEBUG)
@@ -352,6 +360,7 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
                     pcm,
                     fault=name,
                     run_timeout=options.run_timeout,
+                    paced=True,
                 )
                 for name in faults_now
             )
@@ -374,9 +383,12 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
     print(f"\n== server: {len(sessions)} sessions, {len(server.handshakes)} handshakes")
     for how, count in sorted(ends.items()):
         print(f"   {how:<58} {count}")
-    # Stop the fake server (its handlers are tasks of this loop too, and it
-    # holds idle keep-alive connections): what is left is the client's.
+    # Stop the fake server (its handlers are tasks of this loop too, it holds
+    # idle keep-alive connections and keeps every frame it received): what
+    # is left is the client's.
     await server.stop()
+    server.sessions.clear()
+    server.handshakes.clear()
     await asyncio.sleep(1)
     after = snapshot(server)
     print(f"\nbefore: {before}")
@@ -442,6 +454,8 @@ def main() -> int:
             "-s",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "no:logging",  # no capture of every record: memory is measured
             "-o",
             "addopts=",
             "-W",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import ssl
 import time
 
 import aiohttp
@@ -40,6 +41,7 @@ from custom_components.deepgram.api.redact import (
     Redactor,
     secrets_of,
 )
+from custom_components.deepgram.api.transport import client_failure
 from tests.conftest import API_KEY, OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
 from tests.deepgram_server.testing import (
@@ -548,3 +550,55 @@ async def test_in_band_text_echoing_the_key_is_scrubbed(
     await session.close()
     assert "malformed message" in caplog.text
     assert "unknown type" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("err", "cls", "text"),
+    [
+        (TimeoutError(), DeepgramTimeoutError, "h did not answer in time"),
+        (
+            aiohttp.ClientConnectorDNSError(
+                aiohttp.client_reqrep.ConnectionKey(
+                    "h", 443, True, True, None, None, None
+                ),
+                OSError(-2, "Name or service not known"),
+            ),
+            DeepgramConnectionError,
+            "The host name h could not be resolved",
+        ),
+        (
+            ssl.SSLError("bad certificate"),
+            DeepgramConnectionError,
+            "The secure connection to h failed",
+        ),
+        (
+            aiohttp.ClientConnectorError(
+                aiohttp.client_reqrep.ConnectionKey(
+                    "h", 443, True, True, None, None, None
+                ),
+                OSError(113, "No route to host"),
+            ),
+            DeepgramConnectionError,
+            "Could not connect to h",
+        ),
+        (
+            aiohttp.ServerDisconnectedError(),
+            DeepgramConnectionError,
+            "h closed the connection without an answer",
+        ),
+        (ConnectionResetError(), DeepgramConnectionError, "to h was reset"),
+        (aiohttp.ClientPayloadError(), DeepgramConnectionError, "was cut off"),
+        (aiohttp.InvalidURL("x"), DeepgramRequestError, "URL is not valid"),
+        (ValueError("x"), DeepgramRequestError, "could not be built"),
+        (RuntimeError("Session is closed"), DeepgramConnectionError, "is closed"),
+        (aiohttp.ClientError("x"), DeepgramConnectionError, "to h failed"),
+    ],
+)
+def test_client_failures_in_words(
+    err: BaseException, cls: type[Exception], text: str
+) -> None:
+    """Every kind of client failure: its own words, never a class name."""
+    error = client_failure(err, "h")
+    assert type(error) is cls
+    assert text in str(error)
+    assert type(err).__name__ not in str(error)
