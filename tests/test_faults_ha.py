@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.deepgram import transcriber
-from custom_components.deepgram.const import CONF_KEYTERMS, DOMAIN
+from custom_components.deepgram.const import DOMAIN
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import (
     client_sockets_to,
@@ -26,7 +26,6 @@ from tests.deepgram_server.testing import (
 
 from .conftest import API_KEY
 from .pipeline_helpers import ENTITY_ID, METADATA, chunks
-from .test_stt import add_entry_with_profile
 
 SCRIPT = script_from_text(
     "turn on the kitchen light", start=0.2, end=1.4, words_per_segment=3
@@ -204,28 +203,6 @@ async def test_audio_deepgram_never_read_is_an_error(
 
 
 # -- requests that cannot be sent ----------------------------------------------
-
-
-async def test_over_long_key_terms_are_reported_as_such(
-    hass: HomeAssistant,
-    server: FakeDeepgram,
-    setup_integration: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Not 'rejected model nova-3 with language en-US': too long, nothing sent."""
-    await add_entry_with_profile(
-        hass, setup_integration, {CONF_KEYTERMS: ["k" * 10_000]}, "Long terms"
-    )
-    entity = stt.async_get_speech_to_text_entity(hass, "stt.long_terms")
-    assert entity is not None
-    handshakes = len(server.handshakes)
-    result = await entity.internal_async_process_audio_stream(
-        METADATA, chunks(pcm(0.5))
-    )
-    assert result == ERROR
-    assert "The request is too long to send" in caplog.text
-    assert "rejected model" not in caplog.text
-    assert len(server.handshakes) == handshakes
 
 
 async def test_a_stored_key_that_cannot_be_sent_asks_for_a_new_one(

@@ -342,9 +342,7 @@ class LiveSession:
         if task is not None and not task.done():
             # Not `await task`: an abort cancels the task, not its waiters.
             await asyncio.wait({task})
-        self._raise_if_failed()
-        if task is not None and task.cancelled():
-            raise DeepgramConnectionError("The Deepgram session was aborted")
+        self._raise_if_failed()  # an abort failed the session before cancelling
 
     # -- sending -----------------------------------------------------------
 
