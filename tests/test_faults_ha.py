@@ -267,3 +267,67 @@ async def test_a_refused_key_is_said_once(
     reason = config_entry.reason or ""
     assert reason.startswith("Deepgram rejected the API key: HTTP 401; reason: ")
     assert reason.count("rejected the API key") == 1
+
+
+# -- the rest of the matrix -------------------------------------------------------
+
+
+async def test_cancelled_while_waiting_for_the_flush(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Cancelled during Finalize's wait: CloseStream, closed, within the bound."""
+    server.script = SCRIPT
+    server.faults = Faults(stall_after_finalize=True)
+    run = asyncio.create_task(transcribe(hass, chunks(pcm(1.5))))
+    await server.wait_for_sessions(1)
+    session = server.sessions[0]
+    await wait_for(lambda: session.got_finalize)
+    run.cancel()
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert time.monotonic() - started < 2
+    assert session.got_close_stream
+    await server.wait_for_sessions_closed(timeout=1)
+    assert session.close_code == 1000
+    assert setup_integration.runtime_data.history[-1].outcome == "cancelled"
+    assert client_sockets_to(server.port) == 0
+    assert not deepgram_tasks()
+
+
+async def test_entry_removed_mid_run(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """The entry is deleted while someone speaks: the run ends, CloseStream."""
+    server.script = SCRIPT
+    hold = asyncio.Event()
+    run = asyncio.create_task(
+        transcribe(hass, chunks(pcm(1.5), hold=hold, after=16000))
+    )
+    await server.wait_for_sessions(1)
+    await hass.config_entries.async_remove(setup_integration.entry_id)
+    hold.set()
+    result = await run
+    assert result.text == "turn on the kitchen light"
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].got_close_stream
+    await hass.async_block_till_done()
+    assert client_sockets_to(server.port) == 0
+    assert not deepgram_tasks()
+
+
+async def test_two_runs_on_one_entity_at_once(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Two satellites on one entity: two sessions, two results, two ends."""
+    server.script = SCRIPT
+    results = await asyncio.gather(
+        transcribe(hass, paced(pcm(1.5))), transcribe(hass, paced(pcm(1.5)))
+    )
+    assert [r.text for r in results] == ["turn on the kitchen light"] * 2
+    await server.wait_for_sessions_closed()
+    assert len(server.sessions) == 2
+    assert all(s.got_close_stream and s.close_code == 1000 for s in server.sessions)
+    await hass.async_block_till_done()
+    assert client_sockets_to(server.port) == 0
+    assert not deepgram_tasks()
