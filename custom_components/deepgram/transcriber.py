@@ -25,7 +25,7 @@ from homeassistant.components.stt import (
     SpeechResultState,
 )
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
@@ -230,7 +230,7 @@ class Transcriber:
                 record.language,
                 err,
             )
-        elif self.hass.is_stopping:
+        elif self.hass.state is not CoreState.running:  # stopping: not a fault
             LOGGER.debug("Deepgram speech-to-text ended: %s", err)
         else:
             LOGGER.error("Deepgram speech-to-text failed: %s", err)
