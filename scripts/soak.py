@@ -293,6 +293,7 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
     logging.getLogger("custom_components.deepgram").setLevel(logging.DEBUG)
 
     server = FakeDeepgram(api_key=API_KEY)
+    server.keep_audio = False  # its records would dwarf the client's memory
     await server.start()
     server.script = SCRIPT
     entry = MockConfigEntry(

@@ -40,7 +40,7 @@ from .api import (
     LiveSession,
     Transcript,
 )
-from .audio import strip_wav_header
+from .audio import AudioFormatError, pcm_audio
 from .const import (
     ABORT_TIMEOUT,
     AUDIO_IDLE_TIMEOUT,
@@ -134,7 +134,12 @@ class Transcriber:
         data.live.add(session)
         try:
             heard_audio = False
-            async for chunk in _bounded(strip_wav_header(stream)):
+            audio = pcm_audio(
+                stream,
+                sample_rate=options.sample_rate or 0,
+                channels=options.channels or 1,
+            )
+            async for chunk in _bounded(audio):
                 heard_audio = heard_audio or bool(chunk)
                 await session.send_audio(chunk)
             if heard_audio:
@@ -151,6 +156,12 @@ class Transcriber:
         except DeepgramError as err:
             self._close_in_background(data, session, record)
             return self._failed(record, err)
+        except AudioFormatError as err:
+            LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
+            self._close_in_background(data, session, record)
+            record.outcome = "error"
+            record.error = "audio_format"
+            return SpeechResult(None, SpeechResultState.ERROR)
         except Exception:
             # Whatever went wrong (the audio source, a bug), the request is
             # still ended cleanly and the pipeline gets an error result.

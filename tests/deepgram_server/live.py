@@ -248,7 +248,8 @@ class LiveSession:
 
     def _on_audio(self, data: bytes) -> None:
         now = time.monotonic()
-        self._record.frames.append(Frame("binary", data, now))
+        kept = data if self._server.keep_audio else b""
+        self._record.frames.append(Frame("binary", kept, now))
         if self._closing or self._stream_closed:
             return
         if not data:  # legacy end-of-stream signal

@@ -34,6 +34,8 @@ class FakeDeepgram:
         self.script: list[Segment] = []
         self.latency = Latency()
         self.faults = Faults()
+        self.keep_audio = True
+        """Keep received audio in ``frames`` (off: empty bytes, for soaks)."""
         self.fault_plan: deque[Faults] = deque()
         """Faults for the next handshakes, one each; ``faults`` when empty."""
         self.idle_timeout = 10.0

@@ -5,7 +5,14 @@
 Both take an `aiohttp.ClientSession` and an `Endpoint` (base URL and key).
 """
 
-from .endpoint import DEFAULT_BASE_URL, Endpoint, normalize_base_url
+from .endpoint import (
+    DEFAULT_BASE_URL,
+    Endpoint,
+    has_credentials,
+    is_valid_key,
+    normalize_base_url,
+    redact_url,
+)
 from .errors import (
     DeepgramAuthError,
     DeepgramBadRequestError,
@@ -70,8 +77,11 @@ __all__ = [
     "Transcript",
     "UtteranceEnd",
     "Word",
+    "has_credentials",
     "is_nova3_or_flux",
+    "is_valid_key",
     "normalize_base_url",
     "parse_message",
+    "redact_url",
     "supports_multi",
 ]
