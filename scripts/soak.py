@@ -326,7 +326,27 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
 
     outcomes: list[Outcome] = []
     started = time.monotonic()
-    for _ in range(options.sequential):
+    ends: Counter[str] = Counter()
+    handshakes = 0
+    checkpoints = [(0, rss_mb(), len(gc.get_objects()))]
+
+    async def tally() -> None:
+        """Count how the server's sessions ended, then forget them (the
+        fake server keeps records that would swamp the client's memory)."""
+        nonlocal handshakes
+        await hass.async_block_till_done(wait_background_tasks=True)
+        with contextlib.suppress(TimeoutError):
+            await server.wait_for_sessions_closed(timeout=2)
+        ends.update(_how_it_ended(s) for s in server.sessions)
+        handshakes += len(server.handshakes)
+        server.sessions.clear()
+        server.handshakes.clear()
+        gc.collect()
+        checkpoints.append((len(outcomes), rss_mb(), len(gc.get_objects())))
+
+    for index in range(options.sequential):
+        if index and index % 250 == 0:
+            await tally()
         if time.monotonic() > deadline:
             print("   (time bound reached: sequential runs stopped early)")
             break
@@ -345,6 +365,9 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
         )
         server.fault_plan.clear()
     report("sequential", outcomes, time.monotonic() - started)
+    await tally()
+    print("   memory as runs go (RSS MB, Python objects):")
+    print("     " + "; ".join(f"{n}: {r:.1f}, {o:,}" for n, r, o in checkpoints))
 
     faults_now = [
         pick(rng, options.fault_every, names) for _ in range(options.concurrent)
@@ -376,20 +399,14 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
     )
 
     # Let the background closes (bounded at 5 s, 6 s with the socket) finish.
-    await hass.async_block_till_done(wait_background_tasks=True)
-    with contextlib.suppress(TimeoutError):
-        await server.wait_for_sessions_closed(timeout=2)
-    sessions = list(server.sessions)
-    ends = Counter(_how_it_ended(s) for s in sessions)
-    print(f"\n== server: {len(sessions)} sessions, {len(server.handshakes)} handshakes")
+    await tally()
+    print(f"\n== server: {sum(ends.values())} sessions, {handshakes} handshakes")
     for how, count in sorted(ends.items()):
         print(f"   {how:<58} {count}")
     # Stop the fake server (its handlers are tasks of this loop too, it holds
     # idle keep-alive connections and keeps every frame it received): what
     # is left is the client's.
     await server.stop()
-    server.sessions.clear()
-    server.handshakes.clear()
     await asyncio.sleep(1)
     after = snapshot(server)
     print(f"\nbefore: {before}")
