@@ -162,11 +162,13 @@ async def one_run(
     fault: str,
     run_timeout: float,
     paced: bool = False,
+    to_intent: bool = True,
 ) -> Outcome:
     """One voice command; the fault was queued for its handshake already."""
     from homeassistant.components.assist_pipeline import (
         PipelineEventType,
     )
+    from homeassistant.components.assist_pipeline.models import PipelineStage
 
     from tests.pipeline_helpers import run_pipeline
 
@@ -180,6 +182,7 @@ async def one_run(
             pipeline_id,
             audio(pcm, hold, paced=paced),
             _Timed(events),
+            PipelineStage.INTENT if to_intent else PipelineStage.STT,
         )
     )
     if cancel:
@@ -329,6 +332,7 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
     ends: Counter[str] = Counter()
     handshakes = 0
     checkpoints = [(0, rss_mb(), len(gc.get_objects()))]
+    types_before = _object_types()
 
     async def tally() -> None:
         """Count how the server's sessions ended, then forget them (the
@@ -361,6 +365,7 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
                 pcm,
                 fault=fault,
                 run_timeout=options.run_timeout,
+                to_intent=not options.stt_only,
             )
         )
         server.fault_plan.clear()
@@ -368,6 +373,18 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
     await tally()
     print("   memory as runs go (RSS MB, Python objects):")
     print("     " + "; ".join(f"{n}: {r:.1f}, {o:,}" for n, r, o in checkpoints))
+    growth = _object_types()
+    growth.subtract(types_before)
+    print(
+        "   object types that grew most: "
+        + ", ".join(f"{name} +{count:,}" for name, count in growth.most_common(8))
+    )
+    ours = {
+        name: count
+        for name, count in growth.items()
+        if count and name.startswith(("custom_components.", "aiohttp."))
+    }
+    print(f"   of them the integration's and aiohttp's: {ours or 'none'}")
 
     faults_now = [
         pick(rng, options.fault_every, names) for _ in range(options.concurrent)
@@ -385,6 +402,7 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
                     fault=name,
                     run_timeout=options.run_timeout,
                     paced=True,
+                    to_intent=not options.stt_only,
                 )
                 for name in faults_now
             )
@@ -428,6 +446,12 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
 DROPPED = "client closed without CloseStream"
 
 
+def _object_types() -> Counter[str]:
+    return Counter(
+        f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects()
+    )
+
+
 def _how_it_ended(record: Any) -> str:
     if record.got_close_stream:
         return (
@@ -448,6 +472,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--run-timeout", type=float, default=30.0)
     parser.add_argument("--max-minutes", type=float, default=20.0)
+    parser.add_argument(
+        "--stt-only",
+        action="store_true",
+        help="end the pipeline after speech-to-text (no intent, no chat log)",
+    )
     parser.add_argument(
         "--only", action="append", choices=list(FAULTS), help="faults to mix in"
     )
