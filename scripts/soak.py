@@ -287,6 +287,9 @@ async def soak(hass: HomeAssistant, options: argparse.Namespace) -> int:
     )
     from tests.pipeline_helpers import setup_pipeline, speech_pcm
 
+    # The test harness runs the loop in debug mode (slow callbacks, task
+    # creation tracebacks kept); a Home Assistant in use does not.
+    asyncio.get_running_loop().set_debug(False)
     scan = LogScan()
     handler = _ScanHandler(scan)
     for printer in logging.getLogger().handlers:
