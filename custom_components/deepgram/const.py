@@ -30,6 +30,8 @@ CONF_HOME_TERMS: Final = "home_terms"
 CONF_ENDPOINTING: Final = "endpointing"
 CONF_FILLER_WORDS: Final = "filler_words"
 CONF_MIP_OPT_OUT: Final = "mip_opt_out"
+CONF_END_OF_SPEECH: Final = "end_of_speech"
+CONF_UTTERANCE_END_MS: Final = "utterance_end_ms"
 
 # Defaults chosen for voice commands matched by Home Assistant's intents:
 # punctuation is harmless (hassil ignores it), numerals turn "fifty" into
@@ -48,6 +50,10 @@ RECOMMENDED_STT_OPTIONS: Final[dict[str, Any]] = {
     CONF_ENDPOINTING: 300,
     CONF_FILLER_WORDS: False,
     CONF_MIP_OPT_OUT: False,
+    # Deepgram decides when a command is complete (see end_of_speech.py and
+    # the benchmark in docs/benchmark.md); 1000 ms is Deepgram's minimum.
+    CONF_END_OF_SPEECH: "deepgram",
+    CONF_UTTERANCE_END_MS: 1000,
 }
 
 # Used when Deepgram's /v1/models cannot be read.
@@ -168,3 +174,6 @@ ABORT_TIMEOUT: Final = 1.0
 AUDIO_IDLE_TIMEOUT: Final = 15.0
 MAX_RUN_SECONDS: Final = 60.0
 SESSION_HISTORY: Final = 20
+
+CONSOLE_URL = "https://console.deepgram.com/"
+"""Where users manage keys and credits (a placeholder in texts: no URLs in them)."""
