@@ -26,8 +26,8 @@ from .api import (
     DeepgramError,
     DeepgramForbiddenError,
     DeepgramKeyFormatError,
-    DeepgramRequestError,
     DeepgramRateLimitError,
+    DeepgramRequestError,
     DeepgramRestClient,
     Endpoint,
 )
