@@ -12,9 +12,10 @@ detection, speech-to-text, intent) again and again:
 each with a random fault of the fake server (or a cancellation) about one
 run in `--fault-every` (7). Bounded: each run by `--run-timeout` seconds,
 the whole soak by `--max-minutes`. It prints completed / errored / cancelled
-/ hung runs by fault, end of speech -> transcript p50/p95 (the pipeline's
-`stt-vad-end` to `stt-end`), every server session's end (CloseStream, close
-code), and open sockets, file descriptors, tasks and RSS before and after.
+/ hung runs by fault, end of speech -> transcript p50/p95 (the audio of the
+last word handed to the pipeline -> `stt-end`), every server session's end
+(CloseStream, close code), and open sockets, file descriptors, tasks and RSS
+before and after, with which object types grew.
 
     .venv/bin/python scripts/soak.py [--sequential N] [--concurrent N] [--seed S]
 """
@@ -63,6 +64,7 @@ SCRIPT = [
     Segment((Word("Turn", 0.55, 0.8), Word("on", 0.8, 0.95), Word("the", 0.95, 1.1))),
     Segment((Word("kitchen", 1.2, 1.7), Word("light.", 1.7, 2.2))),
 ]
+SPEECH_END = int(2.2 * 32000)  # bytes: the fixture's last word ends at 2.2 s
 CANCEL = "cancelled by the satellite"
 # name -> server faults (None: the client cancels the run mid-utterance).
 FAULTS: dict[str, Faults | None] = {
@@ -92,7 +94,7 @@ class Outcome:
 
     fault: str
     result: str  # completed | errored | cancelled | hung
-    latency: float | None = None  # stt-vad-end -> stt-end, seconds
+    latency: float | None = None  # last word's audio handed over -> stt-end, s
     seconds: float = 0.0
 
 
@@ -139,7 +141,7 @@ def snapshot(server: FakeDeepgram) -> dict[str, Any]:
 
 
 async def audio(
-    pcm: bytes, hold: asyncio.Event | None, *, paced: bool
+    pcm: bytes, hold: asyncio.Event | None, marks: dict[str, float], *, paced: bool
 ) -> AsyncIterator[bytes]:
     """10 ms chunks, at real time (`paced`, as satellites send them) or as
     fast as the pipeline takes them; a cancelled run's satellite goes silent
@@ -148,6 +150,8 @@ async def audio(
     for index, start in enumerate(range(0, len(pcm), CHUNK)):
         if hold is not None and start >= 32000:
             await hold.wait()
+        if start >= SPEECH_END and "speech_end" not in marks:
+            marks["speech_end"] = time.monotonic()  # the last word is delivered
         yield pcm[start : start + CHUNK]
         delay = started + (index + 1) / 100 - time.monotonic() if paced else 0
         await asyncio.sleep(max(delay, 0))
@@ -173,6 +177,7 @@ async def one_run(
     from tests.pipeline_helpers import run_pipeline
 
     events: list[tuple[float, PipelineEvent]] = []
+    marks: dict[str, float] = {}
     cancel = fault == CANCEL
     hold = asyncio.Event() if cancel else None
     started = time.monotonic()
@@ -180,7 +185,7 @@ async def one_run(
         run_pipeline(
             hass,
             pipeline_id,
-            audio(pcm, hold, paced=paced),
+            audio(pcm, hold, marks, paced=paced),
             _Timed(events),
             PipelineStage.INTENT if to_intent else PipelineStage.STT,
         )
@@ -202,11 +207,12 @@ async def one_run(
     kinds = {event.type: at for at, event in events}
     if PipelineEventType.ERROR in kinds or PipelineEventType.STT_END not in kinds:
         return Outcome(fault, "errored", seconds=seconds)
+    # End of speech (the chunk with the end of the last word handed to the
+    # pipeline) -> transcript, whichever detector (Deepgram's or Home
+    # Assistant's) ended the turn.
     latency = None
-    if PipelineEventType.STT_VAD_END in kinds:
-        latency = (
-            kinds[PipelineEventType.STT_END] - kinds[PipelineEventType.STT_VAD_END]
-        )
+    if "speech_end" in marks:
+        latency = kinds[PipelineEventType.STT_END] - marks["speech_end"]
     return Outcome(fault, "completed", latency, seconds)
 
 
