@@ -16,6 +16,7 @@ from . import messages
 from .auth import authorized
 from .engine import TranscriptEngine
 from .errors import json_error
+from .faults import Faults
 from .options import ListenOptions, QueryError, parse_listen_query
 from .records import Frame, HandshakeRecord, LiveSessionRecord
 
@@ -39,7 +40,7 @@ async def handle_listen(
 ) -> web.StreamResponse:
     """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
     request_id = str(uuid.uuid4())
-    faults = server.faults
+    faults = server.next_faults()
 
     def record(status: int) -> None:
         server.handshakes.append(
@@ -68,6 +69,10 @@ async def handle_listen(
     if faults.handshake_status is not None:
         record(faults.handshake_status)
         return json_error(faults.handshake_status, request_id)
+    if faults.echo_authorization:
+        record(400)
+        echoed = f"Bad header: Authorization: {request.headers.get('Authorization')}"
+        return json_error(400, request_id, dg_error=echoed, body={"err_msg": echoed})
     try:
         options = parse_listen_query(request.query, server.catalog, streaming=True)
     except QueryError as err:
@@ -88,7 +93,7 @@ async def handle_listen(
     )
     server.sessions.append(session_record)
     try:
-        await LiveSession(server, ws, session_record, options).run()
+        await LiveSession(server, ws, session_record, options, faults).run()
     finally:
         session_record.closed.set()
     return ws
@@ -103,6 +108,7 @@ class LiveSession:
         ws: web.WebSocketResponse,
         record: LiveSessionRecord,
         options: ListenOptions,
+        faults: Faults,
     ) -> None:
         """Prepare the session state; :meth:`run` drives it."""
         self._server = server
@@ -110,7 +116,7 @@ class LiveSession:
         self._record = record
         self._options = options
         self._latency = server.latency
-        self._faults = server.faults
+        self._faults = faults
         self._engine = TranscriptEngine(
             list(server.script),
             options,
@@ -233,6 +239,10 @@ class LiveSession:
                     self._inbound.put_nowait((due, msg.type, msg.data))
                 else:
                     self._handle_frame(msg.type, msg.data)
+                limit = self._faults.stop_reading_after_audio_seconds
+                if limit is not None and self._audio_time >= limit:
+                    await close_wanted  # reads nothing more, answers no ping
+                    continue
             else:  # CLOSE, CLOSING, CLOSED, ERROR: the client closed or vanished
                 if self._record.closed_by is None:
                     self._record.closed_by = "client"
@@ -257,7 +267,8 @@ class LiveSession:
 
     def _on_audio(self, data: bytes) -> None:
         now = time.monotonic()
-        self._record.frames.append(Frame("binary", data, now))
+        kept = data if self._server.keep_audio else b""
+        self._record.frames.append(Frame("binary", kept, now))
         if self._closing or self._stream_closed:
             return
         if not data:  # legacy end-of-stream signal
@@ -268,7 +279,7 @@ class LiveSession:
         self._got_audio = True
         self._record.audio_bytes += len(data)
         self._sha.update(data)
-        audio_time = self._record.audio_bytes / self._options.bytes_per_second
+        audio_time = self._audio_time
         if first and self._first_audio_faults():
             return
         for message in self._engine.advance(audio_time):
@@ -280,6 +291,14 @@ class LiveSession:
             self._server_close(1011, "NET-0000")
         elif limit_1008 is not None and audio_time >= limit_1008:
             self._server_close(1008, "DATA-0000")
+        elif faults.close_after_audio is not None:
+            seconds, code, reason = faults.close_after_audio
+            if audio_time >= seconds:
+                self._server_close(code, reason)
+
+    @property
+    def _audio_time(self) -> float:
+        return self._record.audio_bytes / self._options.bytes_per_second
 
     def _first_audio_faults(self) -> bool:
         """Inject first-audio faults; True when the session is ending."""
@@ -288,6 +307,13 @@ class LiveSession:
             self._enqueue(raw="{this is not json")
         if faults.unknown_message:
             self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
+        if faults.huge_final_chars is not None:
+            huge = self._engine.finalize()
+            huge["from_finalize"] = False
+            huge["channel"]["alternatives"][0]["transcript"] = "x" * (
+                faults.huge_final_chars
+            )
+            self._enqueue(huge)
         if faults.in_band_error:
             self._enqueue(
                 messages.error(

@@ -7,14 +7,20 @@ The life of a session:
 2. `send_audio()` coalesces small chunks into frames of about `frame_ms`,
    never sends an empty frame, and keeps the socket alive with `KeepAlive`
    while no audio flows.
-3. `finalize()` sends what is held, then `Finalize`, and returns the
-   transcript as soon as the flushed result (`from_finalize`) arrives, or
-   when a short bounded wait runs out.
+   Frames always hold whole samples of every channel, whatever the chunks.
+3. `finalize()` sends what is held, then `Finalize` and a ping, and returns
+   the transcript as soon as the flushed result (`from_finalize`) arrives,
+   or when a short bounded wait runs out: with what arrived if the server
+   answered the ping (it read all the audio), with an error if it did not.
 4. `close()` ends the request cleanly: `CloseStream`, a bounded wait for the
    remaining results, `Metadata` and the server's close, then closes.
-   `abort()` does the same within about a second, for cancellation.
+   `abort()` does the same within about a second, for cancellation. A socket
+   that does not close in time is torn down (its transport aborted), and a
+   close that is itself cancelled still sends `CloseStream` (bounded).
 
-Every wait is bounded; failures raise a `DeepgramError` subclass.
+Every wait is bounded, messages and the transcript are capped in size;
+failures raise a `DeepgramError` subclass. Text from the server is scrubbed
+of the key before it is kept or logged.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass
 import logging
+import socket
+import struct
 import time
 from typing import Final
 
@@ -33,6 +41,7 @@ from .endpoint import Endpoint
 from .errors import (
     DeepgramConnectionError,
     DeepgramError,
+    DeepgramProtocolError,
     DeepgramServerError,
     DeepgramTimeoutError,
     error_for_close,
@@ -47,7 +56,9 @@ from .messages import (
     parse_message,
 )
 from .options import LiveOptions
+from .redact import Redactor, secrets_of
 from .transcript import Transcript
+from .transport import check_request, client_failure
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,7 +75,12 @@ DEFAULT_SEND_TIMEOUT: Final = 5.0
 DEFAULT_FRAME_MS: Final = 50
 MAX_FRAME_MS: Final = 250
 DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
+MAX_MESSAGE_BYTES: Final = 256 * 1024
+"""Largest server message taken (a long Results is a few kB)."""
+MAX_TRANSCRIPT_CHARS: Final = 10_000
+"""Longest transcript a session keeps (minutes of dictation)."""
 _UNKNOWN_RATE_BUFFER: Final = 1 << 20
+_SAMPLE_BYTES: Final = {"linear16": 2, "linear32": 4, "mulaw": 1, "alaw": 1}
 
 
 @dataclass(slots=True)
@@ -100,12 +116,22 @@ class LiveSession:
         self._query = options.query()
         self._http = http
         self._endpoint = endpoint
+        self._scrub = Redactor(secrets_of(endpoint.api_key, endpoint.base_url))
         self._connect_timeout = connect_timeout
         self._keepalive_interval = keepalive_interval
         self._on_message = on_message
         rate = options.bytes_per_second
-        self._frame_bytes = rate * frame_ms // 1000 if rate else 0
-        self._max_frame_bytes = rate * MAX_FRAME_MS // 1000 if rate else 1 << 16
+        # A frame holds whole samples of every channel.
+        block = _SAMPLE_BYTES.get(options.encoding or "", 1) * (options.channels or 1)
+        self._block = block
+        self._frame_bytes = (
+            max(block, rate * frame_ms // 1000 // block * block) if rate else 0
+        )
+        self._max_frame_bytes = (
+            rate * MAX_FRAME_MS // 1000 // block * block
+            if rate
+            else 1 << 16 // block * block
+        )
         self._max_buffer = (
             int(rate * max_buffer_seconds) if rate else _UNKNOWN_RATE_BUFFER
         )
@@ -122,10 +148,14 @@ class LiveSession:
         self._connect_task: asyncio.Task[None] | None = None
         self._receive_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
+        self._transport: asyncio.Transport | None = None
+        self._pong = asyncio.Event()
         self._connected = asyncio.Event()
         self._finalized = asyncio.Event()
         self._closed = asyncio.Event()
         self._error: DeepgramError | None = None
+        self._abort_error: DeepgramError | None = None
+        self._over_cap = False
         self._close_stream_sent = False
         self._closing = False
         self._last_send = 0.0
@@ -164,7 +194,11 @@ class LiveSession:
         await self._wait_connected()
 
     async def send_audio(self, data: bytes) -> None:
-        """Queue audio; it is sent in frames of about `frame_ms` once connected."""
+        """Queue audio; it is sent in frames of about `frame_ms` once connected.
+
+        Frames hold whole samples: a chunk that splits one keeps the rest
+        back until the next chunk completes it.
+        """
         self._raise_if_failed()
         if not data:
             return  # an empty frame would end the stream at Deepgram
@@ -190,10 +224,13 @@ class LiveSession:
         returns what was collected. Raises the session's error if it failed.
         """
         await self._wait_connected()
-        await self._flush()
+        await self._flush(final=True)
         sent_at = time.monotonic()
         self._finalized.clear()
+        self._pong.clear()
         await self._send_text(FINALIZE)
+        # Its pong proves the server read everything sent before it.
+        await self._send_ping()
         waiters = [
             asyncio.create_task(self._finalized.wait()),
             asyncio.create_task(self._closed.wait()),
@@ -207,6 +244,14 @@ class LiveSession:
         if self._finalized.is_set():
             self.stats.finalize_answered = True
             self.stats.finalize_seconds = time.monotonic() - sent_at
+        elif not self._pong.is_set():
+            self._fail(
+                DeepgramTimeoutError(
+                    f"Deepgram did not take the audio: no answer within {timeout:g} s",
+                    request_id=self.request_id,
+                )
+            )
+            self._raise_if_failed()
         else:
             _LOGGER.debug(
                 "No answer to Finalize within %.1f s (request %s); using what arrived",
@@ -219,50 +264,55 @@ class LiveSession:
         """End the request cleanly: CloseStream, bounded wait, close. Never raises."""
         await self._shutdown(timeout, flush=True)
 
-    async def abort(self, timeout: float = DEFAULT_ABORT_TIMEOUT) -> None:
-        """End the request quickly for cancellation; never raises."""
+    async def abort(
+        self,
+        timeout: float = DEFAULT_ABORT_TIMEOUT,
+        *,
+        reason: str = "The Deepgram session was aborted",
+    ) -> None:
+        """End the request quickly (cancellation, stopping); never raises.
+
+        Whoever still uses the session gets an error saying `reason`.
+        """
+        self._abort_error = DeepgramConnectionError(reason, request_id=self.request_id)
+        self._fail(self._abort_error)
         await self._shutdown(timeout, flush=False)
 
     # -- connection --------------------------------------------------------
 
     async def _connect(self) -> None:
         url = self._endpoint.ws_url("/v1/listen")
+        auth = self._endpoint.auth_headers()
         try:
+            check_request(url, self._query, auth)
             async with asyncio.timeout(self._connect_timeout):
                 ws = await self._http.ws_connect(
                     url,
                     params=self._query,
-                    headers=self._endpoint.auth_headers(),
+                    headers=auth,
                     timeout=aiohttp.ClientWSTimeout(ws_close=DEFAULT_ABORT_TIMEOUT),
-                    autoping=True,
+                    autoping=False,  # pongs are read: see finalize()
+                    max_msg_size=MAX_MESSAGE_BYTES,
                 )
+        except DeepgramError as err:
+            self._fail(err)
+            return
         except aiohttp.WSServerHandshakeError as err:
-            self._fail(error_for_status(err.status, err.headers))
+            self._fail(error_for_status(err.status, err.headers, scrub=self._scrub))
             return
         except TimeoutError:
             self._fail(
                 DeepgramTimeoutError(
-                    f"Deepgram at {self._endpoint.host} did not answer within "
+                    f"{self._endpoint.host} did not answer within "
                     f"{self._connect_timeout:g} s"
                 )
             )
             return
-        except (aiohttp.ClientError, OSError) as err:
-            self._fail(
-                DeepgramConnectionError(
-                    f"Cannot reach Deepgram at {self._endpoint.host}: "
-                    f"{type(err).__name__}"
-                )
-            )
-            return
         except Exception as err:  # e.g. "Session is closed" while stopping
-            self._fail(
-                DeepgramConnectionError(
-                    f"Could not connect to Deepgram: {type(err).__name__}: {err}"
-                )
-            )
+            self._fail(client_failure(err, self._endpoint.host))
             return
         self._ws = ws
+        self._transport = _transport_of(ws)
         # aiohttp has no public accessor for the handshake's headers.
         response = getattr(ws, "_response", None)
         headers = getattr(response, "headers", None)
@@ -292,25 +342,41 @@ class LiveSession:
         if task is not None and not task.done():
             # Not `await task`: an abort cancels the task, not its waiters.
             await asyncio.wait({task})
-        self._raise_if_failed()
-        if task is not None and task.cancelled():
-            raise DeepgramConnectionError("The Deepgram session was aborted")
+        self._raise_if_failed()  # an abort failed the session before cancelling
 
     # -- sending -----------------------------------------------------------
 
-    async def _flush(self) -> None:
-        """Send every held byte in frames of at most MAX_FRAME_MS."""
+    async def _flush(self, *, final: bool = False) -> None:
+        """Send held whole samples in frames of at most MAX_FRAME_MS.
+
+        A split sample stays held for the next chunk; at the end (`final`)
+        it can never be completed and is dropped.
+        """
         async with self._send_lock:
-            while self._pending:
-                frame = bytes(self._pending[: self._max_frame_bytes])
-                del self._pending[: len(frame)]
+            whole = len(self._pending) // self._block * self._block
+            while whole:
+                size = min(whole, self._max_frame_bytes)
+                frame = bytes(self._pending[:size])
+                del self._pending[:size]
+                whole -= size
                 await self._send(frame)
+            if final and self._pending:
+                _LOGGER.debug(
+                    "Dropping %d bytes at the end: not a whole sample",
+                    len(self._pending),
+                )
+                self._pending.clear()
 
     async def _send_text(self, text: str) -> None:
         async with self._send_lock:
             await self._send(text)
 
-    async def _send(self, data: bytes | str) -> None:
+    async def _send_ping(self) -> None:
+        async with self._send_lock:
+            await self._send(None)
+
+    async def _send(self, data: bytes | str | None) -> None:
+        """Send audio (bytes), a control message (str) or a ping (None)."""
         # No check of self._error here: CloseStream must still go out after
         # an in-band error, while the socket is open.
         ws = self._ws
@@ -324,6 +390,8 @@ class LiveSession:
                     await ws.send_bytes(data)
                     self.stats.audio_bytes += len(data)
                     self.stats.audio_frames += 1
+                elif data is None:
+                    await ws.ping()
                 else:
                     await ws.send_str(data)
         except TimeoutError:
@@ -333,10 +401,10 @@ class LiveSession:
                 )
             )
             self._raise_if_failed()
-        except (aiohttp.ClientError, ConnectionError) as err:
+        except aiohttp.ClientError, ConnectionError:
             self._fail(
                 DeepgramConnectionError(
-                    f"Lost the connection to Deepgram: {type(err).__name__}",
+                    "Lost the connection to Deepgram while sending",
                     request_id=self.request_id,
                 )
             )
@@ -375,6 +443,11 @@ class LiveSession:
                     break
                 elif msg.type is aiohttp.WSMsgType.BINARY:
                     _LOGGER.debug("Ignoring a binary frame from Deepgram")
+                elif msg.type is aiohttp.WSMsgType.PING:
+                    with contextlib.suppress(Exception):
+                        await ws.pong(msg.data)
+                elif msg.type is aiohttp.WSMsgType.PONG:
+                    self._pong.set()
                 else:
                     break
         finally:
@@ -385,30 +458,49 @@ class LiveSession:
             message = parse_message(text)
         except MessageFormatError as err:
             _LOGGER.warning(
-                "Ignoring a malformed message from Deepgram (%s): %.80r", err, text
+                "Ignoring a malformed message from Deepgram (%s): %r",
+                self._scrub(str(err)[:80]),
+                self._scrub(text[:80]),
             )
             return
         if message is None:
-            _LOGGER.debug("Ignoring a Deepgram message of unknown type: %.80s", text)
+            _LOGGER.debug(
+                "Ignoring a Deepgram message of unknown type: %s",
+                self._scrub(text[:80]),
+            )
             return
         if isinstance(message, Results):
-            self.request_id = self.request_id or message.request_id
+            self.request_id = self.request_id or self._scrub(message.request_id)
+            if self._over_cap:
+                return
             self.transcript.add(message)
+            if len(self.transcript.text) > MAX_TRANSCRIPT_CHARS:
+                self._over_cap = True
+                self.transcript = Transcript()
+                self._fail(
+                    DeepgramProtocolError(
+                        "Deepgram's transcript is longer than this client accepts "
+                        f"({MAX_TRANSCRIPT_CHARS:,} characters)",
+                        request_id=self.request_id,
+                    )
+                )
+                return
             if message.from_finalize:
                 self._finalized.set()
         elif isinstance(message, Metadata):
             self.metadata = message
-            self.request_id = message.request_id or self.request_id
+            self.request_id = self._scrub(message.request_id) or self.request_id
         elif isinstance(message, ErrorMessage):
+            description = self._scrub(message.description)
             _LOGGER.debug(
                 "Deepgram reported an error: %s (request %s)",
-                message.description,
+                description,
                 self.request_id,
             )
             self._fail(
                 DeepgramServerError(
                     "Deepgram reported an error",
-                    reason=message.description,
+                    reason=description,
                     request_id=self.request_id,
                 )
             )
@@ -422,15 +514,17 @@ class LiveSession:
         self.stats.close_code = code
         self.stats.clean_close = code == 1000 and self._close_stream_sent
         if not (self._closing or self.stats.clean_close):
-            if code in (1008, 1011):
-                self._fail(error_for_close(code, reason, self.request_id))
+            if code in (1008, 1009, 1011):
+                self._fail(
+                    error_for_close(code, reason, self.request_id, scrub=self._scrub)
+                )
             else:
                 self._fail(
                     DeepgramConnectionError(
                         "The Deepgram stream ended early"
                         + (f" (close {code})" if code else ""),
                         status=code,
-                        reason=reason,
+                        reason=self._scrub(reason),
                         request_id=self.request_id,
                     )
                 )
@@ -459,6 +553,13 @@ class LiveSession:
                 timeout,
                 self.request_id,
             )
+        except asyncio.CancelledError:
+            # Cancelled while closing (Home Assistant stopping): the request
+            # is still ended with CloseStream, within the abort bound.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
+                    await self._end_stream(flush=False)
+            raise
         finally:
             await self._teardown()
 
@@ -469,8 +570,8 @@ class LiveSession:
         if self._ws is None or self._ws.closed:
             return
         try:
-            if flush and self._error is None:
-                await self._flush()
+            if flush and self._error in (None, self._abort_error):
+                await self._flush(final=True)
             if not self._close_stream_sent:
                 self._close_stream_sent = True
                 await self._send_text(CLOSE_STREAM)
@@ -485,9 +586,13 @@ class LiveSession:
             if task is not None:
                 task.cancel()  # a no-op for a finished task
         if self._ws is not None and not self._ws.closed:
-            with contextlib.suppress(Exception):
+            try:
                 async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
                     await self._ws.close()
+            except Exception:  # any failure: tear the socket down
+                self._abort_transport()
+        if self._ws is not None and self._ws.close_code in (None, 1006):
+            self._abort_transport()
         if self._receive_task is not None:
             self._receive_task.cancel()
         tasks = (self._connect_task, self._keepalive_task, self._receive_task)
@@ -495,3 +600,28 @@ class LiveSession:
             *(t for t in tasks if t is not None), return_exceptions=True
         )
         self._closed.set()
+
+    def _abort_transport(self) -> None:
+        """Drop the socket at once, unsent data and all.
+
+        A graceful close waits for the send buffer to drain, which never
+        happens when the server stopped reading: the socket would stay open.
+        """
+        transport = self._transport
+        if transport is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # linger 0: reset, not FIN
+                sock.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+        transport.abort()
+
+
+def _transport_of(ws: aiohttp.ClientWebSocketResponse) -> asyncio.Transport | None:
+    """The socket's transport (aiohttp has no public accessor for it)."""
+    response = getattr(ws, "_response", None)
+    connection = getattr(response, "connection", None)
+    transport = getattr(connection, "transport", None)
+    return transport if isinstance(transport, asyncio.Transport) else None
