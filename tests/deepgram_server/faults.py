@@ -30,6 +30,7 @@ class Faults:
     - ``in_band_error``: send an in-band ``Error`` after the first audio, then
       close 1011 ``NET-0000``.
     - ``unknown_message``: send a message of an unknown type after the first audio.
+    - ``ignore_force_end_turn``: ``/v2/listen`` never answers ``ForceEndTurn``.
 
     REST:
 
@@ -49,6 +50,7 @@ class Faults:
     malformed_json: bool = False
     in_band_error: bool = False
     unknown_message: bool = False
+    ignore_force_end_turn: bool = False
     rest_status: int | None = None
     auth_endpoint_missing: bool = False
     models_status: int | None = None

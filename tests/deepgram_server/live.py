@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 import hashlib
 import json
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import uuid
 
 from aiohttp import WSMsgType, web
+from multidict import MultiMapping
 
 from . import messages
 from .auth import authorized
@@ -34,10 +36,17 @@ class _Outgoing:
     close: tuple[int, str] | None = None
 
 
-async def handle_listen(
-    server: FakeDeepgram, request: web.Request
-) -> web.StreamResponse:
-    """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
+type _Parse[O] = Callable[[MultiMapping[str]], O]
+
+
+async def accept_upgrade[O](
+    server: FakeDeepgram, request: web.Request, parse: _Parse[O]
+) -> tuple[web.WebSocketResponse, LiveSessionRecord, O] | web.StreamResponse:
+    """Answer a websocket upgrade like Deepgram: faults, auth, query checks.
+
+    Returns the prepared socket, its record and the parsed options, or the
+    HTTP answer that refused the upgrade. Shared by ``/v1`` and ``/v2/listen``.
+    """
     request_id = str(uuid.uuid4())
     faults = server.faults
 
@@ -69,7 +78,7 @@ async def handle_listen(
         record(faults.handshake_status)
         return json_error(faults.handshake_status, request_id)
     try:
-        options = parse_listen_query(request.query, server.catalog, streaming=True)
+        options = parse(request.query)
     except QueryError as err:
         record(400)
         return json_error(400, request_id, dg_error=err.dg_error, body=err.body)
@@ -85,8 +94,24 @@ async def handle_listen(
         headers=request.headers,
         request_id=request_id,
         started_at=time.monotonic(),
+        path=request.path,
     )
     server.sessions.append(session_record)
+    return ws, session_record, options
+
+
+async def handle_listen(
+    server: FakeDeepgram, request: web.Request
+) -> web.StreamResponse:
+    """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
+    accepted = await accept_upgrade(
+        server,
+        request,
+        lambda query: parse_listen_query(query, server.catalog, streaming=True),
+    )
+    if isinstance(accepted, web.StreamResponse):
+        return accepted
+    ws, session_record, options = accepted
     try:
         await LiveSession(server, ws, session_record, options).run()
     finally:
@@ -105,12 +130,8 @@ class LiveSession:
         options: ListenOptions,
     ) -> None:
         """Prepare the session state; :meth:`run` drives it."""
-        self._server = server
-        self._ws = ws
-        self._record = record
+        self._init_socket(server, ws, record)
         self._options = options
-        self._latency = server.latency
-        self._faults = server.faults
         self._engine = TranscriptEngine(
             list(server.script),
             options,
@@ -118,11 +139,24 @@ class LiveSession:
             final_lag=server.final_lag,
             interim_interval=server.interim_interval,
         )
-        self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
-        self._loop = asyncio.get_running_loop()
         self._sha = hashlib.sha256()
         self._created = messages.created_now()
         self._got_audio = False
+
+    def _init_socket(
+        self,
+        server: FakeDeepgram,
+        ws: web.WebSocketResponse,
+        record: LiveSessionRecord,
+    ) -> None:
+        """The state of the send queue and receive loop (shared with /v2)."""
+        self._server = server
+        self._ws = ws
+        self._record = record
+        self._latency = server.latency
+        self._faults = server.faults
+        self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
         self._first_results_sent = False
         self._stream_closed = False  # CloseStream (or zero-length frame) seen
         self._closing = False  # a server close is queued
