@@ -81,7 +81,7 @@ class TurnEngine:
         self._slope = REFERENCE_THRESHOLD / eot_delay
         self._mid_cap = mid_thought_cap
         self._update_interval = update_interval
-        self._hints = tuple(language_hints)
+        self.language_hints = tuple(language_hints)
         self.audio_time = 0.0
         self.turn_index = 0
         self._first = 0  # first word of the current turn
@@ -200,9 +200,9 @@ class TurnEngine:
             ],
             "end_of_turn_confidence": confidence,
         }
-        if self._hints:
-            message["languages"] = [self._hints[0]] if words else []
-            message["languages_hinted"] = list(self._hints)
+        if self.language_hints:
+            message["languages"] = [self.language_hints[0]] if words else []
+            message["languages_hinted"] = list(self.language_hints)
         message.update(extra)
         return message
 

@@ -179,6 +179,7 @@ class FluxSession(LiveSession):
             )
             return
         self._turns.thresholds = thresholds
+        self._turns.language_hints = hints
         self._keyterms = keyterms
         self._hints = hints
         answer: dict[str, Any] = {
