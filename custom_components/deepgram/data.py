@@ -30,6 +30,8 @@ class SessionRecord:
     finalize_answered: bool | None = None
     audio_seconds: float | None = None
     close_code: int | None = None
+    ended_by: str | None = None
+    """With Deepgram ending speech: what ended the run (end_of_speech.EndedBy)."""
 
     def as_dict(self) -> dict[str, Any]:
         """The record as plain data."""

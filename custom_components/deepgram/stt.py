@@ -21,8 +21,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api import is_flux
 from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN
 from .data import DeepgramConfigEntry
+from .flux_transcriber import FluxTranscriber, flux_options
 from .language import deepgram_language, supported_languages
 from .transcriber import Transcriber, live_options
 
@@ -64,6 +66,7 @@ class DeepgramSttEntity(SpeechToTextEntity):
         self._profile = dict(subentry.data)
         self._model: str = self._profile[CONF_MODEL]
         self._multilingual = bool(self._profile.get(CONF_MULTILINGUAL))
+        self._flux = is_flux(self._model)
         models = entry.runtime_data.models
         self._model_languages: tuple[str, ...] = models.get(self._model) or tuple(
             sorted({lang for langs in models.values() for lang in langs})
@@ -112,7 +115,9 @@ class DeepgramSttEntity(SpeechToTextEntity):
     @property
     @override
     def supported_channels(self) -> list[AudioChannels]:
-        """Mono or stereo."""
+        """Mono or stereo (Flux: mono only, /v2/listen has no channels)."""
+        if self._flux:
+            return [AudioChannels.CHANNEL_MONO]
         return [AudioChannels.CHANNEL_MONO, AudioChannels.CHANNEL_STEREO]
 
     @property
@@ -126,6 +131,11 @@ class DeepgramSttEntity(SpeechToTextEntity):
         self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
     ) -> SpeechResult:
         """Transcribe one pipeline run's audio with Deepgram."""
+        if self._flux:
+            flux = FluxTranscriber(self.hass, self._entry, self.entity_id)
+            return await flux.async_transcribe_flux(
+                flux_options(self._profile, metadata), stream
+            )
         language = deepgram_language(
             metadata.language, self._model_languages, multilingual=self._multilingual
         )

@@ -103,6 +103,11 @@ class FluxTurn:
             return None
         return sum(w.confidence for w in self.words) / len(self.words)
 
+    @property
+    def text(self) -> str:
+        """The transcript (as `Transcript.text` names it)."""
+        return self.transcript
+
     @classmethod
     def from_info(cls, info: TurnInfo, ended_by: str) -> FluxTurn:
         """The turn as one `TurnInfo` describes it."""
