@@ -8,7 +8,9 @@ form a complete command and no TurnResumed came since.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
+from homeassistant.components.stt import SpeechResultState
 from homeassistant.core import HomeAssistant
 import pytest
 
@@ -141,3 +143,59 @@ async def test_failing_or_slow_matcher_is_dropped(
     text, ended_by = await run(hass, server, slow)
     assert (text, ended_by) == (SENTENCE, "manual")
     assert "took over" in caplog.text
+
+
+async def test_matcher_still_asking_when_the_turn_ends_is_cancelled(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """EndOfTurn while the matcher thinks: the run returns, the call is cancelled."""
+    server.script = SCRIPT
+    cancelled = asyncio.Event()
+
+    async def thinking(text: str) -> bool:
+        try:
+            await asyncio.sleep(0.5)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return True
+
+    text, ended_by = await run(hass, server, thinking, after=len(speech_pcm()))
+    assert (text, ended_by) == (SENTENCE, "end_of_turn")
+    assert cancelled.is_set()
+
+
+async def test_failing_audio_source_still_ends_the_request(
+    hass: HomeAssistant, server: FakeDeepgram, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The audio source breaking: an error result, and CloseStream all the same."""
+    server.script = SCRIPT
+    entry = await add_flux_entry(hass, server)
+    (subentry,) = entry.subentries.values()
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield bytes(3200)
+        raise RuntimeError("satellite went away")
+
+    result = await FluxTranscriber(hass, entry, FLUX_ENTITY).async_transcribe_flux(
+        flux_options(subentry.data, METADATA), broken()
+    )
+    assert result.result is SpeechResultState.ERROR
+    assert "Unexpected error during Deepgram speech-to-text" in caplog.text
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].got_close_stream
+    assert entry.runtime_data.history[-1].error == "unexpected"
+
+
+async def test_invalid_flux_profile_fails_before_connecting(
+    hass: HomeAssistant, server: FakeDeepgram, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Options Deepgram would refuse: an error result, no socket."""
+    entry = await add_flux_entry(hass, server, **{CONF_EAGER_EOT_THRESHOLD: 0.9})
+    (subentry,) = entry.subentries.values()
+    result = await FluxTranscriber(hass, entry, FLUX_ENTITY).async_transcribe_flux(
+        flux_options(subentry.data, METADATA), chunks(speech_pcm())
+    )
+    assert result.result is SpeechResultState.ERROR
+    assert "above eot_threshold" in caplog.text
+    assert server.handshakes == []
