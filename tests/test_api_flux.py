@@ -581,5 +581,5 @@ async def test_debug_log_names_the_path(
     session = flux(server, http)
     await session.connect()
     await session.close()
-    assert "Connected to Deepgram /v2/listen at 127.0.0.1" in caplog.text
+    assert "Connected to Deepgram at 127.0.0.1/v2/listen" in caplog.text
     assert KEY not in caplog.text

@@ -232,9 +232,9 @@ class StreamSession:
         self._on_open()
         self._connected.set()
         _LOGGER.debug(
-            "Connected to Deepgram %s at %s in %.3f s",
-            self.path,
+            "Connected to Deepgram at %s%s in %.3f s",
             self._endpoint.host,
+            self.path,
             self.stats.connect_seconds,
         )
         if self._error is None and len(self._pending) >= self._frame_bytes:
