@@ -32,6 +32,7 @@ from custom_components.deepgram.const import (
     RECOMMENDED_FLUX_OPTIONS,
     SUBENTRY_FLUX,
 )
+from custom_components.deepgram.flux_flow import flux_models
 from tests.deepgram_server import FakeDeepgram
 
 TOO_MANY_TERMS = [f"word{i}" for i in range(501)]
@@ -307,3 +308,11 @@ async def test_every_text_of_the_flux_flow_exists(
         assert texts[f"{prefix}.error.{error}"]
     assert texts[f"{prefix}.abort.entry_not_loaded"]
     assert texts[f"{prefix}.abort.reconfigure_successful"]
+
+
+def test_model_choices_without_a_current_model() -> None:
+    """An empty model (a cleared custom value) is not offered as a choice."""
+    assert flux_models({"nova-3": ("en",)}, "") == [
+        "flux-general-en",
+        "flux-general-multi",
+    ]

@@ -140,6 +140,7 @@ async def test_end_of_turn_ends_the_stage_before_the_detector(
     assert event.data["model"] == "flux-general-en"
     assert event.data["request_id"] == session.request_id
     assert event.data["confidence"] == pytest.approx(0.99)
+    assert event.data["language"] == "en"
     record = entry.runtime_data.history[-1]
     assert (record.outcome, record.ended_by) == ("success", "end_of_turn")
     hold.set()

@@ -36,6 +36,7 @@ from .api import (
     TurnEvent,
     TurnInfo,
 )
+from .api.flux_options import FLUX_MULTI_MODEL
 from .audio import strip_wav_header
 from .const import (
     ABORT_TIMEOUT,
@@ -53,6 +54,7 @@ from .const import (
     STALL_TIMEOUT,
 )
 from .data import SessionRecord
+from .language import MULTI
 from .transcriber import USAGE_TAG, Transcriber
 
 _LOGGER = logging.getLogger(__name__)
@@ -80,6 +82,13 @@ def flux_options(profile: Mapping[str, Any], metadata: SpeechMetadata) -> FluxOp
         mip_opt_out=settings[CONF_MIP_OPT_OUT],
         tags=(USAGE_TAG,),
     )
+
+
+def flux_language(options: FluxOptions) -> str:
+    """The language a Flux run is in, as far as the options tell."""
+    if options.model.strip() != FLUX_MULTI_MODEL:
+        return "en"
+    return ",".join(options.language_hints) or MULTI
 
 
 class EagerTurn:
@@ -153,7 +162,7 @@ class FluxTranscriber(Transcriber):
             started=dt_util.utcnow().isoformat(),
             entity_id=self.entity_id,
             model=options.model,
-            language=",".join(options.language_hints),
+            language=flux_language(options),
         )
         data.history.append(record)
         eager = EagerTurn(matcher)
