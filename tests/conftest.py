@@ -32,8 +32,9 @@ from custom_components.deepgram.const import (
 from tests.deepgram_server import FakeDeepgram
 from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
 
-# pytester runs the key guard against a leaky test module (test_key_guard.py).
-pytest_plugins = ["pytester"]
+# pytester runs the key guard against a leaky test module (test_key_guard.py);
+# services_helpers holds the fixtures of the transcribe action's tests.
+pytest_plugins = ["pytester", "tests.services_helpers"]
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 type OddServer = Callable[[dict[str, Handler]], Awaitable[str]]

@@ -27,13 +27,15 @@ from .const import (
     LOGGER,
 )
 from .data import DeepgramConfigEntry, DeepgramData
+from .services import async_setup_services
 
 PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (config entries only)."""
+    """Set up the integration (config entries only) and its actions."""
+    async_setup_services(hass)
     return True
 
 

@@ -37,6 +37,12 @@ class Faults:
     - ``rest_status``: answer every REST request with this status.
     - ``auth_endpoint_missing``: ``GET /v1/auth/token`` answers 404.
     - ``models_status``: ``GET /v1/models`` alone answers with this status.
+
+    Pre-recorded (``POST /v1/listen``), the live handshake's faults:
+
+    - ``prerecorded_status``: answer with this HTTP status (after the body).
+    - ``drop_prerecorded``: read the body, then drop the connection unanswered.
+    - ``stall_prerecorded``: read the body, then never answer.
     """
 
     handshake_status: int | None = None
@@ -54,3 +60,6 @@ class Faults:
     rest_status: int | None = None
     auth_endpoint_missing: bool = False
     models_status: int | None = None
+    prerecorded_status: int | None = None
+    drop_prerecorded: bool = False
+    stall_prerecorded: bool = False

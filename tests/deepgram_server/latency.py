@@ -16,6 +16,8 @@ class Latency:
     - ``finalize``: processing time from receiving ``Finalize`` to its answer.
     - ``prerecorded_base`` + ``prerecorded_per_audio_second * audio_seconds``:
       processing time of ``POST /v1/listen``.
+    - ``upload_bytes_per_second``: how fast request bodies are read (0: as
+      fast as they come); a slow link keeps an upload in flight.
 
     Messages of a session always go out in order (one send queue per session).
     """
@@ -25,6 +27,7 @@ class Latency:
     finalize: float = 0.0
     prerecorded_base: float = 0.0
     prerecorded_per_audio_second: float = 0.0
+    upload_bytes_per_second: float = 0.0
 
     @property
     def one_way(self) -> float:

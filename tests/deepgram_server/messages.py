@@ -17,8 +17,18 @@ def _t(value: float) -> float:
     return round(value, 6)
 
 
-def alternative(words: Sequence[Word], *, punctuate: bool) -> dict[str, Any]:
-    """``channel.alternatives[0]``: transcript, confidence and words."""
+def alternative(
+    words: Sequence[Word],
+    *,
+    punctuate: bool,
+    speakers: Sequence[int] = (),
+    language: str | None = None,
+) -> dict[str, Any]:
+    """``channel.alternatives[0]``: transcript, confidence and words.
+
+    ``speakers`` (diarization) gives each word's speaker, in order;
+    ``language`` (``language=multi``) each word's language.
+    """
     transcript = " ".join(w.text if punctuate else w.plain for w in words)
     confidence = (
         round(sum(w.confidence for w in words) / len(words), 6) if words else 0.0
@@ -32,10 +42,13 @@ def alternative(words: Sequence[Word], *, punctuate: bool) -> dict[str, Any]:
                 "start": _t(w.start),
                 "end": _t(w.end),
                 "confidence": w.confidence,
+                **({"speaker": speakers[i]} if speakers else {}),
+                **({"language": language} if language else {}),
                 "punctuated_word": w.text,
             }
-            for w in words
+            for i, w in enumerate(words)
         ],
+        **({"languages": [language]} if language else {}),
     }
 
 
@@ -124,3 +137,52 @@ def error(description: str, message: str, variant: str) -> dict[str, Any]:
         "message": message,
         "variant": variant,
     }
+
+
+def prerecorded_response(
+    script: Sequence[Word],
+    *,
+    request_id: str,
+    duration: float,
+    channels: int,
+    sha256: str,
+    model: CatalogModel,
+    punctuate: bool,
+    diarize: bool,
+    detected_language: str | None,
+    word_language: str | None = None,
+) -> dict[str, Any]:
+    """The JSON answer of ``POST /v1/listen``: ``metadata`` and ``results``.
+
+    Every script word that starts within ``duration`` is heard. With
+    ``diarize`` the speaker changes at each sentence end ("." "?" "!"); with
+    ``detected_language`` the channel says which language was detected;
+    ``word_language`` (``language=multi``) labels every word's language.
+    """
+    words = [w for w in script if w.start < duration]
+    speakers: list[int] = []
+    speaker = 0
+    for word in words:
+        speakers.append(speaker)
+        if word.text.endswith((".", "?", "!")):
+            speaker = 1 - speaker
+    best = alternative(
+        words,
+        punctuate=punctuate,
+        speakers=speakers if diarize else (),
+        language=word_language,
+    )
+    channel: dict[str, Any] = {"alternatives": [best]}
+    if detected_language is not None:
+        channel["detected_language"] = detected_language
+        channel["language_confidence"] = 0.97
+    meta = metadata(
+        request_id=request_id,
+        duration=duration,
+        channels=channels,
+        sha256=sha256,
+        model=model,
+        created=created_now(),
+    )
+    del meta["type"]
+    return {"metadata": meta, "results": {"channels": [channel]}}

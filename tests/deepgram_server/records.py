@@ -128,3 +128,7 @@ class RestRequest:
     status: int
     body_size: int
     at: float
+    sha256: str = ""
+    request_id: str = ""
+    complete: bool = True
+    """False when the client's upload broke off before its end."""

@@ -4,31 +4,54 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 import hashlib
 import struct
 import time
 from typing import TYPE_CHECKING
 import uuid
 
+import aiohttp
 from aiohttp import web
 
 from . import messages
 from .auth import authorized
 from .errors import json_error
+from .live import NO_ANSWER
 from .models_catalog import catalog_json
-from .options import QueryError, parse_listen_query
+from .options import ListenOptions, QueryError, parse_listen_query
 from .records import RestRequest
 from .script import script_words
 
 if TYPE_CHECKING:
     from .server import FakeDeepgram
 
-type _Endpoint = Callable[[web.Request, bytes, str], Awaitable[web.StreamResponse]]
+type _Endpoint = Callable[[web.Request, Body, str], Awaitable[web.StreamResponse]]
 type _Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def wav_duration(body: bytes) -> tuple[float, int] | None:
-    """``(seconds, channels)`` of a RIFF/WAVE body, or None if not WAV."""
+KEPT_BODY_BYTES = 1 << 20
+"""The first MiB of a body is kept for the handlers; the rest is only counted."""
+
+_AUDIO_TYPES = ("audio/", "video/", "application/octet-stream")
+_UNDECODABLE = "Bad Request: failed to process audio: corrupt or unsupported data"
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A request body as received: its head, full size and SHA-256."""
+
+    head: bytes
+    size: int
+    sha256: str
+
+
+def wav_duration(body: bytes, size: int | None = None) -> tuple[float, int] | None:
+    """``(seconds, channels)`` of a RIFF/WAVE body, or None if not WAV.
+
+    ``body`` may be only the head of a longer body of ``size`` bytes.
+    """
+    total = len(body) if size is None else size
     if len(body) < 12 or body[:4] != b"RIFF" or body[8:12] != b"WAVE":
         return None
     offset = 12
@@ -36,17 +59,33 @@ def wav_duration(body: bytes) -> tuple[float, int] | None:
     channels = 1
     while offset + 8 <= len(body):
         chunk_id = body[offset : offset + 4]
-        (size,) = struct.unpack_from("<I", body, offset + 4)
+        (chunk_size,) = struct.unpack_from("<I", body, offset + 4)
         data_start = offset + 8
-        if chunk_id == b"fmt " and size >= 16:
+        if chunk_id == b"fmt " and chunk_size >= 16:
             _format, channels, _rate, byte_rate = struct.unpack_from(
                 "<HHII", body, data_start
             )
         elif chunk_id == b"data":
-            available = len(body) - data_start
-            size = min(size, available)
-            return (size / byte_rate if byte_rate else 0.0), channels
-        offset = data_start + size + (size & 1)
+            chunk_size = min(chunk_size, total - data_start)
+            return (chunk_size / byte_rate if byte_rate else 0.0), channels
+        offset = data_start + chunk_size + (chunk_size & 1)
+    return None
+
+
+def container_of(head: bytes) -> str | None:
+    """The container a body's first bytes announce, or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] >= 0xE0):
+        return "mp3"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
     return None
 
 
@@ -69,9 +108,43 @@ class RestHandlers:
 
     def _wrap(self, handler: _Endpoint, *, auth: bool) -> _Route:
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            body = await request.read()
             request_id = str(uuid.uuid4())
             server = self._server
+
+            def record(status: int, body: Body, *, complete: bool = True) -> None:
+                server.rest_requests.append(
+                    RestRequest(
+                        method=request.method,
+                        path=request.path,
+                        query=request.query,
+                        headers=request.headers,
+                        status=status,
+                        body_size=body.size,
+                        at=time.monotonic(),
+                        sha256=body.sha256,
+                        request_id=request_id,
+                        complete=complete,
+                    )
+                )
+
+            head = bytearray()
+            size = 0
+            digest = hashlib.sha256()
+            rate = server.latency.upload_bytes_per_second
+            try:
+                async for chunk in request.content.iter_chunked(1 << 16):
+                    size += len(chunk)
+                    server.bytes_received += len(chunk)
+                    digest.update(chunk)
+                    if len(head) < KEPT_BODY_BYTES:
+                        head += chunk[: KEPT_BODY_BYTES - len(head)]
+                    if rate:
+                        await asyncio.sleep(len(chunk) / rate)
+            except ConnectionError, aiohttp.ClientPayloadError:
+                cut = Body(bytes(head), size, digest.hexdigest())
+                record(NO_ANSWER, cut, complete=False)
+                raise
+            body = Body(bytes(head), size, digest.hexdigest())
             await asyncio.sleep(server.latency.one_way)
             faults = server.faults
             response: web.StreamResponse
@@ -81,24 +154,14 @@ class RestHandlers:
                 response = json_error(401, request_id)
             else:
                 response = await handler(request, body, request_id)
-            server.rest_requests.append(
-                RestRequest(
-                    method=request.method,
-                    path=request.path,
-                    query=request.query,
-                    headers=request.headers,
-                    status=response.status,
-                    body_size=len(body),
-                    at=time.monotonic(),
-                )
-            )
+            record(response.status, body)
             response.headers.setdefault("dg-request-id", request_id)
             return response
 
         return wrapped
 
     async def auth_token(
-        self, request: web.Request, body: bytes, request_id: str
+        self, request: web.Request, body: Body, request_id: str
     ) -> web.StreamResponse:
         """``GET /v1/auth/token``: details of the key used."""
         if self._server.faults.auth_endpoint_missing:
@@ -114,7 +177,7 @@ class RestHandlers:
         )
 
     async def projects(
-        self, request: web.Request, body: bytes, request_id: str
+        self, request: web.Request, body: Body, request_id: str
     ) -> web.StreamResponse:
         """``GET /v1/projects``."""
         server = self._server
@@ -127,7 +190,7 @@ class RestHandlers:
         )
 
     async def models(
-        self, request: web.Request, body: bytes, request_id: str
+        self, request: web.Request, body: Body, request_id: str
     ) -> web.StreamResponse:
         """``GET /v1/models`` (no key needed)."""
         if self._server.faults.models_status is not None:
@@ -135,45 +198,73 @@ class RestHandlers:
         return web.json_response(catalog_json(self._server.catalog))
 
     async def prerecorded(
-        self, request: web.Request, body: bytes, request_id: str
+        self, request: web.Request, body: Body, request_id: str
     ) -> web.StreamResponse:
         """``POST /v1/listen``: transcribe the body with the script's words."""
         server = self._server
+        faults = server.faults
+        if faults.drop_prerecorded:
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=503)  # never reaches the client
+        if faults.stall_prerecorded:
+            await asyncio.Event().wait()  # until FakeDeepgram.stop() cancels us
+        if faults.prerecorded_status is not None:
+            return json_error(faults.prerecorded_status, request_id)
         try:
             options = parse_listen_query(request.query, server.catalog, streaming=False)
         except QueryError as err:
             return json_error(400, request_id, dg_error=err.dg_error, body=err.body)
-        wav = wav_duration(body)
-        if wav is not None:
-            seconds, channels = wav
-        else:
-            seconds = len(body) / options.bytes_per_second
-            channels = options.channels
+        content_type = request.headers.get("Content-Type", "application/octet-stream")
+        container = container_of(body.head)
+        if (
+            not body.size
+            or not content_type.startswith(_AUDIO_TYPES)
+            or (container is None and options.encoding is None)
+        ):
+            return json_error(
+                400,
+                request_id,
+                dg_error=_UNDECODABLE,
+                body={"err_code": "Bad Request", "err_msg": _UNDECODABLE},
+            )
+        seconds, channels = self._duration(body, container, options)
         latency = server.latency
         await asyncio.sleep(
             latency.prerecorded_base + latency.prerecorded_per_audio_second * seconds
         )
-        words = [w for w in script_words(server.script) if w.start < seconds]
-        meta = messages.metadata(
-            request_id=request_id,
-            duration=seconds,
-            channels=channels,
-            sha256=hashlib.sha256(body).hexdigest(),
-            model=options.model,
-            created=messages.created_now(),
-        )
-        del meta["type"]
         return web.json_response(
-            {
-                "metadata": meta,
-                "results": {
-                    "channels": [
-                        {
-                            "alternatives": [
-                                messages.alternative(words, punctuate=options.punctuate)
-                            ]
-                        }
-                    ]
-                },
-            }
+            messages.prerecorded_response(
+                script_words(server.script),
+                request_id=request_id,
+                duration=seconds,
+                channels=channels,
+                sha256=body.sha256,
+                model=options.model,
+                punctuate=options.punctuate,
+                diarize=request.query.get("diarize") == "true",
+                detected_language=server.detected_language
+                if request.query.get("detect_language") == "true"
+                else None,
+                word_language=server.detected_language
+                if options.language == "multi"
+                else None,
+            )
         )
+
+    def _duration(
+        self, body: Body, container: str | None, options: ListenOptions
+    ) -> tuple[float, int]:
+        """Seconds and channels of the audio: told, from WAV or raw PCM, or guessed."""
+        wav = wav_duration(body.head, body.size)
+        if self._server.prerecorded_duration is not None:
+            told = self._server.prerecorded_duration
+            return told, wav[1] if wav else options.channels
+        if wav is not None:
+            return wav
+        if container is None:
+            return body.size / options.bytes_per_second, options.channels
+        # A compressed container whose length this server cannot read: as
+        # long as the script, so every scripted word is heard.
+        words = script_words(self._server.script)
+        return (words[-1].end + 0.5 if words else 1.0), options.channels

@@ -49,6 +49,12 @@ class FakeDeepgram:
         """Flux: the highest end-of-turn confidence in a pause inside a segment."""
         self.update_interval = 0.25
         """Flux: audio seconds between ``Update`` events."""
+        self.prerecorded_duration: float | None = None
+        """Seconds of audio a pre-recorded body holds (None: read or guessed)."""
+        self.detected_language = "en"
+        """What ``detect_language=true`` detects."""
+        self.bytes_received = 0
+        """Request body bytes read so far, over all REST requests (live)."""
         self.catalog: list[CatalogModel] = default_catalog()
         self.project_id = "3a5b6c7d-0000-4000-8000-000000000001"
         self.project_name = "Fake Deepgram project"

@@ -26,6 +26,7 @@ class Word:
     confidence: float
     punctuated_word: str | None = None
     language: str | None = None
+    speaker: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,10 @@ def _float(value: Any, default: float = 0.0) -> float:
     return float(value) if isinstance(value, int | float) else default
 
 
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -99,6 +104,7 @@ def _parse_word(raw: Any) -> Word:
         confidence=_float(raw.get("confidence")),
         punctuated_word=_str(raw.get("punctuated_word")),
         language=_str(raw.get("language")),
+        speaker=_int(raw.get("speaker")),
     )
 
 

@@ -53,6 +53,8 @@ class LiveOptions:
     keywords: tuple[str, ...] = ()
     filler_words: bool | None = None
     mip_opt_out: bool | None = None
+    detect_language: bool | None = None
+    diarize: bool | None = None
     tags: tuple[str, ...] = field(default=())
 
     def validate(self) -> None:
@@ -72,6 +74,10 @@ class LiveOptions:
             raise DeepgramOptionsError("A tag may not be empty")
 
     def _validate_language(self, model: str) -> None:
+        if self.detect_language and self.language is not None:
+            raise DeepgramOptionsError(
+                "detect_language replaces language: leave language out"
+            )
         if self.language is None:
             return
         if self.language == "multi":
@@ -164,6 +170,8 @@ class LiveOptions:
             "vad_events": self.vad_events,
             "filler_words": self.filler_words,
             "mip_opt_out": self.mip_opt_out,
+            "detect_language": self.detect_language,
+            "diarize": self.diarize,
         }
         for key, value in scalars.items():
             if value is None:

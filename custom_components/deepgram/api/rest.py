@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 import json
 import logging
@@ -26,6 +26,9 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_REST_TIMEOUT: Final = 10.0
 DEFAULT_TRANSCRIBE_TIMEOUT: Final = 120.0
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+
+type AudioBody = bytes | AsyncIterable[bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,9 @@ class PrerecordedResult:
     words: tuple[Word, ...]
     duration: float
     request_id: str | None
+    detected_language: str | None = None
+    language_confidence: float | None = None
+    model_names: tuple[str, ...] = ()
 
 
 class DeepgramRestClient:
@@ -141,44 +147,43 @@ class DeepgramRestClient:
 
     async def transcribe(
         self,
-        audio: bytes,
+        audio: AudioBody,
         options: LiveOptions,
         *,
         content_type: str = "audio/wav",
+        size: int | None = None,
         timeout: float = DEFAULT_TRANSCRIBE_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> PrerecordedResult:
-        """Transcribe a whole recording with `POST /v1/listen`."""
+        """Transcribe a whole recording with `POST /v1/listen`.
+
+        `audio` is the recording's bytes, or its chunks as an async iterable
+        that is streamed as it yields (with `size` as Content-Length when
+        known, chunked otherwise), so a large file is never held in memory.
+        An exception the iterable raises ends the upload and propagates
+        unchanged. `timeout` bounds the whole request, upload included;
+        `connect_timeout` bounds reaching the server.
+        """
         params = options.query()
-        data = await self._request(
-            "POST",
-            "/v1/listen",
-            params=params,
-            data=audio,
-            headers={"Content-Type": content_type},
-            timeout=timeout,
-        )
+        headers = {"Content-Type": content_type}
+        if size is not None:
+            headers["Content-Length"] = str(size)
+        source = None if isinstance(audio, bytes) else _Chunks(audio)
         try:
-            metadata = data["metadata"]
-            channel = data["results"]["channels"][0]
-            results = parse_results(
-                {
-                    "channel": channel,
-                    "is_final": True,
-                    "metadata": {"request_id": metadata.get("request_id")},
-                }
+            data = await self._request(
+                "POST",
+                "/v1/listen",
+                params=params,
+                data=audio if source is None else source,
+                headers=headers,
+                timeout=timeout,
+                connect_timeout=connect_timeout,
             )
-        except KeyError, IndexError, TypeError, AttributeError, MessageFormatError:
-            raise DeepgramProtocolError(
-                "Unexpected answer from POST /v1/listen"
-            ) from None
-        duration = metadata.get("duration")
-        return PrerecordedResult(
-            transcript=results.transcript,
-            confidence=results.confidence,
-            words=results.words,
-            duration=float(duration) if isinstance(duration, int | float) else 0.0,
-            request_id=results.request_id,
-        )
+        except DeepgramError:
+            if source is not None and source.error is not None:
+                raise source.error from None
+            raise
+        return _prerecorded_result(data)
 
     async def _get_json(self, path: str) -> dict[str, Any]:
         return await self._request("GET", path)
@@ -189,18 +194,26 @@ class DeepgramRestClient:
         path: str,
         *,
         params: list[tuple[str, str]] | None = None,
-        data: bytes | None = None,
+        data: bytes | AsyncIterable[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> dict[str, Any]:
         url = self._endpoint.http_url(path)
         all_headers = {**self._endpoint.auth_headers(), **(headers or {})}
         limit = timeout if timeout is not None else self._timeout
+        extra: dict[str, Any] = {}
+        if connect_timeout is not None:
+            # The session's own total bound (300 s by default) would cut a
+            # long upload short; `limit` bounds the request instead.
+            extra["timeout"] = aiohttp.ClientTimeout(
+                total=None, connect=connect_timeout, sock_connect=connect_timeout
+            )
         try:
             async with (
                 asyncio.timeout(limit),
                 self._http.request(
-                    method, url, params=params, data=data, headers=all_headers
+                    method, url, params=params, data=data, headers=all_headers, **extra
                 ) as resp,
             ):
                 if resp.status >= 400:
@@ -225,6 +238,59 @@ class DeepgramRestClient:
         if not isinstance(body, dict):
             raise DeepgramProtocolError(f"Deepgram answered {path} with no JSON object")
         return body
+
+
+class _Chunks:
+    """An upload's chunks, remembering an error of their source."""
+
+    def __init__(self, source: AsyncIterable[bytes]) -> None:
+        self._source = source
+        self.error: Exception | None = None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._source:
+                yield chunk
+        except Exception as err:
+            self.error = err
+            raise
+
+
+def _prerecorded_result(data: dict[str, Any]) -> PrerecordedResult:
+    """The transcript of channel 0 of a pre-recorded answer."""
+    try:
+        metadata = data["metadata"]
+        channel = data["results"]["channels"][0]
+        results = parse_results(
+            {
+                "channel": channel,
+                "is_final": True,
+                "metadata": {"request_id": metadata.get("request_id")},
+            }
+        )
+        model_info = metadata.get("model_info")
+    except KeyError, IndexError, TypeError, AttributeError, MessageFormatError:
+        raise DeepgramProtocolError("Unexpected answer from POST /v1/listen") from None
+    duration = metadata.get("duration")
+    confidence = channel.get("language_confidence")
+    return PrerecordedResult(
+        transcript=results.transcript,
+        confidence=results.confidence,
+        words=results.words,
+        duration=float(duration) if isinstance(duration, int | float) else 0.0,
+        request_id=results.request_id,
+        detected_language=_text(channel.get("detected_language")),
+        language_confidence=float(confidence)
+        if isinstance(confidence, int | float)
+        else None,
+        model_names=tuple(
+            info["name"]
+            for info in model_info.values()
+            if isinstance(info, dict) and isinstance(info.get("name"), str)
+        )
+        if isinstance(model_info, dict)
+        else (),
+    )
 
 
 def _text(value: Any) -> str | None:
