@@ -215,6 +215,8 @@ async def test_detector_first_and_no_answer_uses_the_last_update(
     record = entry.runtime_data.history[-1]
     assert record.ended_by == "last_update"
     assert record.finalize_answered is False
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].control_messages() == ["ForceEndTurn", "CloseStream"]
 
 
 async def test_abort_sends_close_stream_quickly(
