@@ -123,6 +123,7 @@ async def test_handshake_status_faults(
         ({"encoding": "linear16", "sample_rate": ""}, "sample_rate"),
         ({"encoding": "wav"}, "encoding"),
         ({"model": "nova-2", "keyterm": "kitchen"}, "keyterm"),
+        ({"model": "nova-3", "keyterm": "tea " * 501}, "keyterm"),
         ({"model": "nova-3", "keywords": "kitchen:2"}, "keywords"),
         ({"interim_results": "yes"}, "interim_results"),
         ({"utterance_end_ms": "soon"}, "utterance_end_ms"),

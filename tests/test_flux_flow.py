@@ -23,6 +23,7 @@ from custom_components.deepgram.const import (
     CONF_EAGER_EOT_THRESHOLD,
     CONF_EOT_THRESHOLD,
     CONF_EOT_TIMEOUT_MS,
+    CONF_HOME_TERMS,
     CONF_KEYTERMS,
     CONF_LANGUAGE_HINTS,
     CONF_MIP_OPT_OUT,
@@ -101,6 +102,7 @@ async def test_add_flux_profile_with_defaults(
         CONF_EAGER_EOT_THRESHOLD,
         CONF_EOT_TIMEOUT_MS,
         CONF_KEYTERMS,
+        CONF_HOME_TERMS,
         CONF_LANGUAGE_HINTS,
         CONF_MIP_OPT_OUT,
     ]
@@ -144,6 +146,7 @@ async def test_multi_profile_with_every_option(
             keyterms=[" kitchen  light ", "kitchen light", ""],
             language_hints=["de", "en", "de"],
             mip_opt_out=True,
+            home_terms=False,
         ),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -154,6 +157,7 @@ async def test_multi_profile_with_every_option(
         CONF_EAGER_EOT_THRESHOLD: 0.45,
         CONF_EOT_TIMEOUT_MS: 60000,
         CONF_KEYTERMS: ["kitchen light"],
+        CONF_HOME_TERMS: False,
         CONF_LANGUAGE_HINTS: ["de", "en"],
         CONF_MIP_OPT_OUT: True,
     }

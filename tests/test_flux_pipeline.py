@@ -385,3 +385,32 @@ async def test_silence_is_no_text(hass: HomeAssistant, server: FakeDeepgram) -> 
     assert error.data["code"] == "stt-no-text-recognized"
     await server.wait_for_sessions_closed()
     assert server.sessions[0].got_close_stream
+
+
+async def test_home_terms_reach_a_flux_request(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """The profile's own key terms, then the home's exposed names, on /v2/listen."""
+    from homeassistant.components.homeassistant.exposed_entities import (
+        async_expose_entity,
+    )
+
+    server.script = SCRIPT
+    pipeline_id = await setup_pipeline(hass, stt_engine=FLUX_ENTITY)
+    async_expose_entity(hass, "conversation", "light.kitchen_light", True)
+    entry = await add_flux_entry(hass, server, **{CONF_KEYTERMS: ["Anouk"]})
+    await hass.async_block_till_done()
+    (subentry_id,) = entry.subentries
+    await wait_for(
+        lambda: (
+            entry.runtime_data.keyterms.terms(subentry_id) is not None
+            and "Kitchen light"
+            in (entry.runtime_data.keyterms.terms(subentry_id) or ())
+        )
+    )
+    events: list[PipelineEvent] = []
+    await run_pipeline(hass, pipeline_id, chunks(speech_pcm()), events)
+    assert stt_text(events) == SENTENCE
+    keyterms = server.sessions[-1].query.getall("keyterm")
+    assert keyterms[0] == "Anouk"
+    assert "Kitchen light" in keyterms

@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.deepgram import transcriber
 from custom_components.deepgram.const import (
+    CONF_ENDPOINTING,
     CONF_KEYTERMS,
     CONF_MODEL,
     CONF_MULTILINGUAL,
@@ -340,11 +341,11 @@ async def test_invalid_profile_fails_before_connecting(
 ) -> None:
     """A profile Deepgram would refuse fails clearly, without a socket."""
     await add_entry_with_profile(
-        hass, config_entry, {CONF_KEYTERMS: ["  "]}, "Deepgram nova-3"
+        hass, config_entry, {CONF_ENDPOINTING: 70000}, "Deepgram nova-3"
     )
     result = await transcribe(hass, chunks(pcm(0.3)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
-    assert "keyterm may not be empty" in caplog.text
+    assert "Invalid endpointing" in caplog.text
     assert server.handshakes == []
 
 

@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.deepgram.const import (
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
+    CONF_HOME_TERMS,
     CONF_KEYTERMS,
     CONF_MIP_OPT_OUT,
     CONF_MODEL,
@@ -67,8 +68,14 @@ def model_options(schema: probatio.Schema) -> list[str]:
 
 
 def profile(**changes: Any) -> dict[str, Any]:
-    """A complete profile form, the recommended settings with `changes`."""
-    return {**RECOMMENDED_STT_OPTIONS, **changes}
+    """A complete profile form, the recommended settings with `changes`.
+
+    Without `home_terms`, which the form offers for some models only.
+    """
+    form = {**RECOMMENDED_STT_OPTIONS, **changes}
+    if CONF_HOME_TERMS not in changes:
+        del form[CONF_HOME_TERMS]
+    return form
 
 
 def stt_subentry(entry: MockConfigEntry) -> ConfigSubentry:
@@ -119,6 +126,7 @@ async def test_add_profile_with_defaults(
         CONF_MODEL,
         CONF_MULTILINGUAL,
         CONF_KEYTERMS,
+        CONF_HOME_TERMS,
         CONF_ENDPOINTING,
         CONF_PUNCTUATE,
         CONF_SMART_FORMAT,
@@ -191,6 +199,7 @@ async def test_add_profile_with_settings(
         CONF_NUMERALS: False,
         CONF_PROFANITY_FILTER: True,
         CONF_KEYTERMS: ["Kitchen light", "Anouk"],
+        CONF_HOME_TERMS: True,
         CONF_ENDPOINTING: 450,
         CONF_FILLER_WORDS: True,
         CONF_MIP_OPT_OUT: True,
@@ -405,7 +414,7 @@ async def test_reconfigure_profile(
     updated = entry.subentries[subentry.subentry_id]
     assert updated.title == DEFAULT_STT_NAME
     assert dict(updated.data) == profile(
-        keyterms=["Anouk"], endpointing=800, smart_format=True
+        keyterms=["Anouk"], endpointing=800, smart_format=True, home_terms=True
     )
     assert entry.state is ConfigEntryState.LOADED
     assert list(stt_entities(hass, entry)) == [subentry.subentry_id]

@@ -27,6 +27,7 @@ from .const import (
     LOGGER,
 )
 from .data import DeepgramConfigEntry, DeepgramData
+from .home_terms import HomeTermsTracker
 from .services import async_setup_services
 
 PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
@@ -79,6 +80,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
         models=models,
         models_from_server=models_from_server,
     )
+    tracker = HomeTermsTracker(
+        hass,
+        entry.runtime_data.keyterms,
+        {key: subentry.data for key, subentry in entry.subentries.items()},
+    )
+    entry.async_on_unload(await tracker.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True

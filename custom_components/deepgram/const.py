@@ -27,6 +27,7 @@ CONF_SMART_FORMAT: Final = "smart_format"
 CONF_NUMERALS: Final = "numerals"
 CONF_PROFANITY_FILTER: Final = "profanity_filter"
 CONF_KEYTERMS: Final = "keyterms"
+CONF_HOME_TERMS: Final = "home_terms"
 CONF_ENDPOINTING: Final = "endpointing"
 CONF_FILLER_WORDS: Final = "filler_words"
 CONF_MIP_OPT_OUT: Final = "mip_opt_out"
@@ -44,6 +45,7 @@ RECOMMENDED_STT_OPTIONS: Final[dict[str, Any]] = {
     CONF_NUMERALS: True,
     CONF_PROFANITY_FILTER: False,
     CONF_KEYTERMS: [],
+    CONF_HOME_TERMS: True,
     CONF_ENDPOINTING: 300,
     CONF_FILLER_WORDS: False,
     CONF_MIP_OPT_OUT: False,
@@ -63,6 +65,7 @@ RECOMMENDED_FLUX_OPTIONS: Final[dict[str, Any]] = {
     CONF_EAGER_EOT_THRESHOLD: None,
     CONF_EOT_TIMEOUT_MS: 5000,
     CONF_KEYTERMS: [],
+    CONF_HOME_TERMS: True,
     CONF_LANGUAGE_HINTS: [],
     CONF_MIP_OPT_OUT: False,
 }

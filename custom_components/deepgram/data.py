@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .api import DeepgramRestClient, Endpoint
 from .const import SESSION_HISTORY
+from .home_terms import KeytermBook
 
 
 @dataclass(slots=True)
@@ -51,6 +52,7 @@ class DeepgramData:
         default_factory=lambda: deque(maxlen=SESSION_HISTORY)
     )
     closing: set[asyncio.Task[None]] = field(default_factory=set)
+    keyterms: KeytermBook = field(default_factory=KeytermBook)
 
 
 type DeepgramConfigEntry = ConfigEntry[DeepgramData]

@@ -42,6 +42,7 @@ from .const import (
     CONF_EAGER_EOT_THRESHOLD,
     CONF_EOT_THRESHOLD,
     CONF_EOT_TIMEOUT_MS,
+    CONF_HOME_TERMS,
     CONF_KEYTERMS,
     CONF_LANGUAGE_HINTS,
     CONF_MIP_OPT_OUT,
@@ -84,6 +85,7 @@ def flux_profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_EAGER_EOT_THRESHOLD: None if eager is None else round(float(eager), 2),
         CONF_EOT_TIMEOUT_MS: round(float(user_input[CONF_EOT_TIMEOUT_MS])),
         CONF_KEYTERMS: _clean(user_input.get(CONF_KEYTERMS) or []),
+        CONF_HOME_TERMS: bool(user_input.get(CONF_HOME_TERMS, True)),
         CONF_LANGUAGE_HINTS: _clean(user_input.get(CONF_LANGUAGE_HINTS) or []),
         CONF_MIP_OPT_OUT: bool(user_input[CONF_MIP_OPT_OUT]),
     }
@@ -223,6 +225,7 @@ class DeepgramFluxSubentryFlow(ConfigSubentryFlow):
         fields[probatio.Optional(CONF_KEYTERMS)] = TextSelector(
             TextSelectorConfig(multiple=True)
         )
+        fields[probatio.Required(CONF_HOME_TERMS, default=True)] = bool
         fields[probatio.Optional(CONF_LANGUAGE_HINTS)] = SelectSelector(
             SelectSelectorConfig(
                 options=hint_choices(models),

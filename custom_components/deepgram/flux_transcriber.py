@@ -20,7 +20,7 @@ those of nova runs (`transcriber.py`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
 import logging
 from typing import Any, Final
 
@@ -66,9 +66,19 @@ type SentenceMatcher = Callable[[str], Awaitable[bool]]
 """Whether a text is a complete command; raises when it cannot tell."""
 
 
-def flux_options(profile: Mapping[str, Any], metadata: SpeechMetadata) -> FluxOptions:
-    """The request options for a Flux profile (subentry data) and a run's audio."""
+def flux_options(
+    profile: Mapping[str, Any],
+    metadata: SpeechMetadata,
+    keyterms: Sequence[str] | None = None,
+) -> FluxOptions:
+    """The request options for a Flux profile (subentry data) and a run's audio.
+
+    `keyterms` (the profile's own and the home's, fitted) replaces the
+    profile's own terms when given.
+    """
     settings = {**RECOMMENDED_FLUX_OPTIONS, **profile}
+    if keyterms is None:
+        keyterms = settings[CONF_KEYTERMS] or ()
     eager = settings[CONF_EAGER_EOT_THRESHOLD]
     return FluxOptions(
         model=settings[CONF_MODEL],
@@ -77,7 +87,7 @@ def flux_options(profile: Mapping[str, Any], metadata: SpeechMetadata) -> FluxOp
         eot_threshold=float(settings[CONF_EOT_THRESHOLD]),
         eager_eot_threshold=float(eager) if eager else None,
         eot_timeout_ms=int(settings[CONF_EOT_TIMEOUT_MS]),
-        keyterms=tuple(settings[CONF_KEYTERMS] or ()),
+        keyterms=tuple(keyterms),
         language_hints=tuple(settings[CONF_LANGUAGE_HINTS] or ()),
         mip_opt_out=settings[CONF_MIP_OPT_OUT],
         tags=(USAGE_TAG,),

@@ -72,6 +72,7 @@ class DeepgramSttEntity(SpeechToTextEntity):
             sorted({lang for langs in models.values() for lang in langs})
         )
         self._languages = supported_languages(self._model_languages)
+        self._subentry_id = subentry.subentry_id
         self._attr_unique_id = subentry.subentry_id
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, subentry.subentry_id)},
@@ -131,14 +132,15 @@ class DeepgramSttEntity(SpeechToTextEntity):
         self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
     ) -> SpeechResult:
         """Transcribe one pipeline run's audio with Deepgram."""
+        keyterms = self._entry.runtime_data.keyterms.terms(self._subentry_id)
         if self._flux:
             flux = FluxTranscriber(self.hass, self._entry, self.entity_id)
             return await flux.async_transcribe_flux(
-                flux_options(self._profile, metadata), stream
+                flux_options(self._profile, metadata, keyterms), stream
             )
         language = deepgram_language(
             metadata.language, self._model_languages, multilingual=self._multilingual
         )
-        options = live_options(self._profile, language, metadata)
+        options = live_options(self._profile, language, metadata, keyterms)
         transcriber = Transcriber(self.hass, self._entry, self.entity_id)
         return await transcriber.async_transcribe(options, stream)

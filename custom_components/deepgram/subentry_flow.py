@@ -28,6 +28,7 @@ from .api import DeepgramOptionsError, LiveOptions, is_nova3_or_flux, supports_m
 from .const import (
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
+    CONF_HOME_TERMS,
     CONF_KEYTERMS,
     CONF_MIP_OPT_OUT,
     CONF_MODEL,
@@ -95,6 +96,8 @@ def profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_MODEL: str(user_input[CONF_MODEL]).strip(),
         CONF_KEYTERMS: _clean_terms(user_input.get(CONF_KEYTERMS) or []),
         CONF_ENDPOINTING: round(float(user_input[CONF_ENDPOINTING])),
+        # Offered only with models that take key terms; on by default.
+        CONF_HOME_TERMS: bool(user_input.get(CONF_HOME_TERMS, True)),
     }
     profile.update({key: bool(user_input[key]) for key in _BOOLEANS})
     return {key: profile[key] for key in RECOMMENDED_STT_OPTIONS}
@@ -215,6 +218,8 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         fields[probatio.Optional(CONF_KEYTERMS)] = TextSelector(
             TextSelectorConfig(multiple=True)
         )
+        if is_nova3_or_flux(self._profile[CONF_MODEL]):
+            fields[probatio.Required(CONF_HOME_TERMS, default=True)] = bool
         fields[
             probatio.Required(CONF_ENDPOINTING, default=defaults[CONF_ENDPOINTING])
         ] = endpointing_selector

@@ -11,7 +11,7 @@ sends `CloseStream` and closes within about a second, then re-raises.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,10 +65,19 @@ USAGE_TAG = "home-assistant"
 
 
 def live_options(
-    profile: Mapping[str, Any], language: str, metadata: SpeechMetadata
+    profile: Mapping[str, Any],
+    language: str,
+    metadata: SpeechMetadata,
+    keyterms: Sequence[str] | None = None,
 ) -> LiveOptions:
-    """The request options for a profile (subentry data) and a run's audio."""
+    """The request options for a profile (subentry data) and a run's audio.
+
+    `keyterms` (the profile's own and the home's, fitted) replaces the
+    profile's own terms when given.
+    """
     settings = {**RECOMMENDED_STT_OPTIONS, **profile}
+    if keyterms is None:
+        keyterms = settings[CONF_KEYTERMS] or ()
     endpointing = settings[CONF_ENDPOINTING]
     return LiveOptions(
         model=settings[CONF_MODEL],
@@ -82,7 +91,7 @@ def live_options(
         profanity_filter=settings[CONF_PROFANITY_FILTER],
         interim_results=True,
         endpointing=int(endpointing) if endpointing else False,
-        keyterms=tuple(settings[CONF_KEYTERMS] or ()),
+        keyterms=tuple(keyterms),
         filler_words=settings[CONF_FILLER_WORDS],
         mip_opt_out=settings[CONF_MIP_OPT_OUT],
         tags=(USAGE_TAG,),

@@ -20,6 +20,8 @@ CONTAINER_ENCODINGS = frozenset({"flac", "ogg-opus"})
 _SAMPLE_WIDTH = {"linear16": 2, "linear32": 4, "alaw": 1, "mulaw": 1}
 DEFAULT_ENDPOINTING_MS = 10
 KEYTERM_ARCHITECTURES = frozenset({"nova-3", "flux"})
+# Deepgram counts subword tokens; words are a lower bound of them.
+KEYTERM_TOKEN_LIMIT = 500
 BOOLEAN_PARAMS = (
     "interim_results", "punctuate", "smart_format", "vad_events", "numerals",
     "profanity_filter", "dictation", "filler_words", "diarize", "multichannel",
@@ -150,6 +152,14 @@ def parse_listen_query(
     if "keyterm" in query and model.architecture not in KEYTERM_ARCHITECTURES:
         raise _invalid(
             "keyterm", f"only supported by Nova-3 and Flux, not {model_name}"
+        )
+    if sum(len(term.split()) for term in query.getall("keyterm", [])) > (
+        KEYTERM_TOKEN_LIMIT
+    ):
+        raise _invalid(
+            "keyterm",
+            "Keyterm limit exceeded. The maximum number of tokens across all "
+            f"keyterms is {KEYTERM_TOKEN_LIMIT}.",
         )
     if "keywords" in query and model.architecture in KEYTERM_ARCHITECTURES:
         raise _invalid("keywords", f"not supported by {model_name}; use keyterm")
