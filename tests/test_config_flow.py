@@ -73,11 +73,14 @@ def suggested(schema: probatio.Schema, name: str) -> Any:
     raise AssertionError(f"no field {name}")
 
 
-def section_schema(schema: probatio.Schema) -> probatio.Schema:
+def section_schema(
+    schema: probatio.Schema, *, collapsed: bool = True
+) -> probatio.Schema:
+    """The Advanced section's schema, checking whether it starts collapsed."""
     for marker, value in schema.schema.items():
         if str(marker) == SECTION_ADVANCED:
             assert isinstance(value, section)
-            assert value.options == {"collapsed": True}
+            assert value.options == {"collapsed": collapsed}
             return value.schema
     raise AssertionError("no advanced section")
 
@@ -95,6 +98,11 @@ async def closed_http_session(hass: HomeAssistant) -> AsyncIterator[None]:
         yield
     finally:
         sessions[key] = shared
+
+
+def own_text(result: Any) -> bool:
+    """Whether an abort shows this integration's text, not Home Assistant's."""
+    return result.get("translation_domain") in (None, DOMAIN)
 
 
 async def start_user_flow(hass: HomeAssistant) -> str:
@@ -212,21 +220,24 @@ async def test_keyless_self_hosted_that_wants_a_key(
         flow_id, form_input(server.base_url, api_key="")
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {CONF_API_KEY: "invalid_auth"}
 
 
 @pytest.mark.parametrize("url", [DEFAULT_URL, EU_URL, "https://api.deepgram.com/"])
 async def test_cloud_needs_a_key(
     hass: HomeAssistant, server: FakeDeepgram, url: str
 ) -> None:
-    """Deepgram's cloud without a key: invalid_auth, nothing is asked."""
+    """Deepgram's cloud without a key: a key is needed, nothing is asked."""
     flow_id = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, form_input(url, api_key="   ")
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {CONF_API_KEY: "key_required"}
     assert server.rest_requests == []
+    schema = result["data_schema"]
+    assert schema is not None
+    section_schema(schema, collapsed=True)
 
 
 @pytest.mark.parametrize(
@@ -248,12 +259,14 @@ async def test_invalid_url_then_recover(
     flow_id = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, form_input(url))
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_url"}
+    # On the section that holds the URL, which stays open to show it.
+    assert result["errors"] == {SECTION_ADVANCED: "invalid_url"}
     assert server.rest_requests == []
     # What was typed stays in the form.
     schema = result["data_schema"]
     assert schema is not None
     assert suggested(schema, CONF_API_KEY) == API_KEY
+    assert suggested(section_schema(schema, collapsed=False), CONF_URL) == url
 
     result = await hass.config_entries.flow.async_configure(
         flow_id, form_input(server.base_url)
@@ -315,7 +328,12 @@ async def test_user_errors_then_recover(
     result = await hass.config_entries.flow.async_configure(flow_id, make_input(server))
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
-    assert result["errors"] == {"base": error}
+    # A refused key is the key field's error; the others are the form's.
+    where = CONF_API_KEY if error == "invalid_auth" else "base"
+    assert result["errors"] == {where: error}
+    schema = result["data_schema"]
+    assert schema is not None
+    section_schema(schema, collapsed=True)
     assert not hass.config_entries.async_entries(DOMAIN)
 
     server.faults = Faults()
@@ -417,8 +435,8 @@ async def test_reauth_after_rejected_key(
     assert result["step_id"] == "reauth_confirm"
     placeholders = result["description_placeholders"] or {}
     assert placeholders["console_url"] == "https://console.deepgram.com/"
-    assert placeholders["title"] == entry.title
-    assert placeholders["url"] == server.base_url
+    # The title names the host already: not twice.
+    assert placeholders["entry"] == entry.title
     schema = result["data_schema"]
     assert schema is not None
     (marker,) = schema.schema
@@ -428,7 +446,11 @@ async def test_reauth_after_rejected_key(
         flow["flow_id"], {CONF_API_KEY: "dg-still-wrong"}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {CONF_API_KEY: "invalid_auth"}
+    # The key typed stays, as on the add form.
+    schema = result["data_schema"]
+    assert schema is not None
+    assert suggested(schema, CONF_API_KEY) == "dg-still-wrong"
 
     server.faults = Faults(rest_status=500)
     result = await hass.config_entries.flow.async_configure(
@@ -443,6 +465,7 @@ async def test_reauth_after_rejected_key(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
+    assert own_text(result)
     assert entry.data == {CONF_API_KEY: API_KEY, CONF_URL: server.base_url}
     assert state_of(entry) is ConfigEntryState.LOADED
 
@@ -492,7 +515,8 @@ async def test_reauth_cloud_needs_a_key(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: ""}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {CONF_API_KEY: "key_required"}
+    assert server.rest_requests == []
 
 
 async def test_reauth_keyless(hass: HomeAssistant, server: FakeDeepgram) -> None:
@@ -546,6 +570,7 @@ async def test_reconfigure_key_and_endpoint(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    assert own_text(result)
     assert entry.data == {CONF_API_KEY: OTHER_KEY, CONF_URL: new_url}
     assert entry.title == "Deepgram"  # not generated from its URL: kept
     assert entry.state is ConfigEntryState.LOADED
@@ -563,6 +588,7 @@ async def test_reconfigure_keeps_a_chosen_title(
     )
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
+    assert own_text(result)
     assert entry.title == "Office speech"
     assert entry.data[CONF_URL] == server.base_url
     assert entry.state is ConfigEntryState.LOADED
@@ -599,15 +625,19 @@ async def test_reconfigure_errors_then_recover(
     result = await hass.config_entries.flow.async_configure(
         flow_id, form_input("gopher://127.0.0.1")
     )
-    assert result["errors"] == {"base": "invalid_url"}
+    assert result["errors"] == {SECTION_ADVANCED: "invalid_url"}
     schema = result["data_schema"]
     assert schema is not None
-    assert suggested(section_schema(schema), CONF_URL) == "gopher://127.0.0.1"
+    url_schema = section_schema(schema, collapsed=False)
+    assert suggested(url_schema, CONF_URL) == "gopher://127.0.0.1"
 
     result = await hass.config_entries.flow.async_configure(
         flow_id, form_input(server.base_url, api_key="dg-wrong")
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {CONF_API_KEY: "invalid_auth"}
+    schema = result["data_schema"]
+    assert schema is not None
+    section_schema(schema, collapsed=True)
 
     result = await hass.config_entries.flow.async_configure(
         flow_id, form_input(unreachable_url())
@@ -707,8 +737,18 @@ async def test_every_text_of_the_flows_exists(
         assert texts[f"{advanced}.name"]
         assert texts[f"{advanced}.data.{CONF_URL}"]
         assert texts[f"{advanced}.data_description.{CONF_URL}"]
-    for error in ("invalid_auth", "cannot_connect", "invalid_url", "unknown"):
+    for error in (
+        "invalid_auth",
+        "key_required",
+        "invalid_key_format",
+        "cannot_connect",
+        "invalid_url",
+        "url_credentials",
+        "unknown",
+    ):
         assert texts[f"{prefix}.error.{error}"]
+    for reason in ("reauth_successful", "reconfigure_successful"):
+        assert texts[f"{prefix}.abort.{reason}"]
     assert texts[f"{prefix}.abort.already_configured"]
     assert (
         "https://console.deepgram.com/" not in texts[f"{prefix}.step.user.description"]

@@ -18,7 +18,7 @@ from custom_components.deepgram import flux_transcriber
 from custom_components.deepgram.const import CONF_EAGER_EOT_THRESHOLD
 from custom_components.deepgram.flux_transcriber import FluxTranscriber, flux_options
 from tests.deepgram_server import FakeDeepgram
-from tests.deepgram_server.testing import wait_for
+from tests.deepgram_server.testing import wait_for, wav_silence
 
 from .pipeline_helpers import METADATA, chunks, speech_pcm
 from .test_flux_pipeline import FLUX_ENTITY, PAUSED, SCRIPT, SENTENCE, add_flux_entry
@@ -199,3 +199,23 @@ async def test_invalid_flux_profile_fails_before_connecting(
     assert result.result is SpeechResultState.ERROR
     assert "above eot_threshold" in caplog.text
     assert server.handshakes == []
+
+
+async def test_wav_in_another_format_is_refused(
+    hass: HomeAssistant, server: FakeDeepgram, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A WAV that is not what the request declared: a clear error, no noise sent."""
+    entry = await add_flux_entry(hass, server)
+    (subentry,) = entry.subentries.values()
+
+    async def wav() -> AsyncIterator[bytes]:
+        yield wav_silence(0.5, rate=44100)
+
+    result = await FluxTranscriber(hass, entry, FLUX_ENTITY).async_transcribe_flux(
+        flux_options(subentry.data, METADATA), wav()
+    )
+    assert result.result is SpeechResultState.ERROR
+    assert "The audio cannot be sent to Deepgram" in caplog.text
+    assert entry.runtime_data.history[-1].error == "audio_format"
+    await server.wait_for_sessions_closed()
+    assert all(record.audio_bytes == 0 for record in server.sessions)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+from homeassistant.components import stt
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     SOURCE_USER,
@@ -13,7 +15,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.selector import (
     NumberSelector,
     SelectSelector,
@@ -23,7 +25,9 @@ from homeassistant.helpers.translation import async_get_translations
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
 
+from custom_components.deepgram.api import LiveOptions
 from custom_components.deepgram.const import (
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
@@ -42,7 +46,15 @@ from custom_components.deepgram.const import (
     RECOMMENDED_STT_OPTIONS,
     SUBENTRY_STT,
 )
+from custom_components.deepgram.profile_names import (
+    is_generated_name,
+    numbered_name,
+    profile_name,
+)
+from custom_components.deepgram.subentry_flow import bad_character
+from custom_components.deepgram.term_budget import fit_terms
 from tests.deepgram_server import FakeDeepgram
+from tests.pipeline_helpers import METADATA
 
 SERVER_MODELS = ["base", "nova-2", "nova-3"]
 
@@ -135,7 +147,9 @@ async def test_add_profile_with_defaults(
         CONF_FILLER_WORDS,
         CONF_MIP_OPT_OUT,
     ]
-    assert suggested(schema, CONF_NAME) == DEFAULT_STT_NAME
+    name_marker, _ = field(schema, CONF_NAME)
+    assert isinstance(name_marker, probatio.Optional)
+    assert suggested(schema, CONF_NAME) is None  # empty: named after its settings
     _, keyterms = field(schema, CONF_KEYTERMS)
     assert isinstance(keyterms, TextSelector)
     assert keyterms.config["multiple"] is True
@@ -211,7 +225,7 @@ async def test_add_profile_with_settings(
 async def test_add_profile_blank_name_and_no_keyterms(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
-    """A blank name falls back to the default; missing key terms are none."""
+    """A blank name is made from the model; missing key terms are none."""
     result = await start_add(hass, setup_integration)
     form = profile(model="nova-2-general")
     del form[CONF_KEYTERMS]
@@ -221,7 +235,7 @@ async def test_add_profile_blank_name_and_no_keyterms(
         )
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == DEFAULT_STT_NAME
+    assert result["title"] == "Deepgram nova-2-general"
     assert result["data"][CONF_KEYTERMS] == []
 
 
@@ -270,8 +284,8 @@ LONG_KEYTERMS = [" ".join(["word"] * 300), " ".join(["term"] * 201)]
         ),
         (
             {CONF_KEYTERMS: LONG_KEYTERMS},
-            {CONF_KEYTERMS: "invalid_keyterms"},
-            "at most 500",
+            {CONF_KEYTERMS: "keyterms_too_long"},
+            "",
         ),
         (
             {
@@ -332,13 +346,32 @@ async def test_add_errors_then_recover(
 async def test_endpointing_bounds(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
-    """The form refuses endpointing outside 10-5000 ms."""
+    """Endpointing outside 10-5000 ms: an error that names the bounds."""
     result = await start_add(hass, setup_integration)
-    for value in (5, 5010):
-        with pytest.raises(InvalidData):
+    for value in (5, 4, 5010, -300, 1e9):
+        result = dict(
             await hass.config_entries.subentries.async_configure(
                 result["flow_id"], profile(endpointing=value)
             )
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_ENDPOINTING: "endpointing_out_of_range"}
+        placeholders = result["description_placeholders"]
+        assert placeholders["endpointing_min"] == "10"
+        assert placeholders["endpointing_max"] == "5000"
+        assert suggested(result["data_schema"], CONF_ENDPOINTING) == round(value)
+    for text in ("fast", "inf", "nan"):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.subentries.async_configure(
+                result["flow_id"], profile(endpointing=text)
+            )
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], profile(endpointing=10)
+        )
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_ENDPOINTING] == 10
 
 
 # -- models -------------------------------------------------------------
@@ -391,28 +424,34 @@ async def test_models_fallback(
 async def test_reconfigure_profile(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
-    """The form shows the profile (no name); saving reloads the entry."""
+    """The form shows the profile and its name; saving reloads the entry."""
     entry = setup_integration
     subentry = stt_subentry(entry)
     result = await start_reconfigure(hass, entry, subentry.subentry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     schema = result["data_schema"]
-    assert CONF_NAME not in [str(m) for m in schema.schema]
+    assert suggested(schema, CONF_NAME) == DEFAULT_STT_NAME
     assert suggested(schema, CONF_MODEL) == "nova-3"
     assert suggested(schema, CONF_ENDPOINTING) == 300
 
     result = dict(
         await hass.config_entries.subentries.async_configure(
             result["flow_id"],
-            profile(keyterms=["Anouk"], endpointing=800, smart_format=True),
+            {
+                CONF_NAME: DEFAULT_STT_NAME,
+                **profile(keyterms=["Anouk"], endpointing=800, smart_format=True),
+            },
         )
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    # "The profile was saved.", not Home Assistant's generic text.
+    assert result.get("translation_domain") in (None, DOMAIN)
     updated = entry.subentries[subentry.subentry_id]
-    assert updated.title == DEFAULT_STT_NAME
+    # A generated name follows the settings.
+    assert updated.title == "Deepgram nova-3 (key terms, smart format)"
     assert dict(updated.data) == profile(
         keyterms=["Anouk"], endpointing=800, smart_format=True, home_terms=True
     )
@@ -514,7 +553,290 @@ async def test_every_text_of_the_profile_flow_exists(
         "invalid_model",
         "multilingual_unsupported",
         "keyterms_unsupported",
-        "invalid_keyterms",
+        "keyterms_too_long",
+        "keyterms_bad_character",
+        "endpointing_out_of_range",
+        "name_taken",
     ):
         assert texts[f"{prefix}.error.{error}"]
     assert texts[f"{prefix}.abort.entry_not_loaded"]
+    assert texts[f"{prefix}.abort.reconfigure_successful"] == "The profile was saved."
+
+
+# -- names --------------------------------------------------------------
+
+
+def test_generated_names() -> None:
+    """Names follow the model and the options that set a profile apart."""
+    assert profile_name(RECOMMENDED_STT_OPTIONS) == DEFAULT_STT_NAME
+    assert (
+        profile_name(profile(model="nova-2", multilingual=True))
+        == "Deepgram nova-2 (multilingual)"
+    )
+    assert (
+        profile_name(profile(keyterms=["Anouk"], filler_words=True))
+        == "Deepgram nova-3 (key terms, filler words)"
+    )
+    assert numbered_name("Deepgram nova-3", []) == "Deepgram nova-3"
+    assert (
+        numbered_name("Deepgram nova-3", ["deepgram NOVA-3", "Deepgram nova-3 2"])
+        == "Deepgram nova-3 3"
+    )
+    defaults = dict(RECOMMENDED_STT_OPTIONS)
+    assert is_generated_name("Deepgram nova-3", defaults)
+    assert is_generated_name("Deepgram nova-3 12", defaults)
+    assert not is_generated_name("Deepgram nova-3 x", defaults)
+    assert not is_generated_name("Deepgram nova-3x", defaults)
+    assert not is_generated_name("Kitchen", defaults)
+    # Earlier versions named every profile "Deepgram nova-3".
+    assert is_generated_name(DEFAULT_STT_NAME, profile(model="nova-2"))
+    assert not is_generated_name("Deepgram nova-3 2", profile(model="nova-2"))
+
+
+async def add_named(
+    hass: HomeAssistant, entry: MockConfigEntry, name: str, **changes: Any
+) -> dict[str, Any]:
+    result = await start_add(hass, entry)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: name, **profile(**changes)}
+        )
+    )
+    await hass.async_block_till_done()  # the entry reloads with the profile
+    return result
+
+
+async def test_new_profiles_get_distinct_names(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Blank names follow the settings and are numbered; taken names refused."""
+    entry = setup_integration
+    result = await add_named(hass, entry, "")
+    assert result["title"] == "Deepgram nova-3 2"
+    result = await add_named(hass, entry, "  ")
+    assert result["title"] == "Deepgram nova-3 3"
+    result = await add_named(hass, entry, "", model="nova-2", multilingual=True)
+    assert result["title"] == "Deepgram nova-2 (multilingual)"
+
+    result = await add_named(hass, entry, " deepgram NOVA-2 (multilingual) ")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "name_taken"}
+    assert suggested(result["data_schema"], CONF_NAME) == (
+        "deepgram NOVA-2 (multilingual)"
+    )
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "Kitchen", **profile()}
+        )
+    )
+    assert result["title"] == "Kitchen"
+    await hass.async_block_till_done()
+    titles = [s.title for s in entry.subentries.values()]
+    assert len(titles) == len(set(titles)) == 5
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert sorted(str(d.name) for d in devices) == sorted(titles)
+
+
+async def test_old_default_name_follows_the_model(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """A nova-2 profile an earlier version named "Deepgram nova-3" is renamed."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Deepgram",
+        data={"api_key": "", "url": server.base_url},
+        subentries_data=[
+            {
+                "data": {**RECOMMENDED_STT_OPTIONS, CONF_MODEL: "nova-2"},
+                "subentry_type": SUBENTRY_STT,
+                "title": DEFAULT_STT_NAME,
+                "unique_id": None,
+            }
+        ],
+    )
+    server.api_key = None
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    subentry = stt_subentry(entry)
+    result = await start_reconfigure(hass, entry, subentry.subentry_id)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {CONF_NAME: DEFAULT_STT_NAME, **profile(model="nova-2")},
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry.subentry_id].title == "Deepgram nova-2"
+
+
+async def test_reconfigure_renames(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Reconfigure renames; a chosen name stays; blank means generated."""
+    entry = setup_integration
+    await add_named(hass, entry, "Kitchen")
+    await hass.async_block_till_done()
+    kitchen = next(s for s in entry.subentries.values() if s.title == "Kitchen")
+
+    result = await start_reconfigure(hass, entry, kitchen.subentry_id)
+    assert suggested(result["data_schema"], CONF_NAME) == "Kitchen"
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: DEFAULT_STT_NAME.upper(), **profile()}
+        )
+    )
+    assert result["errors"] == {CONF_NAME: "name_taken"}
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "Office", **profile(smart_format=True)}
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[kitchen.subentry_id].title == "Office"
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, kitchen.subentry_id), entry.entry_id
+    )
+    assert device is not None
+    assert device.name == "Office"
+
+    # Its own name is not a duplicate; a chosen name survives new settings.
+    result = await start_reconfigure(hass, entry, kitchen.subentry_id)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "Office", **profile(model="nova-2")}
+        )
+    )
+    await hass.async_block_till_done()
+    assert entry.subentries[kitchen.subentry_id].title == "Office"
+
+    # Blank: named after the settings, numbered past the default profile.
+    result = await start_reconfigure(hass, entry, kitchen.subentry_id)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "", **profile()}
+        )
+    )
+    await hass.async_block_till_done()
+    assert entry.subentries[kitchen.subentry_id].title == "Deepgram nova-3 2"
+
+
+# -- key terms ----------------------------------------------------------
+
+ODD_TERMS = [
+    "R&B",
+    "a=b",
+    "C#",
+    "100%",
+    "50%25",
+    "Kodi\nTV",
+    "model=flux&keyterm=x",
+    "台所",
+    "Küche",
+    "Гостиная",
+    "+ plus +",
+]
+
+
+async def test_odd_key_terms_arrive_as_typed(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, server: FakeDeepgram
+) -> None:
+    """`&`, `=`, `#`, `%`, newlines, other scripts: each term is one keyterm."""
+    entry = setup_integration
+    subentry = stt_subentry(entry)
+    result = await start_reconfigure(hass, entry, subentry.subentry_id)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: "", **profile(keyterms=ODD_TERMS)}
+        )
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    expected = [" ".join(term.split()) for term in ODD_TERMS]
+    assert entry.subentries[subentry.subentry_id].data[CONF_KEYTERMS] == expected
+
+    stt_entity = stt.async_get_speech_to_text_entity(hass, "stt.deepgram_nova_3")
+    assert stt_entity is not None
+
+    async def audio() -> AsyncIterator[bytes]:
+        yield bytes(3200)
+
+    await stt_entity.internal_async_process_audio_stream(METADATA, audio())
+    (session,) = server.sessions
+    assert session.query.getall("keyterm") == expected
+    assert session.query.getall("model") == ["nova-3"]
+    assert "flux" not in session.query.values()
+    assert "x" not in session.query.values()
+
+
+@pytest.mark.parametrize(
+    ("terms", "error", "placeholder", "value"),
+    [
+        (["x" * 10_000], "keyterms_too_long", "tokens", "3334"),
+        ([f"longword{n}" for n in range(499)], "keyterms_too_long", "tokens", None),
+        ([f"w{n}" for n in range(800)], "keyterms_too_long", "query_bytes", None),
+        (["Kodi\x00TV"], "keyterms_bad_character", "character", "U+0000"),
+        (["Kodi\u200bTV"], "keyterms_bad_character", "character", "U+200B"),
+        (["ok", "a\x1bb"], "keyterms_bad_character", "character", "U+001B"),
+    ],
+    ids=["one-huge", "499-long-words", "800-short", "nul", "zero-width", "escape"],
+)
+async def test_key_terms_bounded(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    terms: list[str],
+    error: str,
+    placeholder: str,
+    value: str | None,
+) -> None:
+    """Terms beyond Deepgram's budget or the request line: a form error."""
+    result = await add_named(hass, setup_integration, "Big", keyterms=terms)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_KEYTERMS: error}
+    placeholders = result["description_placeholders"]
+    assert placeholders["token_budget"] == "500"
+    if value is not None:
+        assert placeholders[placeholder] == value
+    else:
+        assert int(placeholders[placeholder]) > 0
+    assert suggested(result["data_schema"], CONF_KEYTERMS) == [
+        " ".join(term.split()) for term in terms
+    ]
+    assert len(setup_integration.subentries) == 1
+
+
+def test_bad_characters() -> None:
+    """Control and format characters are refused; blanks are squeezed later."""
+    assert bad_character("Kodi\nTV\t") is None
+    assert bad_character("台所 & Küche") is None
+    assert bad_character("a\x00b") == "\x00"
+    assert bad_character("a\x7fb") == "\x7f"
+    assert bad_character("a\u200bb") == "\u200b"
+
+
+def test_a_full_budget_fits_the_request_line() -> None:
+    """With every other option set, a full key-term budget stays under
+    aiohttp's 8,190-byte request line, whatever the terms' characters."""
+    for pattern in ("Wörd{}%&=#", "w{}", "台所{}"):
+        fitted = fit_terms(pattern.format(n) for n in range(5000))
+        options = LiveOptions(
+            model="nova-3-medical-experimental",
+            language="en-US",
+            punctuate=True,
+            smart_format=True,
+            numerals=True,
+            profanity_filter=True,
+            interim_results=True,
+            endpointing=5000,
+            utterance_end_ms=5000,
+            vad_events=True,
+            filler_words=True,
+            mip_opt_out=True,
+            keyterms=fitted.terms,
+            tags=("home-assistant",),
+        )
+        url = URL("wss://deepgram.example.internal:8443/some/prefix/v1/listen")
+        path = url.extend_query(options.query()).raw_path_qs
+        assert len(f"GET {path} HTTP/1.1") <= 8190

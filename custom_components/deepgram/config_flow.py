@@ -31,10 +31,12 @@ from .api import (
     DeepgramOptionsError,
     DeepgramRestClient,
     Endpoint,
+    has_credentials,
+    is_valid_key,
     normalize_base_url,
+    redact_url,
 )
 from .const import (
-    DEFAULT_STT_NAME,
     DEFAULT_TITLE,
     DEFAULT_URL,
     DOMAIN,
@@ -44,29 +46,38 @@ from .const import (
     SUBENTRY_STT,
 )
 from .flux_flow import DeepgramFluxSubentryFlow
+from .profile_names import profile_name
 from .subentry_flow import DeepgramSttSubentryFlow
 
 _LOGGER = logging.getLogger(__name__)
 
 CONSOLE_URL = "https://console.deepgram.com/"
 KEYS_DOCS_URL = "https://developers.deepgram.com/docs/create-additional-api-keys"
+EU_URL = "https://api.eu.deepgram.com"
+SELF_HOSTED_EXAMPLE_URL = "http://192.168.1.20:8080"
 
 _KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 
-# The key may stay empty for a self-hosted Deepgram that does not check keys;
-# Deepgram's cloud refuses an empty key (see `_async_check_key`).
-STEP_USER_SCHEMA = probatio.Schema(
-    {
-        probatio.Optional(CONF_API_KEY): _KEY_SELECTOR,
-        probatio.Required(SECTION_ADVANCED): section(
-            probatio.Schema(
-                {probatio.Required(CONF_URL, default=DEFAULT_URL): _URL_SELECTOR}
+
+def user_schema(*, expanded: bool = False) -> probatio.Schema:
+    """The key and, in the Advanced section, the endpoint URL.
+
+    The key may stay empty for a self-hosted Deepgram that does not check
+    keys; Deepgram's cloud refuses an empty key (see `_key_error`). The
+    section is open when it holds an error, so the wrong field shows.
+    """
+    return probatio.Schema(
+        {
+            probatio.Optional(CONF_API_KEY): _KEY_SELECTOR,
+            probatio.Required(SECTION_ADVANCED): section(
+                probatio.Schema(
+                    {probatio.Required(CONF_URL, default=DEFAULT_URL): _URL_SELECTOR}
+                ),
+                {"collapsed": not expanded},
             ),
-            {"collapsed": True},
-        ),
-    }
-)
+        }
+    )
 
 
 def is_deepgram_cloud(url: str) -> bool:
@@ -95,27 +106,65 @@ def _key_from(user_input: Mapping[str, Any]) -> str:
 
 
 def _placeholders(**extra: str) -> dict[str, str]:
-    return {"console_url": CONSOLE_URL, "keys_docs_url": KEYS_DOCS_URL, **extra}
+    """The links and example URLs of the texts (strings carry no URLs)."""
+    return {
+        "console_url": CONSOLE_URL,
+        "keys_docs_url": KEYS_DOCS_URL,
+        "default_url": DEFAULT_URL,
+        "eu_url": EU_URL,
+        "self_hosted_url": SELF_HOSTED_EXAMPLE_URL,
+        **extra,
+    }
 
 
-async def _async_check_key(hass: HomeAssistant, url: str, api_key: str) -> str | None:
-    """Ask Deepgram at `url` whether `api_key` works; return a form error or None."""
-    if not api_key and is_deepgram_cloud(url):
-        return "invalid_auth"
+def _url_from(user_input: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The normalised endpoint URL, or a form error for the Advanced section."""
+    raw = str(user_input[SECTION_ADVANCED][CONF_URL])
+    if has_credentials(raw):
+        return "", "url_credentials"
+    try:
+        return normalize_base_url(raw), None
+    except DeepgramOptionsError:
+        return "", "invalid_url"
+
+
+def _key_error(url: str, api_key: str) -> str | None:
+    """What is wrong with a key before Deepgram is asked, or None."""
+    if not api_key:
+        return "key_required" if is_deepgram_cloud(url) else None
+    if not is_valid_key(api_key):
+        return "invalid_key_format"
+    return None
+
+
+def _reauth_target(title: str, url: str) -> str:
+    """The entry as the reauth text names it: its title, and its URL if needed."""
+    host = URL(url).host or ""
+    if url == DEFAULT_URL or (host and host in title):
+        return title
+    return f"{title} (`{redact_url(url)}`)"
+
+
+async def _async_check_key(
+    hass: HomeAssistant, url: str, api_key: str
+) -> dict[str, str]:
+    """Check `api_key` (with Deepgram at `url` if need be); return form errors."""
+    if error := _key_error(url, api_key):
+        return {CONF_API_KEY: error}
     endpoint = Endpoint(url, api_key)
     rest = DeepgramRestClient(async_get_clientsession(hass), endpoint)
     try:
         await rest.validate_key()
     except (DeepgramAuthError, DeepgramForbiddenError) as err:
         _LOGGER.debug("Deepgram at %s refused the key: %s", endpoint.host, err)
-        return "invalid_auth"
+        return {CONF_API_KEY: "invalid_auth"}
     except DeepgramError as err:
         _LOGGER.debug("Deepgram at %s could not check the key: %s", endpoint.host, err)
-        return "cannot_connect"
+        return {"base": "cannot_connect"}
     except Exception:
         _LOGGER.exception("Unexpected error checking the key with %s", endpoint.host)
-        return "unknown"
-    return None
+        return {"base": "unknown"}
+    return {}
 
 
 class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -132,15 +181,13 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             api_key = _key_from(user_input)
-            try:
-                url = normalize_base_url(user_input[SECTION_ADVANCED][CONF_URL])
-            except DeepgramOptionsError:
-                errors["base"] = "invalid_url"
+            url, url_error = _url_from(user_input)
+            if url_error:
+                errors[SECTION_ADVANCED] = url_error
             else:
                 self._abort_if_configured(api_key, url)
-                if error := await _async_check_key(self.hass, url, api_key):
-                    errors["base"] = error
-                else:
+                errors = await _async_check_key(self.hass, url, api_key)
+                if not errors:
                     return self.async_create_entry(
                         title=entry_title(url),
                         data={CONF_API_KEY: api_key, CONF_URL: url},
@@ -148,7 +195,7 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
                             {
                                 "subentry_type": SUBENTRY_STT,
                                 "data": dict(RECOMMENDED_STT_OPTIONS),
-                                "title": DEFAULT_STT_NAME,
+                                "title": profile_name(RECOMMENDED_STT_OPTIONS),
                                 "unique_id": None,
                             }
                         ],
@@ -156,7 +203,7 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                STEP_USER_SCHEMA, user_input
+                user_schema(expanded=SECTION_ADVANCED in errors), user_input
             ),
             errors=errors,
             description_placeholders=_placeholders(),
@@ -179,17 +226,22 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             api_key = _key_from(user_input)
             self._abort_if_configured(api_key, url, exclude=entry.entry_id)
-            if error := await _async_check_key(self.hass, url, api_key):
-                errors["base"] = error
-            else:
-                return self._async_update_entry(entry, {CONF_API_KEY: api_key})
+            errors = await _async_check_key(self.hass, url, api_key)
+            if not errors:
+                return self._async_update_entry(
+                    entry, {CONF_API_KEY: api_key}, reason="reauth_successful"
+                )
         # Only a self-hosted Deepgram may be used without a key.
         marker = probatio.Required if is_deepgram_cloud(url) else probatio.Optional
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=probatio.Schema({marker(CONF_API_KEY): _KEY_SELECTOR}),
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema({marker(CONF_API_KEY): _KEY_SELECTOR}), user_input
+            ),
             errors=errors,
-            description_placeholders=_placeholders(title=entry.title, url=url),
+            description_placeholders=_placeholders(
+                entry=_reauth_target(entry.title, url)
+            ),
         )
 
     async def async_step_reconfigure(
@@ -203,28 +255,29 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
             SECTION_ADVANCED: {CONF_URL: _entry_url(entry)},
         }
         if user_input is not None:
-            suggested = {k: v for k, v in user_input.items() if k != CONF_API_KEY}
+            suggested = user_input
             api_key = _key_from(user_input) or str(entry.data.get(CONF_API_KEY) or "")
-            try:
-                url = normalize_base_url(user_input[SECTION_ADVANCED][CONF_URL])
-            except DeepgramOptionsError:
-                errors["base"] = "invalid_url"
+            url, url_error = _url_from(user_input)
+            if url_error:
+                errors[SECTION_ADVANCED] = url_error
             else:
                 self._abort_if_configured(api_key, url, exclude=entry.entry_id)
-                if error := await _async_check_key(self.hass, url, api_key):
-                    errors["base"] = error
-                else:
+                errors = await _async_check_key(self.hass, url, api_key)
+                if not errors:
                     # Keep a title the user chose; follow the URL otherwise.
                     title = entry.title
                     if title == entry_title(_entry_url(entry)):
                         title = entry_title(url)
                     return self._async_update_entry(
-                        entry, {CONF_API_KEY: api_key, CONF_URL: url}, title=title
+                        entry,
+                        {CONF_API_KEY: api_key, CONF_URL: url},
+                        title=title,
+                        reason="reconfigure_successful",
                     )
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                STEP_USER_SCHEMA, suggested
+                user_schema(expanded=SECTION_ADVANCED in errors), suggested
             ),
             errors=errors,
             description_placeholders=_placeholders(title=entry.title),
@@ -248,17 +301,22 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @callback
     def _async_update_entry(
-        self, entry: ConfigEntry, data_updates: dict[str, Any], title: str = ""
+        self,
+        entry: ConfigEntry,
+        data_updates: dict[str, Any],
+        *,
+        reason: str,
+        title: str = "",
     ) -> ConfigFlowResult:
-        """Store the new data and have the entry reloaded once."""
+        """Store the new data, have the entry reloaded once, show our text."""
         title = title or entry.title
         if entry.update_listeners:
             # A loaded entry reloads through its update listener.
             return self.async_update_and_abort(
-                entry, title=title, data_updates=data_updates
+                entry, title=title, data_updates=data_updates, reason=reason
             )
         return self.async_update_reload_and_abort(
-            entry, title=title, data_updates=data_updates
+            entry, title=title, data_updates=data_updates, reason=reason
         )
 
     @classmethod

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 
+from .api import redact_url
 from .data import DeepgramConfigEntry
 from .home_terms import KeytermBook, uses_home_terms
 from .term_budget import TOKEN_BUDGET, FittedTerms
@@ -20,8 +21,11 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Entry data (key redacted), profiles, models and the recent sessions."""
     data = entry.runtime_data
+    settings = async_redact_data(dict(entry.data), TO_REDACT)
+    # Without credentials, as an entry from before they were refused may have.
+    settings[CONF_URL] = redact_url(data.endpoint.base_url)
     return {
-        "entry": async_redact_data(dict(entry.data), TO_REDACT),
+        "entry": settings,
         "profiles": [
             {"title": subentry.title, "type": subentry.subentry_type, **subentry.data}
             for subentry in entry.subentries.values()

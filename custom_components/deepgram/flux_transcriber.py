@@ -37,7 +37,7 @@ from .api import (
     TurnInfo,
 )
 from .api.flux_options import FLUX_MULTI_MODEL
-from .audio import strip_wav_header
+from .audio import AudioFormatError, pcm_audio
 from .const import (
     ABORT_TIMEOUT,
     CONF_EAGER_EOT_THRESHOLD,
@@ -189,7 +189,9 @@ class FluxTranscriber(Transcriber):
             return self._failed(record, err)
         session.start()
         try:
-            turn = await self._until_turn_end(session, stream, eager)
+            turn = await self._until_turn_end(
+                session, stream, eager, options.sample_rate or 0
+            )
             record.ended_by = turn.ended_by
         except asyncio.CancelledError:
             record.outcome = "cancelled"
@@ -199,6 +201,12 @@ class FluxTranscriber(Transcriber):
         except DeepgramError as err:
             self._close_in_background(data, session, record)
             return self._failed(record, err)
+        except AudioFormatError as err:
+            LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
+            self._close_in_background(data, session, record)
+            record.outcome = "error"
+            record.error = "audio_format"
+            return SpeechResult(None, SpeechResultState.ERROR)
         except Exception:
             LOGGER.exception("Unexpected error during Deepgram speech-to-text")
             self._close_in_background(data, session, record)
@@ -211,16 +219,23 @@ class FluxTranscriber(Transcriber):
         return self._succeeded(record, session, turn)
 
     @staticmethod
-    async def _send_stream(session: FluxSession, stream: AsyncIterable[bytes]) -> None:
-        async for chunk in strip_wav_header(stream):
+    async def _send_stream(
+        session: FluxSession, stream: AsyncIterable[bytes], sample_rate: int
+    ) -> None:
+        async for chunk in pcm_audio(stream, sample_rate=sample_rate, channels=1):
             await session.send_audio(chunk)
 
     async def _until_turn_end(
-        self, session: FluxSession, stream: AsyncIterable[bytes], eager: EagerTurn
+        self,
+        session: FluxSession,
+        stream: AsyncIterable[bytes],
+        eager: EagerTurn,
+        sample_rate: int,
     ) -> FluxTurn:
         """Whichever comes first: the end of turn, an eager match, the stream's end."""
         sender = asyncio.create_task(
-            self._send_stream(session, stream), name="deepgram flux send audio"
+            self._send_stream(session, stream, sample_rate),
+            name="deepgram flux send audio",
         )
         ended = asyncio.create_task(
             session.wait_for_turn_end(END_TURN_TIMEOUT), name="deepgram flux turn"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+import math
+from typing import Any, override
+import unicodedata
 
 from homeassistant.config_entries import (
     SOURCE_USER,
@@ -37,14 +39,27 @@ from .const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
-    DEFAULT_STT_NAME,
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry
 from .language import MULTI
+from .profile_names import (
+    is_generated_name,
+    numbered_name,
+    profile_name,
+    same_name,
+)
+from .term_budget import (
+    QUERY_BUDGET,
+    TOKEN_BUDGET,
+    clean_term,
+    count_tokens,
+    query_bytes,
+)
 
 ENDPOINTING_MIN = 10
 ENDPOINTING_MAX = 5000
+_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 _BOOLEANS = (
     CONF_MULTILINGUAL,
@@ -86,7 +101,7 @@ def offers_multilingual(model: str, models: Mapping[str, tuple[str, ...]]) -> bo
 
 def _clean_terms(terms: Iterable[str]) -> list[str]:
     """The phrases without blanks and repeats, in the order given."""
-    cleaned = (" ".join(term.split()) for term in terms)
+    cleaned = (clean_term(term) for term in terms)
     return list(dict.fromkeys(term for term in cleaned if term))
 
 
@@ -103,36 +118,89 @@ def profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return {key: profile[key] for key in RECOMMENDED_STT_OPTIONS}
 
 
+def bad_character(term: str) -> str | None:
+    """A character a key term may not hold (control, format, unassigned)."""
+    for char in term:
+        if not char.isspace() and unicodedata.category(char) in _BAD_CATEGORIES:
+            return char
+    return None
+
+
+def _keyterm_error(keyterms: list[str], placeholders: dict[str, str]) -> str | None:
+    """Why the key terms cannot be sent (filling `placeholders`), or None.
+
+    The profile's own terms must fit Deepgram's budget on their own (names
+    from the home then fill what is left, see `home_terms`).
+    """
+    for term in keyterms:
+        if (char := bad_character(term)) is not None:
+            placeholders["character"] = f"U+{ord(char):04X}"
+            return "keyterms_bad_character"
+    tokens = sum(count_tokens(term) for term in keyterms)
+    size = sum(query_bytes(term) for term in keyterms)
+    if tokens <= TOKEN_BUDGET and size <= QUERY_BUDGET:
+        return None
+    placeholders["tokens"] = str(tokens)
+    placeholders["query_bytes"] = str(size)
+    return "keyterms_too_long"
+
+
 def validate_profile(
     profile: Mapping[str, Any], models: Mapping[str, tuple[str, ...]]
-) -> tuple[dict[str, str], str]:
-    """Form errors for a profile and Deepgram's reason (for `{error}`)."""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Form errors for a profile and the placeholders their texts use."""
+    placeholders = form_placeholders()
     model = profile[CONF_MODEL]
     if (reason := _model_error(model)) is not None:
-        return {CONF_MODEL: "invalid_model"}, reason
+        placeholders["error"] = reason
+        return {CONF_MODEL: "invalid_model"}, placeholders
     errors: dict[str, str] = {}
-    reason = ""
     if profile[CONF_MULTILINGUAL] and not offers_multilingual(model, models):
         errors[CONF_MULTILINGUAL] = "multilingual_unsupported"
     if keyterms := profile[CONF_KEYTERMS]:
         if not is_nova3_or_flux(model):
             errors[CONF_KEYTERMS] = "keyterms_unsupported"
-        else:
-            try:
-                LiveOptions(
-                    model=model, language=None, keyterms=tuple(keyterms)
-                ).validate()
-            except DeepgramOptionsError as err:
-                errors[CONF_KEYTERMS] = "invalid_keyterms"
-                reason = str(err)
-    return errors, reason
+        elif error := _keyterm_error(keyterms, placeholders):
+            errors[CONF_KEYTERMS] = error
+    if not ENDPOINTING_MIN <= profile[CONF_ENDPOINTING] <= ENDPOINTING_MAX:
+        errors[CONF_ENDPOINTING] = "endpointing_out_of_range"
+    return errors, placeholders
+
+
+def form_placeholders() -> dict[str, str]:
+    """Every placeholder of the form's texts, with the budgets filled in."""
+    return {
+        "error": "",
+        "character": "",
+        "tokens": "",
+        "query_bytes": "",
+        "token_budget": str(TOKEN_BUDGET),
+        "query_budget": str(QUERY_BUDGET),
+        "endpointing_min": str(ENDPOINTING_MIN),
+        "endpointing_max": str(ENDPOINTING_MAX),
+    }
+
+
+class _NumberBox(NumberSelector):
+    """A number box whose bounds the form checks, so its error names them.
+
+    The plain selector refuses a value out of bounds before the form sees
+    it, with a bare "Value 5.0 is too small".
+    """
+
+    @override
+    def __call__(self, data: Any) -> float:
+        value = float(probatio.Coerce(float)(data))
+        if not math.isfinite(value):
+            raise probatio.Invalid("Enter a number")
+        return value
 
 
 class DeepgramSttSubentryFlow(ConfigSubentryFlow):
     """Add or change a speech-to-text profile (one STT entity each)."""
 
     _profile: dict[str, Any]
-    _name: str = DEFAULT_STT_NAME
+    _name: str = ""
 
     @property
     def _is_new(self) -> bool:
@@ -153,6 +221,7 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         """Change a profile."""
         subentry = self._get_reconfigure_subentry()
         self._profile = {**RECOMMENDED_STT_OPTIONS, **subentry.data}
+        self._name = subentry.title
         return await self.async_step_init()
 
     async def async_step_init(
@@ -164,37 +233,68 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
             return self.async_abort(reason="entry_not_loaded")
         models = entry.runtime_data.models
         errors: dict[str, str] = {}
-        reason = ""
+        placeholders = form_placeholders()
         if user_input is not None:
             profile = profile_from_input(user_input)
-            errors, reason = validate_profile(profile, models)
+            name = str(user_input.get(CONF_NAME) or "").strip()
+            errors, placeholders = validate_profile(profile, models)
+            if name and self._name_taken(entry, name):
+                errors[CONF_NAME] = "name_taken"
             if not errors:
-                if self._is_new:
-                    name = str(user_input.get(CONF_NAME) or "").strip()
-                    return self.async_create_entry(
-                        title=name or DEFAULT_STT_NAME, data=profile
-                    )
-                subentry = self._get_reconfigure_subentry()
-                return self.async_update_and_abort(
-                    entry, subentry, data=profile, title=subentry.title
-                )
+                return self._async_save(entry, profile, name)
             self._profile = profile
-            self._name = str(user_input.get(CONF_NAME) or DEFAULT_STT_NAME)
-        suggested = {**self._profile, CONF_NAME: self._name}
+            self._name = name
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                self._schema(models), suggested
+                self._schema(models), self._suggested()
             ),
             errors=errors,
-            description_placeholders={"error": reason},
+            description_placeholders=placeholders,
+        )
+
+    def _suggested(self) -> dict[str, Any]:
+        if not self._name:
+            return dict(self._profile)
+        return {**self._profile, CONF_NAME: self._name}
+
+    def _other_titles(self, entry: DeepgramConfigEntry) -> list[str]:
+        """The names of the entry's other profiles."""
+        own = None if self._is_new else self._get_reconfigure_subentry().subentry_id
+        return [
+            subentry.title
+            for subentry in entry.subentries.values()
+            if subentry.subentry_id != own
+        ]
+
+    def _name_taken(self, entry: DeepgramConfigEntry, name: str) -> bool:
+        return any(same_name(name, title) for title in self._other_titles(entry))
+
+    def _async_save(
+        self, entry: DeepgramConfigEntry, profile: dict[str, Any], name: str
+    ) -> SubentryFlowResult:
+        """Create or update the profile, named as typed or after its settings."""
+        if self._is_new:
+            title = name or numbered_name(
+                profile_name(profile), self._other_titles(entry)
+            )
+            return self.async_create_entry(title=title, data=profile)
+        subentry = self._get_reconfigure_subentry()
+        # An unchanged generated name follows the new settings.
+        if not name or (
+            name == subentry.title
+            and is_generated_name(
+                subentry.title, {**RECOMMENDED_STT_OPTIONS, **subentry.data}
+            )
+        ):
+            name = numbered_name(profile_name(profile), self._other_titles(entry))
+        return self.async_update_and_abort(
+            entry, subentry, data=profile, title=name, reason="reconfigure_successful"
         )
 
     def _schema(self, models: Mapping[str, tuple[str, ...]]) -> probatio.Schema:
         defaults = RECOMMENDED_STT_OPTIONS
-        fields: dict[probatio.Marker, Any] = {}
-        if self._is_new:
-            fields[probatio.Required(CONF_NAME, default=DEFAULT_STT_NAME)] = str
+        fields: dict[probatio.Marker, Any] = {probatio.Optional(CONF_NAME): str}
         model_selector = SelectSelector(
             SelectSelectorConfig(
                 options=model_choices(models, self._profile[CONF_MODEL]),
@@ -202,7 +302,7 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
                 custom_value=True,
             )
         )
-        endpointing_selector = NumberSelector(
+        endpointing_selector = _NumberBox(
             NumberSelectorConfig(
                 min=ENDPOINTING_MIN,
                 max=ENDPOINTING_MAX,

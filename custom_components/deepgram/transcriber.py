@@ -38,7 +38,7 @@ from .api import (
     LiveSession,
     Transcript,
 )
-from .audio import strip_wav_header
+from .audio import AudioFormatError, pcm_audio
 from .const import (
     ABORT_TIMEOUT,
     CLOSE_TIMEOUT,
@@ -129,7 +129,12 @@ class Transcriber:
         session.start()
         try:
             heard_audio = False
-            async for chunk in strip_wav_header(stream):
+            audio = pcm_audio(
+                stream,
+                sample_rate=options.sample_rate or 0,
+                channels=options.channels or 1,
+            )
+            async for chunk in audio:
                 heard_audio = heard_audio or bool(chunk)
                 await session.send_audio(chunk)
             if heard_audio:
@@ -146,6 +151,12 @@ class Transcriber:
         except DeepgramError as err:
             self._close_in_background(data, session, record)
             return self._failed(record, err)
+        except AudioFormatError as err:
+            LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
+            self._close_in_background(data, session, record)
+            record.outcome = "error"
+            record.error = "audio_format"
+            return SpeechResult(None, SpeechResultState.ERROR)
         except Exception:
             # Whatever went wrong (the audio source, a bug), the request is
             # still ended cleanly and the pipeline gets an error result.

@@ -6,7 +6,14 @@
 Both take an `aiohttp.ClientSession` and an `Endpoint` (base URL and key).
 """
 
-from .endpoint import DEFAULT_BASE_URL, Endpoint, normalize_base_url
+from .endpoint import (
+    DEFAULT_BASE_URL,
+    Endpoint,
+    has_credentials,
+    is_valid_key,
+    normalize_base_url,
+    redact_url,
+)
 from .errors import (
     DeepgramAuthError,
     DeepgramBadRequestError,
@@ -91,10 +98,13 @@ __all__ = [
     "TurnInfo",
     "UtteranceEnd",
     "Word",
+    "has_credentials",
     "is_flux",
     "is_nova3_or_flux",
+    "is_valid_key",
     "normalize_base_url",
     "parse_flux_message",
     "parse_message",
+    "redact_url",
     "supports_multi",
 ]

@@ -8,14 +8,30 @@ Deepgram's cloud (`https://api.deepgram.com`), a regional host
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import ipaddress
+import re
 
 from yarl import URL
 
 from .errors import DeepgramOptionsError
 
 DEFAULT_BASE_URL = "https://api.deepgram.com"
+MAX_KEY_LENGTH = 2048
 _HTTP_FOR = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 _WS_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
+_LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
+_HOST_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.?$")
+
+
+def _is_host(raw_host: str) -> bool:
+    """A DNS name (IDNA-encoded), an IPv4 or a bracketed IPv6 address."""
+    if ":" in raw_host:
+        try:
+            ipaddress.IPv6Address(raw_host.split("%", 1)[0])
+        except ValueError:
+            return False
+        return True
+    return len(raw_host) <= 253 and _HOST_NAME.match(raw_host) is not None
 
 
 def normalize_base_url(url: str) -> str:
@@ -27,14 +43,48 @@ def normalize_base_url(url: str) -> str:
         raise DeepgramOptionsError(f"Invalid URL: {err}") from None
     if parsed.scheme not in _HTTP_FOR:
         raise DeepgramOptionsError("The URL must start with http, https, ws or wss")
-    if not parsed.host:
+    if not parsed.raw_host:
         raise DeepgramOptionsError("The URL has no host")
+    if not _is_host(parsed.raw_host):
+        raise DeepgramOptionsError("The URL's host is not a valid host name")
     if parsed.query_string or parsed.fragment:
         raise DeepgramOptionsError("The URL may not carry a query or fragment")
     return text.rstrip("/")
 
 
-@dataclass(frozen=True, slots=True)
+def is_valid_key(api_key: str) -> bool:
+    """Whether a key can travel in an `Authorization` header as it is.
+
+    Deepgram's keys (and temporary tokens) are one line of visible ASCII: a
+    space, line break, control or non-ASCII character means a copying
+    accident, and would make the HTTP client refuse the request.
+    """
+    return len(api_key) <= MAX_KEY_LENGTH and all(
+        "!" <= char <= "~" for char in api_key
+    )
+
+
+def has_credentials(url: str) -> bool:
+    """Whether the URL carries a user name or password (`http://user:pw@host`)."""
+    try:
+        parsed = URL(url.strip())
+    except ValueError:
+        return False
+    return parsed.raw_user is not None or parsed.raw_password is not None
+
+
+def redact_url(url: str) -> str:
+    """The URL with any user name and password replaced by `***`."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return url
+    if parsed.raw_user is None and parsed.raw_password is None:
+        return url
+    return str(parsed.with_user("***").with_password(None))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Endpoint:
     """A Deepgram base URL and the API key to use there (never in its repr)."""
 
@@ -54,6 +104,10 @@ class Endpoint:
         """A ws(s) URL for a streaming path such as `/v1/listen`."""
         base = URL(self.base_url)
         return self._join(base.with_scheme(_WS_FOR[base.scheme]), path)
+
+    def __repr__(self) -> str:
+        """The base URL without credentials, never the key."""
+        return f"Endpoint(base_url={redact_url(self.base_url)!r})"
 
     @property
     def host(self) -> str:
