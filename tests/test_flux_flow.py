@@ -175,7 +175,8 @@ async def test_multi_profile_with_every_option(
             {"eot_threshold": 0.6, "eager_eot_threshold": 0.65},
             {CONF_EAGER_EOT_THRESHOLD: "eager_above_threshold"},
         ),
-        ({"keyterms": TOO_MANY_TERMS}, {CONF_KEYTERMS: "invalid_option"}),
+        ({"keyterms": TOO_MANY_TERMS}, {CONF_KEYTERMS: "keyterms_too_long"}),
+        ({"keyterms": ["Kitchen\u200b"]}, {CONF_KEYTERMS: "keyterms_bad_character"}),
         (
             {"model": "flux-general-multi", "language_hints": ["not a tag"]},
             {CONF_LANGUAGE_HINTS: "invalid_option"},
@@ -222,10 +223,17 @@ async def test_out_of_range_numbers_are_refused_by_the_form(
 async def test_validation_reason_reaches_the_error_text(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
-    """Deepgram's reason is shown with the error."""
+    """The error texts get their numbers: the budget, what was typed, the reason."""
     result = await start(hass, setup_integration)
     result = await submit(hass, result["flow_id"], form(keyterms=TOO_MANY_TERMS))
-    assert "at most 500" in result["description_placeholders"]["error"]
+    placeholders = result["description_placeholders"]
+    assert int(placeholders["tokens"]) > int(placeholders["token_budget"])
+    result = await submit(
+        hass,
+        result["flow_id"],
+        form(model="flux-general-multi", language_hints=["not a tag"]),
+    )
+    assert "Invalid language hint" in result["description_placeholders"]["error"]
 
 
 async def test_reconfigure_flux_profile(
@@ -307,6 +315,8 @@ async def test_every_text_of_the_flux_flow_exists(
         "not_flux",
         "language_hints_unsupported",
         "eager_above_threshold",
+        "keyterms_too_long",
+        "keyterms_bad_character",
         "invalid_option",
     ):
         assert texts[f"{prefix}.error.{error}"]

@@ -53,6 +53,8 @@ from .const import (
 )
 from .data import DeepgramConfigEntry
 from .language import MULTI
+from .subentry_flow import keyterm_error
+from .term_budget import QUERY_BUDGET, TOKEN_BUDGET
 
 
 def flux_models(models: Mapping[str, tuple[str, ...]], current: str) -> list[str]:
@@ -91,35 +93,46 @@ def flux_profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def validate_flux_profile(profile: Mapping[str, Any]) -> tuple[dict[str, str], str]:
-    """Form errors for a Flux profile and Deepgram's reason (for `{error}`)."""
+def flux_placeholders() -> dict[str, str]:
+    """Every placeholder of the form's texts, with the key-term budget filled in."""
+    return {
+        "error": "",
+        "character": "",
+        "tokens": "",
+        "query_bytes": "",
+        "token_budget": str(TOKEN_BUDGET),
+        "query_budget": str(QUERY_BUDGET),
+    }
+
+
+def validate_flux_profile(
+    profile: Mapping[str, Any],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Form errors for a Flux profile and the placeholders their texts use."""
+    placeholders = flux_placeholders()
     model = profile[CONF_MODEL]
     if not is_flux(model):
-        return {CONF_MODEL: "not_flux"}, ""
+        return {CONF_MODEL: "not_flux"}, placeholders
     if profile[CONF_LANGUAGE_HINTS] and model != FLUX_MULTI_MODEL:
-        return {CONF_LANGUAGE_HINTS: "language_hints_unsupported"}, ""
+        return {CONF_LANGUAGE_HINTS: "language_hints_unsupported"}, placeholders
     eager = profile[CONF_EAGER_EOT_THRESHOLD]
     if eager is not None and eager > profile[CONF_EOT_THRESHOLD]:
-        return {CONF_EAGER_EOT_THRESHOLD: "eager_above_threshold"}, ""
+        return {CONF_EAGER_EOT_THRESHOLD: "eager_above_threshold"}, placeholders
+    # The profile's own terms, by the same budget as nova profiles' forms.
+    if error := keyterm_error(profile[CONF_KEYTERMS], placeholders):
+        return {CONF_KEYTERMS: error}, placeholders
     try:
         FluxOptions(
             model=model,
             eot_threshold=profile[CONF_EOT_THRESHOLD],
             eager_eot_threshold=eager,
             eot_timeout_ms=profile[CONF_EOT_TIMEOUT_MS],
-            keyterms=tuple(profile[CONF_KEYTERMS]),
             language_hints=tuple(profile[CONF_LANGUAGE_HINTS]),
         ).validate()
     except DeepgramOptionsError as err:
-        field = (
-            CONF_KEYTERMS
-            if "keyterm" in err.message
-            else CONF_LANGUAGE_HINTS
-            if "hint" in err.message
-            else "base"
-        )
-        return {field: "invalid_option"}, str(err)
-    return {}, ""
+        placeholders["error"] = str(err)
+        return {CONF_LANGUAGE_HINTS: "invalid_option"}, placeholders
+    return {}, placeholders
 
 
 def _number(bounds: tuple[float, float], step: float, unit: str = "") -> NumberSelector:
@@ -168,10 +181,10 @@ class DeepgramFluxSubentryFlow(ConfigSubentryFlow):
             return self.async_abort(reason="entry_not_loaded")
         models = entry.runtime_data.models
         errors: dict[str, str] = {}
-        reason = ""
+        placeholders = flux_placeholders()
         if user_input is not None:
             profile = flux_profile_from_input(user_input)
-            errors, reason = validate_flux_profile(profile)
+            errors, placeholders = validate_flux_profile(profile)
             if not errors:
                 if self._is_new:
                     name = str(user_input.get(CONF_NAME) or "").strip()
@@ -194,7 +207,7 @@ class DeepgramFluxSubentryFlow(ConfigSubentryFlow):
                 self._schema(models), suggested
             ),
             errors=errors,
-            description_placeholders={"error": reason},
+            description_placeholders=placeholders,
         )
 
     def _schema(self, models: Mapping[str, tuple[str, ...]]) -> probatio.Schema:
