@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 import contextlib
 import time
 from typing import Any
@@ -414,3 +415,36 @@ async def test_home_terms_reach_a_flux_request(
     keyterms = server.sessions[-1].query.getall("keyterm")
     assert keyterms[0] == "Anouk"
     assert "Kitchen light" in keyterms
+
+
+async def test_partial_results_of_a_flux_turn(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """Home Assistant 2026.11's progress: the turn's words so far, then the turn."""
+    from contextlib import aclosing
+
+    from custom_components.deepgram import stt as deepgram_stt
+
+    server.script = SCRIPT
+    await add_flux_entry(hass, server)
+    found = stt.async_get_speech_to_text_entity(hass, FLUX_ENTITY)
+    assert isinstance(found, deepgram_stt.DeepgramSttEntity)
+    partials: list[str] = []
+    result: stt.SpeechResult | None = None
+
+    async def paced() -> AsyncIterator[bytes]:
+        async for chunk in chunks(speech_pcm()):
+            yield chunk
+            await asyncio.sleep(0.001)
+
+    generator = found.async_process_audio_stream_with_progress(METADATA, paced())
+    async with aclosing(generator) as results:
+        async for item in results:
+            if isinstance(item, stt.SpeechResult):
+                result = item
+                break
+            partials.append(item.text)
+    assert result == stt.SpeechResult(SENTENCE, stt.SpeechResultState.SUCCESS)
+    assert partials[0] == "Turn"
+    assert partials[-1] == SENTENCE
+    assert len(set(partials)) == len(partials) >= 3

@@ -446,6 +446,9 @@ async def test_payment_required_raises_repair_issue(
     issue = issues.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.severity is ir.IssueSeverity.ERROR
+    # Every placeholder of the issue's text is filled (hassfest: no URLs in texts).
+    assert issue.translation_placeholders is not None
+    assert set(issue.translation_placeholders) == {"console_url", "entry_title"}
     server.faults = Faults()
     result = await transcribe(hass, chunks(pcm(0.5)))
     assert result.result is stt.SpeechResultState.SUCCESS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.core import HomeAssistant
@@ -15,6 +16,7 @@ from .api import (
     DeepgramAuthError,
     DeepgramError,
     DeepgramForbiddenError,
+    DeepgramRateLimitError,
     DeepgramRestClient,
     Endpoint,
 )
@@ -31,6 +33,13 @@ from .home_terms import HomeTermsTracker
 from .services import async_setup_services
 
 PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
+
+# Seconds before setup is retried after Deepgram said "too many requests"
+# (429) or failed (5xx), where Home Assistant takes a delay (2026.11 added
+# `ConfigEntryNotReady(retry_after=...)`; 2026.10 uses its own backoff).
+RETRY_AFTER_RATE_LIMIT = 60.0
+RETRY_AFTER_SERVER_ERROR = 30.0
+_TAKES_RETRY_AFTER = hasattr(ConfigEntryNotReady, "retry_after")
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -56,11 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
             translation_placeholders={"error": str(err)},
         ) from err
     except DeepgramError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        raise not_ready(err) from err
 
     models_from_server = True
     try:
@@ -89,6 +94,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
+
+
+def retry_after(err: DeepgramError) -> float | None:
+    """How long to wait before retrying setup after `err`, if Deepgram says."""
+    if isinstance(err, DeepgramRateLimitError):
+        return RETRY_AFTER_RATE_LIMIT
+    if err.status is not None and err.status >= 500:
+        return RETRY_AFTER_SERVER_ERROR
+    return None
+
+
+def not_ready(err: DeepgramError) -> ConfigEntryNotReady:
+    """The setup error for `err`, with a retry delay where Home Assistant takes one."""
+    extra: dict[str, Any] = {}
+    if _TAKES_RETRY_AFTER and (delay := retry_after(err)) is not None:
+        extra["retry_after"] = delay
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key="cannot_connect",
+        translation_placeholders={"error": str(err)},
+        **extra,
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> bool:

@@ -200,3 +200,6 @@ END_TURN_TIMEOUT: Final = 1.0
 STALL_TIMEOUT: Final = 3.0
 """Flux: seconds without audio after which the turn is ended (no KeepAlive)."""
 SESSION_HISTORY: Final = 20
+
+CONSOLE_URL = "https://console.deepgram.com/"
+"""Where users manage keys and credits (a placeholder in texts: no URLs in them)."""

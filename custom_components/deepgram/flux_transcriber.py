@@ -165,8 +165,12 @@ class FluxTranscriber(Transcriber):
         options: FluxOptions,
         stream: AsyncIterable[bytes],
         matcher: SentenceMatcher | None = None,
+        on_turn: Callable[[FluxTurn], None] | None = None,
     ) -> SpeechResult:
-        """Stream the audio until the turn ends; return the turn's words."""
+        """Stream the audio until the turn ends; return the turn's words.
+
+        `on_turn` sees the first turn's words so far after every turn event.
+        """
         data = self.entry.runtime_data
         record = SessionRecord(
             started=dt_util.utcnow().isoformat(),
@@ -176,6 +180,16 @@ class FluxTranscriber(Transcriber):
         )
         data.history.append(record)
         eager = EagerTurn(matcher)
+
+        def on_message(message: FluxMessage) -> None:
+            eager.on_message(message)
+            if (
+                on_turn is not None
+                and isinstance(message, TurnInfo)
+                and message.turn_index == 0
+            ):
+                on_turn(FluxTurn.from_info(message, "update"))
+
         try:
             session = FluxSession(
                 data.http,
@@ -183,7 +197,7 @@ class FluxTranscriber(Transcriber):
                 options,
                 connect_timeout=CONNECT_TIMEOUT,
                 stall_timeout=STALL_TIMEOUT,
-                on_message=eager.on_message,
+                on_message=on_message,
             )
         except DeepgramError as err:
             return self._failed(record, err)

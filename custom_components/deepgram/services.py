@@ -51,6 +51,7 @@ from .const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
+    CONSOLE_URL,
     DOMAIN,
     ISSUE_PAYMENT_REQUIRED,
     LOGGER,
@@ -356,7 +357,10 @@ def _failed(
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
             translation_key=ISSUE_PAYMENT_REQUIRED,
-            translation_placeholders={"entry_title": entry.title},
+            translation_placeholders={
+                "console_url": CONSOLE_URL,
+                "entry_title": entry.title,
+            },
         )
         key = "transcribe_payment_required"
     elif isinstance(err, DeepgramForbiddenError):

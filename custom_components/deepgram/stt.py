@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
-from typing import override
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, override
 
+from homeassistant.components import stt
 from homeassistant.components.stt import (
     AudioBitRates,
     AudioChannels,
@@ -21,14 +24,33 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import is_flux
-from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN
+from .api import FluxTurn, Transcript, is_flux
+from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN, LOGGER
 from .data import DeepgramConfigEntry
 from .flux_transcriber import FluxTranscriber, flux_options
 from .language import deepgram_language, supported_languages
 from .transcriber import Transcriber, live_options
 
 PARALLEL_UPDATES = 0
+
+
+@dataclass(slots=True)
+class _PartialSpeechResult:
+    """Home Assistant 2026.11's `stt.PartialSpeechResult`, for older releases."""
+
+    text: str
+    speaker_id: str | None = None
+
+
+# Home Assistant 2026.11 added partial results; 2026.10 has no such class
+# and never calls `async_process_audio_stream_with_progress`. Type-checked
+# against 2026.11's class (Any on 2026.10, where the import fails).
+if TYPE_CHECKING:
+    from homeassistant.components.stt import (  # type: ignore[attr-defined, unused-ignore]
+        PartialSpeechResult as PartialSpeechResult,  # noqa: PLC0414 (re-export)
+    )
+else:
+    PartialSpeechResult = getattr(stt, "PartialSpeechResult", _PartialSpeechResult)
 
 # Deepgram asks for unprocessed audio: its models are trained on real,
 # noisy speech, and noise suppression or automatic gain can remove what
@@ -132,15 +154,68 @@ class DeepgramSttEntity(SpeechToTextEntity):
         self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
     ) -> SpeechResult:
         """Transcribe one pipeline run's audio with Deepgram."""
+        return await self._async_transcribe(metadata, stream)
+
+    # No @override: Home Assistant 2026.10 has no such method to override.
+    async def async_process_audio_stream_with_progress(
+        self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
+    ) -> AsyncGenerator[PartialSpeechResult | SpeechResult]:
+        """Transcribe one run, yielding the text so far as Deepgram sends it.
+
+        Every partial is the whole transcript so far (the final segments plus
+        the latest interim); then exactly one `SpeechResult`. Home Assistant
+        2026.11 stops reading at that result, so nothing is awaited after it:
+        the request is closed in the background as without progress. When the
+        consumer is cancelled or stops early, the run is aborted (CloseStream)
+        before the generator ends.
+        """
+        texts: asyncio.Queue[str | None] = asyncio.Queue()
+        last = ""
+        count = 0
+
+        def on_transcript(transcript: Transcript | FluxTurn) -> None:
+            nonlocal last, count
+            text = transcript.text
+            if text and text != last:
+                last = text
+                count += 1
+                texts.put_nowait(text)
+
+        run = asyncio.create_task(
+            self._async_transcribe(metadata, stream, on_transcript),
+            name=f"{self.entity_id} transcription",
+        )
+        run.add_done_callback(lambda _: texts.put_nowait(None))
+        try:
+            while (text := await texts.get()) is not None:
+                yield PartialSpeechResult(text)
+        finally:
+            if not run.done():
+                run.cancel()
+                await asyncio.gather(run, return_exceptions=True)
+        LOGGER.debug(
+            "%s: %d partial results before the final one", self.entity_id, count
+        )
+        # Outside the `try`: closing the generator at this yield awaits nothing.
+        yield run.result()
+
+    async def _async_transcribe(
+        self,
+        metadata: SpeechMetadata,
+        stream: AsyncIterable[bytes],
+        on_transcript: Callable[[Transcript | FluxTurn], None] | None = None,
+    ) -> SpeechResult:
         keyterms = self._entry.runtime_data.keyterms.terms(self._subentry_id)
         if self._flux:
             flux = FluxTranscriber(self.hass, self._entry, self.entity_id)
             return await flux.async_transcribe_flux(
-                flux_options(self._profile, metadata, keyterms), stream
+                flux_options(self._profile, metadata, keyterms),
+                stream,
+                on_turn=on_transcript,
             )
         language = deepgram_language(
             metadata.language, self._model_languages, multilingual=self._multilingual
         )
         options = live_options(self._profile, language, metadata, keyterms)
         transcriber = Transcriber(self.hass, self._entry, self.entity_id)
-        return await transcriber.async_transcribe(options, stream)
+        return await transcriber.async_transcribe(options, stream, on_transcript)

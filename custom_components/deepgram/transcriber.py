@@ -11,7 +11,7 @@ sends `CloseStream` and closes within about a second, then re-raises.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,8 @@ from .api import (
     FluxTurn,
     LiveOptions,
     LiveSession,
+    Results,
+    ServerMessage,
     Transcript,
 )
 from .audio import AudioFormatError, pcm_audio
@@ -52,6 +54,7 @@ from .const import (
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
     CONNECT_TIMEOUT,
+    CONSOLE_URL,
     DOMAIN,
     EVENT_TRANSCRIPT,
     FINALIZE_TIMEOUT,
@@ -110,8 +113,12 @@ class Transcriber:
         self,
         options: LiveOptions,
         stream: AsyncIterable[bytes],
+        on_transcript: Callable[[Transcript], None] | None = None,
     ) -> SpeechResult:
-        """Stream the audio, flush at its end, return the transcript."""
+        """Stream the audio, flush at its end, return the transcript.
+
+        `on_transcript` sees the utterance so far after every result.
+        """
         data = self.entry.runtime_data
         record = SessionRecord(
             started=dt_util.utcnow().isoformat(),
@@ -120,9 +127,18 @@ class Transcriber:
             language=options.language or "",
         )
         data.history.append(record)
+
+        def on_message(message: ServerMessage) -> None:
+            if on_transcript is not None and isinstance(message, Results):
+                on_transcript(session.transcript)
+
         try:
             session = LiveSession(
-                data.http, data.endpoint, options, connect_timeout=CONNECT_TIMEOUT
+                data.http,
+                data.endpoint,
+                options,
+                connect_timeout=CONNECT_TIMEOUT,
+                on_message=on_message,
             )
         except DeepgramError as err:
             return self._failed(record, err)
@@ -221,7 +237,10 @@ class Transcriber:
                 is_fixable=False,
                 severity=ir.IssueSeverity.ERROR,
                 translation_key=ISSUE_PAYMENT_REQUIRED,
-                translation_placeholders={"entry_title": self.entry.title},
+                translation_placeholders={
+                    "console_url": CONSOLE_URL,
+                    "entry_title": self.entry.title,
+                },
             )
         elif isinstance(err, DeepgramRateLimitError):
             LOGGER.warning(

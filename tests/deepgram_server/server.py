@@ -97,15 +97,15 @@ class FakeDeepgram:
         RestHandlers(self).add_routes(app, self._tracked)
         return app
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 (random port); return the base URL."""
+    async def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 (`port`, 0: a random one); return the base URL."""
         if self._runner is not None:
             raise RuntimeError("already started")
         runner = web.AppRunner(
             self.make_app(), access_log=None, shutdown_timeout=0.5, handle_signals=False
         )
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
         self._port = int(runner.addresses[0][1])
         self._runner = runner

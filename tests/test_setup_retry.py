@@ -1,0 +1,71 @@
+"""Setup retries: Deepgram's 429 and 5xx ask for a delay where Home Assistant
+takes one (`ConfigEntryNotReady(retry_after=...)`, new in 2026.11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.deepgram as integration
+from tests.deepgram_server import FakeDeepgram, Faults
+
+
+class NotReadyWithDelay(ConfigEntryNotReady):
+    """Home Assistant 2026.11's ConfigEntryNotReady, on 2026.10."""
+
+    def __init__(self, *args: object, retry_after: float | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+
+@pytest.mark.parametrize(
+    ("status", "delay"),
+    [(429, 60.0), (500, 30.0), (503, 30.0), (None, None)],
+)
+async def test_retry_delay(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int | None,
+    delay: float | None,
+) -> None:
+    """429 and 5xx at setup: not ready, with Deepgram's delay; else none."""
+    monkeypatch.setattr(integration, "ConfigEntryNotReady", NotReadyWithDelay)
+    monkeypatch.setattr(integration, "_TAKES_RETRY_AFTER", True)
+    raised: list[NotReadyWithDelay] = []
+    original = integration.not_ready
+
+    def spy(err: Any) -> ConfigEntryNotReady:
+        error = original(err)
+        assert isinstance(error, NotReadyWithDelay)
+        raised.append(error)
+        return error
+
+    monkeypatch.setattr(integration, "not_ready", spy)
+    if status is None:
+        await server.stop()  # unreachable: Home Assistant's own backoff
+    else:
+        server.faults = Faults(rest_status=status)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    (error,) = raised
+    assert error.retry_after == delay
+    assert error.translation_key == "cannot_connect"
+
+
+async def test_release_without_retry_after(
+    hass: HomeAssistant, server: FakeDeepgram, config_entry: MockConfigEntry
+) -> None:
+    """Where ConfigEntryNotReady takes no delay (2026.10), none is passed."""
+    server.faults = Faults(rest_status=429)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert integration._TAKES_RETRY_AFTER is hasattr(ConfigEntryNotReady, "retry_after")
