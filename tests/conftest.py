@@ -14,6 +14,7 @@ from collections.abc import (
     Iterable,
 )
 import logging
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -88,15 +89,21 @@ def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:  # noqa: F811
 
 
 @pytest.fixture
-def config_entry(server: FakeDeepgram) -> MockConfigEntry:
-    """A Deepgram entry pointing at the local server, with the default profile."""
+def stt_profile() -> dict[str, Any]:
+    """The profile of `config_entry` (override or parametrize to change it)."""
+    return dict(RECOMMENDED_STT_OPTIONS)
+
+
+@pytest.fixture
+def config_entry(server: FakeDeepgram, stt_profile: dict[str, Any]) -> MockConfigEntry:
+    """A Deepgram entry pointing at the local server, with one profile."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Deepgram",
         data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
         subentries_data=[
             ConfigSubentryData(
-                data=dict(RECOMMENDED_STT_OPTIONS),
+                data=stt_profile,
                 subentry_type=SUBENTRY_STT,
                 title=DEFAULT_STT_NAME,
                 unique_id=None,

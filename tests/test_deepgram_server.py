@@ -375,3 +375,27 @@ async def test_wait_for_sessions(server: FakeDeepgram) -> None:
         async with session.ws_connect(listen_url(server), headers=auth_header()):
             await server.wait_for_sessions(1)
     await server.wait_for_sessions_closed()
+
+
+async def test_latency_both_ways_delays_what_the_client_sends(
+    server: FakeDeepgram,
+) -> None:
+    """With both_ways, Finalize is answered a full rtt (+ finalize) after it left."""
+    server.latency = Latency(rtt=0.2, finalize=0.05, both_ways=True)
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession() as session:
+        started = loop.time()
+        async with session.ws_connect(listen_url(server), headers=auth_header()) as ws:
+            assert loop.time() - started >= 0.19  # the upgrade: a full rtt
+            await stream(ws, 1.0)
+            sent_finalize = loop.time()
+            await ws.send_str(FINALIZE)
+            await read_until(ws, "Results")
+            assert loop.time() - sent_finalize >= 0.24
+            await ws.send_str(CLOSE_STREAM)
+            rest = await read_until_closed(ws)
+    assert rest[-1]["type"] == "Metadata"
+    record = server.sessions[0]
+    # Every frame was handled, in order.
+    assert record.audio_bytes == 32000
+    assert record.control_messages() == ["Finalize", "CloseStream"]

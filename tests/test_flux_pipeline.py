@@ -448,3 +448,53 @@ async def test_partial_results_of_a_flux_turn(
     assert partials[0] == "Turn"
     assert partials[-1] == SENTENCE
     assert len(set(partials)) == len(partials) >= 3
+
+
+async def test_eager_end_of_a_known_command_with_home_assistants_matcher(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """Eager threshold set: Home Assistant's own sentence matcher accepts the
+    eager words, and the stage ends before Flux's EndOfTurn."""
+    server.script = SCRIPT
+    entry = await add_flux_entry(hass, server, **{CONF_EAGER_EOT_THRESHOLD: 0.35})
+    pipeline_id = await setup_pipeline(hass, stt_engine=FLUX_ENTITY)
+    events: list[PipelineEvent] = []
+    hold = asyncio.Event()  # audio to 2.4 s: the eager (2.33 s), not the end (2.46 s)
+    await run_pipeline(
+        hass, pipeline_id, chunks(speech_pcm(), hold=hold, after=76800), events
+    )
+    assert stt_text(events) == SENTENCE
+    assert light_on(hass)
+    assert entry.runtime_data.history[-1].ended_by == "eager_end_of_turn"
+    await server.wait_for_sessions_closed()
+    sent = [m.get("event") for m in server.sessions[0].sent]
+    assert "EagerEndOfTurn" in sent
+    assert "EndOfTurn" not in sent
+    hold.set()
+
+
+async def test_stream_end_after_an_eager_end_uses_its_words(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """The detector ends the stream after an eager end with nothing new since:
+    those words are the turn, without a ForceEndTurn round trip."""
+    server.script = [
+        Segment(
+            (Word("Turn", 0.55, 0.8), Word("on", 0.8, 0.95), Word("the", 0.95, 1.1))
+        ),
+    ]  # "Turn on the": no command, eager but never a confident end
+    await add_flux_entry(
+        hass,
+        server,
+        **{
+            CONF_EAGER_EOT_THRESHOLD: 0.3,
+            CONF_EOT_THRESHOLD: 1.0,
+            CONF_EOT_TIMEOUT_MS: 60000,
+        },
+    )
+    pipeline_id = await setup_pipeline(hass, stt_engine=FLUX_ENTITY)
+    events: list[PipelineEvent] = []
+    await run_pipeline(hass, pipeline_id, chunks(speech_pcm()), events)
+    assert stt_text(events) == "Turn on the"
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].control_messages() == ["CloseStream"]

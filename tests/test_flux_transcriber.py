@@ -14,7 +14,7 @@ from homeassistant.components.stt import SpeechResultState
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.deepgram import flux_transcriber
+from custom_components.deepgram import end_of_speech, flux_transcriber
 from custom_components.deepgram.const import CONF_EAGER_EOT_THRESHOLD
 from custom_components.deepgram.flux_transcriber import FluxTranscriber, flux_options
 from tests.deepgram_server import FakeDeepgram
@@ -30,7 +30,7 @@ BEFORE_END_OF_TURN = 76800  # 2.4 s: the eager (2.33 s) but not the end (2.46 s)
 async def run(
     hass: HomeAssistant,
     server: FakeDeepgram,
-    matcher: flux_transcriber.SentenceMatcher | None,
+    matcher: end_of_speech.SentenceMatcher | None,
     after: int = BEFORE_END_OF_TURN,
 ) -> tuple[str | None, str | None]:
     """One run with eager_eot_threshold 0.35; (text, ended_by)."""
@@ -80,7 +80,7 @@ async def test_eager_words_that_are_no_command_wait(
     text, ended_by = await run(hass, server, matcher)
     assert text == SENTENCE
     assert ended_by == "eager_end_of_turn"
-    assert asked == ["Turn on the", SENTENCE]
+    assert asked == ["", "Turn on the", SENTENCE]  # "": the warm-up
 
 
 async def test_stale_match_after_turn_resumed_is_ignored(
@@ -121,7 +121,7 @@ async def test_failing_or_slow_matcher_is_dropped(
 ) -> None:
     """A matcher that raises or is too slow never fails the run."""
     server.script = PAUSED
-    monkeypatch.setattr(flux_transcriber, "MATCH_TIMEOUT", 0.05)
+    monkeypatch.setattr(end_of_speech, "MATCH_TIMEOUT", 0.05)
     calls: list[str] = []
 
     async def broken(text: str) -> bool:
@@ -130,7 +130,7 @@ async def test_failing_or_slow_matcher_is_dropped(
 
     text, ended_by = await run(hass, server, broken, after=len(speech_pcm()))
     assert (text, ended_by) == (SENTENCE, "end_of_turn")
-    assert calls == ["Turn on the"]  # not asked again
+    assert calls == [""]  # failed at the warm-up: not asked again
     assert "Sentence matching is unavailable" in caplog.text
 
     async def slow(text: str) -> bool:

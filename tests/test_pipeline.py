@@ -6,18 +6,25 @@ import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 import time
+from typing import Any
 
 from homeassistant.components.assist_pipeline import (
     PipelineEvent,
     PipelineEventType,
 )
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
 
-from custom_components.deepgram.const import EVENT_TRANSCRIPT
+from custom_components.deepgram.const import (
+    CONF_END_OF_SPEECH,
+    EVENT_TRANSCRIPT,
+    RECOMMENDED_STT_OPTIONS,
+)
+from custom_components.deepgram.end_of_speech import EndOfSpeech
 from tests.deepgram_server import FakeDeepgram, Faults, Segment, Word
 from tests.deepgram_server.testing import wait_for
 
@@ -35,6 +42,15 @@ SCRIPT = [
 ]
 
 
+HOME_ASSISTANT = {**RECOMMENDED_STT_OPTIONS, CONF_END_OF_SPEECH: "home_assistant"}
+
+
+@pytest.fixture(params=list(EndOfSpeech))
+def stt_profile(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Every behaviour here holds whoever ends the speech."""
+    return {**RECOMMENDED_STT_OPTIONS, CONF_END_OF_SPEECH: request.param}
+
+
 def light_state(hass: HomeAssistant) -> str:
     state = hass.states.get("light.kitchen_light")
     assert state is not None
@@ -45,6 +61,7 @@ def _types(events: list[PipelineEvent]) -> list[PipelineEventType]:
     return [event.type for event in events]
 
 
+@pytest.mark.parametrize("stt_profile", [HOME_ASSISTANT])
 async def test_voice_command_switches_the_light(
     hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
 ) -> None:

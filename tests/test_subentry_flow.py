@@ -29,6 +29,7 @@ from yarl import URL
 
 from custom_components.deepgram.api import LiveOptions
 from custom_components.deepgram.const import (
+    CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
     CONF_HOME_TERMS,
@@ -40,6 +41,7 @@ from custom_components.deepgram.const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
+    CONF_UTTERANCE_END_MS,
     DEFAULT_STT_NAME,
     DOMAIN,
     FALLBACK_MODELS,
@@ -146,10 +148,17 @@ async def test_add_profile_with_defaults(
         CONF_PROFANITY_FILTER,
         CONF_FILLER_WORDS,
         CONF_MIP_OPT_OUT,
+        CONF_END_OF_SPEECH,
+        CONF_UTTERANCE_END_MS,
     ]
     name_marker, _ = field(schema, CONF_NAME)
     assert isinstance(name_marker, probatio.Optional)
     assert suggested(schema, CONF_NAME) is None  # empty: named after its settings
+    _, mode = field(schema, CONF_END_OF_SPEECH)
+    assert mode.config["options"] == ["home_assistant", "deepgram"]
+    assert mode.config["translation_key"] == CONF_END_OF_SPEECH
+    _, utterance_end = field(schema, CONF_UTTERANCE_END_MS)
+    assert (utterance_end.config["min"], utterance_end.config["max"]) == (1000, 5000)
     _, keyterms = field(schema, CONF_KEYTERMS)
     assert isinstance(keyterms, TextSelector)
     assert keyterms.config["multiple"] is True
@@ -194,6 +203,8 @@ async def test_add_profile_with_settings(
         mip_opt_out=True,
         keyterms=["  Kitchen   light ", "", "Kitchen light", "Anouk", "  "],
         endpointing=450.0,
+        end_of_speech="home_assistant",
+        utterance_end_ms=1500.0,
     )
     result = dict(
         await hass.config_entries.subentries.async_configure(
@@ -217,8 +228,11 @@ async def test_add_profile_with_settings(
         CONF_ENDPOINTING: 450,
         CONF_FILLER_WORDS: True,
         CONF_MIP_OPT_OUT: True,
+        CONF_END_OF_SPEECH: "home_assistant",
+        CONF_UTTERANCE_END_MS: 1500,
     }
     assert type(data[CONF_ENDPOINTING]) is int
+    assert type(data[CONF_UTTERANCE_END_MS]) is int
     assert len(stt_entities(hass, entry)) == 2
 
 

@@ -31,6 +31,8 @@ CONF_HOME_TERMS: Final = "home_terms"
 CONF_ENDPOINTING: Final = "endpointing"
 CONF_FILLER_WORDS: Final = "filler_words"
 CONF_MIP_OPT_OUT: Final = "mip_opt_out"
+CONF_END_OF_SPEECH: Final = "end_of_speech"
+CONF_UTTERANCE_END_MS: Final = "utterance_end_ms"
 
 # Defaults chosen for voice commands matched by Home Assistant's intents:
 # punctuation is harmless (hassil ignores it), numerals turn "fifty" into
@@ -49,6 +51,10 @@ RECOMMENDED_STT_OPTIONS: Final[dict[str, Any]] = {
     CONF_ENDPOINTING: 300,
     CONF_FILLER_WORDS: False,
     CONF_MIP_OPT_OUT: False,
+    # Deepgram decides when a command is complete (see end_of_speech.py and
+    # the benchmark in docs/benchmark.md); 1000 ms is Deepgram's minimum.
+    CONF_END_OF_SPEECH: "deepgram",
+    CONF_UTTERANCE_END_MS: 1000,
 }
 
 # Flux profile data (subentry type "flux"); keyterms and mip_opt_out as above.

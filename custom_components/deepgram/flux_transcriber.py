@@ -20,9 +20,8 @@ those of nova runs (`transcriber.py`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
-import logging
-from typing import Any, Final
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
+from typing import Any
 
 from homeassistant.components.stt import SpeechMetadata, SpeechResult, SpeechResultState
 from homeassistant.util import dt as dt_util
@@ -54,16 +53,16 @@ from .const import (
     STALL_TIMEOUT,
 )
 from .data import SessionRecord
+from .end_of_speech import (
+    Action,
+    EndedBy,
+    EndOfSpeech,
+    EndOfTurnPolicy,
+    SentenceMatcher,
+    TurnDetector,
+)
 from .language import MULTI
 from .transcriber import USAGE_TAG, Transcriber
-
-_LOGGER = logging.getLogger(__name__)
-
-MATCH_TIMEOUT: Final = 1.0
-"""Bound of one sentence-matcher call (seconds); a late answer is no match."""
-
-type SentenceMatcher = Callable[[str], Awaitable[bool]]
-"""Whether a text is a complete command; raises when it cannot tell."""
 
 
 def flux_options(
@@ -101,60 +100,66 @@ def flux_language(options: FluxOptions) -> str:
     return ",".join(options.language_hints) or MULTI
 
 
-class EagerTurn:
-    """Decides whether an `EagerEndOfTurn` may end the run.
+class FluxTurnDetector(TurnDetector):
+    """Drives the nova profiles' end-of-turn policy from Flux's turn events.
 
-    Only when a sentence matcher is given and says the eager words are a
-    complete command, and no `TurnResumed` came in between (its answer is
-    then stale and ignored). A matcher that fails is not asked again.
+    One policy serves both (`end_of_speech.py`, *End of speech: Deepgram*):
+    an `EagerEndOfTurn` is a final with `speech_final` (the sentence matcher
+    is asked about its words), `TurnResumed` is new speech, `EndOfTurn` an
+    utterance end, and an `Update` or `StartOfTurn` counts only when it
+    brings new words. A match ends the run with the eager words; when the
+    stream ends after an eager end of turn with nothing new since, those
+    words are the turn (Flux's `EndOfTurn` would carry the same); otherwise
+    the turn is ended with `ForceEndTurn`.
     """
 
     def __init__(self, matcher: SentenceMatcher | None) -> None:
-        """Watch one run's turn events."""
-        self.accepted = asyncio.Event()
-        self.turn: FluxTurn | None = None
-        self._matcher = matcher
-        self._generation = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        """Watch the first turn of one run."""
+        super().__init__(
+            EndOfTurnPolicy(EndOfSpeech.DEEPGRAM), self._eager_text, matcher
+        )
+        self.eager: TurnInfo | None = None
+        self._words = 0
 
-    def on_message(self, message: FluxMessage) -> None:
-        """Feed one server message."""
-        if not isinstance(message, TurnInfo) or self.accepted.is_set():
+    def _eager_text(self) -> str:
+        return self.eager.transcript if self.eager is not None else ""
+
+    @property
+    def turn(self) -> FluxTurn | None:
+        """The eager words, once the policy ended the turn on them."""
+        if self.eager is None or self.policy.ended_by not in (
+            EndedBy.MATCH,
+            EndedBy.STREAM_END_SETTLED,
+        ):
+            return None
+        return FluxTurn.from_info(self.eager, "eager_end_of_turn")
+
+    def on_flux_message(self, message: FluxMessage) -> None:
+        """Feed one server message of a Flux session."""
+        if not isinstance(message, TurnInfo) or message.turn_index != 0:
             return
-        if message.event is TurnEvent.TURN_RESUMED:
-            self._generation += 1
-        elif message.event is TurnEvent.EAGER_END_OF_TURN and self._matcher:
-            self._generation += 1
-            task = asyncio.create_task(
-                self._ask(self._matcher, message, self._generation),
-                name="deepgram flux eager match",
+        policy = self.policy
+        event = message.event
+        if event is TurnEvent.EAGER_END_OF_TURN:
+            self.eager = message
+            self._words = len(message.words)
+            self._apply(
+                policy.on_words(
+                    final=True,
+                    speech_final=True,
+                    has_words=bool(message.transcript.strip()),
+                )
             )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _ask(
-        self, matcher: SentenceMatcher, info: TurnInfo, generation: int
-    ) -> None:
-        try:
-            async with asyncio.timeout(MATCH_TIMEOUT):
-                matched = await matcher(info.transcript)
-        except TimeoutError:
-            _LOGGER.debug("The sentence matcher took over %.1f s", MATCH_TIMEOUT)
-            return
-        except Exception as err:  # never fail the run for it
-            _LOGGER.debug("Sentence matching is unavailable: %s", err or "no reason")
-            self._matcher = None
-            return
-        if matched and generation == self._generation:
-            self.turn = FluxTurn.from_info(info, "eager_end_of_turn")
-            self.accepted.set()
-
-    async def close(self) -> None:
-        """Cancel matcher calls still running."""
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        elif event is TurnEvent.TURN_RESUMED:
+            self.eager = None
+            self._apply(policy.on_speech_started())
+        elif event is TurnEvent.END_OF_TURN:
+            self._apply(policy.on_utterance_end())
+        elif len(message.words) > self._words:
+            self._words = len(message.words)
+            self._apply(
+                policy.on_words(final=False, speech_final=False, has_words=True)
+            )
 
 
 class FluxTranscriber(Transcriber):
@@ -179,10 +184,10 @@ class FluxTranscriber(Transcriber):
             language=flux_language(options),
         )
         data.history.append(record)
-        eager = EagerTurn(matcher)
+        detector = FluxTurnDetector(matcher)
 
         def on_message(message: FluxMessage) -> None:
-            eager.on_message(message)
+            detector.on_flux_message(message)
             if (
                 on_turn is not None
                 and isinstance(message, TurnInfo)
@@ -202,9 +207,10 @@ class FluxTranscriber(Transcriber):
         except DeepgramError as err:
             return self._failed(record, err)
         session.start()
+        detector.prepare()
         try:
             turn = await self._until_turn_end(
-                session, stream, eager, options.sample_rate or 0
+                session, stream, detector, options.sample_rate or 0
             )
             record.ended_by = turn.ended_by
         except asyncio.CancelledError:
@@ -228,12 +234,12 @@ class FluxTranscriber(Transcriber):
             record.error = "unexpected"
             return SpeechResult(None, SpeechResultState.ERROR)
         finally:
-            await eager.close()
+            await detector.close()
         self._close_in_background(data, session, record)
         return self._succeeded(record, session, turn)
 
     @staticmethod
-    async def _send_stream(
+    async def _send_flux_stream(
         session: FluxSession, stream: AsyncIterable[bytes], sample_rate: int
     ) -> None:
         async for chunk in pcm_audio(stream, sample_rate=sample_rate, channels=1):
@@ -243,27 +249,33 @@ class FluxTranscriber(Transcriber):
         self,
         session: FluxSession,
         stream: AsyncIterable[bytes],
-        eager: EagerTurn,
+        detector: FluxTurnDetector,
         sample_rate: int,
     ) -> FluxTurn:
         """Whichever comes first: the end of turn, an eager match, the stream's end."""
         sender = asyncio.create_task(
-            self._send_stream(session, stream, sample_rate),
+            self._send_flux_stream(session, stream, sample_rate),
             name="deepgram flux send audio",
         )
         ended = asyncio.create_task(
             session.wait_for_turn_end(END_TURN_TIMEOUT), name="deepgram flux turn"
         )
-        accepted = asyncio.create_task(eager.accepted.wait())
+        accepted = asyncio.create_task(detector.ended.wait())
         try:
             await asyncio.wait(
                 {sender, ended, accepted}, return_when=asyncio.FIRST_COMPLETED
             )
             if ended.done():
                 return ended.result()
-            if eager.turn is not None:
-                return eager.turn
+            if (matched := detector.turn) is not None:
+                return matched
+            if accepted.done():  # Flux's EndOfTurn: the session has it
+                return await ended
             sender.result()  # the stream ended: raises what the sending raised
+            if detector.stream_ended().action is Action.RETURN and (
+                settled := detector.turn
+            ):
+                return settled
             return await session.end_turn(END_TURN_TIMEOUT)
         finally:
             for task in (sender, ended, accepted):

@@ -27,9 +27,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import FluxTurn, Transcript, is_flux
 from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN, LOGGER
 from .data import DeepgramConfigEntry
+from .end_of_speech import EndOfSpeech
 from .flux_transcriber import FluxTranscriber, flux_options
 from .language import deepgram_language, supported_languages
-from .transcriber import Transcriber, live_options
+from .sentence_matcher import sentence_matcher
+from .transcriber import Transcriber, end_of_speech, live_options
 
 PARALLEL_UPDATES = 0
 
@@ -54,8 +56,8 @@ else:
 
 # Deepgram asks for unprocessed audio: its models are trained on real,
 # noisy speech, and noise suppression or automatic gain can remove what
-# they use. End of speech comes from Home Assistant's voice activity
-# detector, which ends the stream and so triggers Finalize.
+# they use. Home Assistant's voice activity detector still runs: it ends the
+# stream (then Finalize) unless Deepgram's end of speech came first.
 AUDIO_PROCESSING = SpeechAudioProcessing(
     requires_external_vad=True,
     prefers_auto_gain_enabled=False,
@@ -89,6 +91,7 @@ class DeepgramSttEntity(SpeechToTextEntity):
         self._model: str = self._profile[CONF_MODEL]
         self._multilingual = bool(self._profile.get(CONF_MULTILINGUAL))
         self._flux = is_flux(self._model)
+        self._end_of_speech = end_of_speech(self._profile)
         models = entry.runtime_data.models
         self._model_languages: tuple[str, ...] = models.get(self._model) or tuple(
             sorted({lang for langs in models.values() for lang in langs})
@@ -208,14 +211,27 @@ class DeepgramSttEntity(SpeechToTextEntity):
         keyterms = self._entry.runtime_data.keyterms.terms(self._subentry_id)
         if self._flux:
             flux = FluxTranscriber(self.hass, self._entry, self.entity_id)
+            flux_request = flux_options(self._profile, metadata, keyterms)
             return await flux.async_transcribe_flux(
-                flux_options(self._profile, metadata, keyterms),
+                flux_request,
                 stream,
+                # Only an eager end of turn asks the sentence matcher.
+                matcher=sentence_matcher(self.hass, metadata.language)
+                if flux_request.eager_eot_threshold is not None
+                else None,
                 on_turn=on_transcript,
             )
         language = deepgram_language(
             metadata.language, self._model_languages, multilingual=self._multilingual
         )
         options = live_options(self._profile, language, metadata, keyterms)
-        transcriber = Transcriber(self.hass, self._entry, self.entity_id)
+        transcriber = Transcriber(
+            self.hass,
+            self._entry,
+            self.entity_id,
+            mode=self._end_of_speech,
+            matcher=sentence_matcher(self.hass, metadata.language)
+            if self._end_of_speech is EndOfSpeech.DEEPGRAM
+            else None,
+        )
         return await transcriber.async_transcribe(options, stream, on_transcript)

@@ -28,6 +28,7 @@ import probatio
 
 from .api import DeepgramOptionsError, LiveOptions, is_nova3_or_flux, supports_multi
 from .const import (
+    CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
     CONF_HOME_TERMS,
@@ -39,9 +40,11 @@ from .const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
+    CONF_UTTERANCE_END_MS,
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry
+from .end_of_speech import EndOfSpeech
 from .language import MULTI
 from .profile_names import (
     is_generated_name,
@@ -59,6 +62,8 @@ from .term_budget import (
 
 ENDPOINTING_MIN = 10
 ENDPOINTING_MAX = 5000
+UTTERANCE_END_MIN = 1000  # Deepgram's minimum
+UTTERANCE_END_MAX = 5000
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 _BOOLEANS = (
@@ -111,6 +116,8 @@ def profile_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_MODEL: str(user_input[CONF_MODEL]).strip(),
         CONF_KEYTERMS: _clean_terms(user_input.get(CONF_KEYTERMS) or []),
         CONF_ENDPOINTING: round(float(user_input[CONF_ENDPOINTING])),
+        CONF_END_OF_SPEECH: EndOfSpeech(user_input[CONF_END_OF_SPEECH]).value,
+        CONF_UTTERANCE_END_MS: round(float(user_input[CONF_UTTERANCE_END_MS])),
         # Offered only with models that take key terms; on by default.
         CONF_HOME_TERMS: bool(user_input.get(CONF_HOME_TERMS, True)),
     }
@@ -325,4 +332,26 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         ] = endpointing_selector
         for key in _BOOLEANS[1:]:
             fields[probatio.Required(key, default=defaults[key])] = bool
+        fields[
+            probatio.Required(CONF_END_OF_SPEECH, default=defaults[CONF_END_OF_SPEECH])
+        ] = SelectSelector(
+            SelectSelectorConfig(
+                options=[mode.value for mode in EndOfSpeech],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_END_OF_SPEECH,
+            )
+        )
+        fields[
+            probatio.Required(
+                CONF_UTTERANCE_END_MS, default=defaults[CONF_UTTERANCE_END_MS]
+            )
+        ] = NumberSelector(
+            NumberSelectorConfig(
+                min=UTTERANCE_END_MIN,
+                max=UTTERANCE_END_MAX,
+                step=100,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement="ms",
+            )
+        )
         return probatio.Schema(fields)

@@ -6,6 +6,11 @@ of speech) Deepgram is flushed with `Finalize` and the transcript returned as
 soon as the flushed result arrives; the request is then ended cleanly
 (`CloseStream`, bounded wait, close) in the background. A cancelled run
 sends `CloseStream` and closes within about a second, then re-raises.
+
+With a profile's end of speech set to Deepgram, the run may end earlier, as
+`end_of_speech.py` decides from Deepgram's messages: the transcript is
+returned at once, the stream is no longer read (nothing more is sent or
+billed), and the request is ended in the background as above.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from .audio import AudioFormatError, pcm_audio
 from .const import (
     ABORT_TIMEOUT,
     CLOSE_TIMEOUT,
+    CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
     CONF_KEYTERMS,
@@ -53,6 +59,7 @@ from .const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
+    CONF_UTTERANCE_END_MS,
     CONNECT_TIMEOUT,
     CONSOLE_URL,
     DOMAIN,
@@ -63,6 +70,13 @@ from .const import (
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry, DeepgramData, SessionRecord
+from .end_of_speech import (
+    Action,
+    EndOfSpeech,
+    EndOfTurnPolicy,
+    SentenceMatcher,
+    TurnDetector,
+)
 
 USAGE_TAG = "home-assistant"
 
@@ -82,6 +96,7 @@ def live_options(
     if keyterms is None:
         keyterms = settings[CONF_KEYTERMS] or ()
     endpointing = settings[CONF_ENDPOINTING]
+    deepgram_ends = end_of_speech(profile) is EndOfSpeech.DEEPGRAM
     return LiveOptions(
         model=settings[CONF_MODEL],
         language=language,
@@ -98,7 +113,21 @@ def live_options(
         filler_words=settings[CONF_FILLER_WORDS],
         mip_opt_out=settings[CONF_MIP_OPT_OUT],
         tags=(USAGE_TAG,),
+        # Deepgram's end-of-speech signals, only when they end the run.
+        utterance_end_ms=int(settings[CONF_UTTERANCE_END_MS])
+        if deepgram_ends
+        else None,
+        vad_events=True if deepgram_ends else None,
     )
+
+
+def end_of_speech(profile: Mapping[str, Any]) -> EndOfSpeech:
+    """Who ends a profile's runs (an unknown value: Home Assistant)."""
+    value = profile.get(CONF_END_OF_SPEECH, RECOMMENDED_STT_OPTIONS[CONF_END_OF_SPEECH])
+    try:
+        return EndOfSpeech(value)
+    except ValueError:
+        return EndOfSpeech.HOME_ASSISTANT
 
 
 @dataclass(slots=True)
@@ -108,6 +137,8 @@ class Transcriber:
     hass: HomeAssistant
     entry: DeepgramConfigEntry
     entity_id: str | None
+    mode: EndOfSpeech = EndOfSpeech.HOME_ASSISTANT
+    matcher: SentenceMatcher | None = None
 
     async def async_transcribe(
         self,
@@ -115,7 +146,7 @@ class Transcriber:
         stream: AsyncIterable[bytes],
         on_transcript: Callable[[Transcript], None] | None = None,
     ) -> SpeechResult:
-        """Stream the audio, flush at its end, return the transcript.
+        """Stream the audio until the end of speech, return the transcript.
 
         `on_transcript` sees the utterance so far after every result.
         """
@@ -127,8 +158,17 @@ class Transcriber:
             language=options.language or "",
         )
         data.history.append(record)
+        detector: TurnDetector | None = None
+        if self.mode is EndOfSpeech.DEEPGRAM:
+            detector = TurnDetector(
+                EndOfTurnPolicy(self.mode),
+                lambda: session.transcript.text,
+                self.matcher,
+            )
 
         def on_message(message: ServerMessage) -> None:
+            if detector is not None:
+                detector.on_message(message)
             if on_transcript is not None and isinstance(message, Results):
                 on_transcript(session.transcript)
 
@@ -143,22 +183,19 @@ class Transcriber:
         except DeepgramError as err:
             return self._failed(record, err)
         session.start()
+        if detector is not None:
+            detector.prepare()
         try:
-            heard_audio = False
             audio = pcm_audio(
                 stream,
                 sample_rate=options.sample_rate or 0,
                 channels=options.channels or 1,
             )
-            async for chunk in audio:
-                heard_audio = heard_audio or bool(chunk)
-                await session.send_audio(chunk)
-            if heard_audio:
-                transcript = await session.finalize(FINALIZE_TIMEOUT)
+            if detector is None:
+                transcript = await self._until_stream_end(session, audio)
             else:
-                # Nothing to transcribe, but a refused key must still show.
-                await session.connect()
-                transcript = Transcript()
+                transcript = await self._until_end_of_turn(session, audio, detector)
+                record.ended_by = detector.policy.ended_by
         except asyncio.CancelledError:
             record.outcome = "cancelled"
             await session.abort(ABORT_TIMEOUT)
@@ -181,8 +218,62 @@ class Transcriber:
             record.outcome = "error"
             record.error = "unexpected"
             return SpeechResult(None, SpeechResultState.ERROR)
+        finally:
+            if detector is not None:
+                await detector.close()
         self._close_in_background(data, session, record)
         return self._succeeded(record, session, transcript)
+
+    @staticmethod
+    async def _send_stream(session: LiveSession, stream: AsyncIterable[bytes]) -> bool:
+        """Send the (PCM) stream until it ends; whether it held any audio."""
+        heard_audio = False
+        async for chunk in stream:
+            heard_audio = heard_audio or bool(chunk)
+            await session.send_audio(chunk)
+        return heard_audio
+
+    @staticmethod
+    async def _flushed(session: LiveSession, heard_audio: bool) -> Transcript:
+        """Flush Deepgram at the end of the stream: the whole transcript."""
+        if heard_audio:
+            return await session.finalize(FINALIZE_TIMEOUT)
+        # Nothing to transcribe, but a refused key must still show.
+        await session.connect()
+        return Transcript()
+
+    async def _until_stream_end(
+        self, session: LiveSession, stream: AsyncIterable[bytes]
+    ) -> Transcript:
+        """Home Assistant's detector ends the stream, then Finalize."""
+        return await self._flushed(session, await self._send_stream(session, stream))
+
+    async def _until_end_of_turn(
+        self,
+        session: LiveSession,
+        stream: AsyncIterable[bytes],
+        detector: TurnDetector,
+    ) -> Transcript:
+        """Whichever ends the turn first: Deepgram's signals or the stream's end."""
+        sender = asyncio.create_task(
+            self._send_stream(session, stream), name="deepgram send audio"
+        )
+        ended = asyncio.create_task(detector.ended.wait(), name="deepgram end of turn")
+        try:
+            await asyncio.wait({sender, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+            if not sender.done():
+                # The turn is over: stop reading the stream (the rest of the
+                # audio is never sent, so never billed).
+                sender.cancel()
+                await asyncio.wait({sender})
+        if detector.ended.is_set():
+            return session.transcript
+        heard_audio = sender.result()  # raises what the sending raised
+        if detector.stream_ended().action is Action.RETURN:
+            return session.transcript
+        return await self._flushed(session, heard_audio)
 
     def _succeeded(
         self,

@@ -19,7 +19,13 @@ class Latency:
     - ``upload_bytes_per_second``: how fast request bodies are read (0: as
       fast as they come); a slow link keeps an upload in flight.
 
-    Messages of a session always go out in order (one send queue per session).
+    - ``both_ways``: half the ``rtt`` is also added to everything the client
+      sends (the upgrade request and every frame of a session are handled
+      ``rtt / 2`` after they arrive), so a ``Finalize`` is answered one full
+      ``rtt`` (+ ``finalize``) after it was sent, as over a real network.
+
+    Messages of a session always go out in order (one send queue per session),
+    and received frames are handled in order.
     """
 
     rtt: float = 0.0
@@ -27,12 +33,18 @@ class Latency:
     finalize: float = 0.0
     prerecorded_base: float = 0.0
     prerecorded_per_audio_second: float = 0.0
+    both_ways: bool = False
     upload_bytes_per_second: float = 0.0
 
     @property
     def one_way(self) -> float:
         """Half the round trip."""
         return self.rtt / 2
+
+    @property
+    def uplink(self) -> float:
+        """Delay of what the client sends (``one_way`` with ``both_ways``)."""
+        return self.one_way if self.both_ways else 0.0
 
 
 REALISTIC_LATENCY = Latency(
@@ -41,5 +53,6 @@ REALISTIC_LATENCY = Latency(
     finalize=0.12,
     prerecorded_base=0.25,
     prerecorded_per_audio_second=0.02,
+    both_ways=True,
 )
 """Roughly what a European client sees against api.deepgram.com (benchmarks)."""

@@ -70,7 +70,7 @@ async def accept_upgrade[O](
     if faults.stall_handshake:
         record(NO_ANSWER)
         await asyncio.Event().wait()  # until FakeDeepgram.stop() cancels us
-    await asyncio.sleep(server.latency.one_way)
+    await asyncio.sleep(server.latency.one_way + server.latency.uplink)
     if not authorized(request.headers, server.api_key):
         record(401)
         return json_error(401, request_id)
@@ -164,6 +164,7 @@ class LiveSession:
         self._last_activity = time.monotonic()
         self._close_now = asyncio.Event()
         self._close_request = (1000, "")
+        self._inbound: asyncio.Queue[tuple[float, WSMsgType, Any]] = asyncio.Queue()
 
     # -- output ---------------------------------------------------------
 
@@ -227,13 +228,15 @@ class LiveSession:
         reply if ``close()`` ran while another task is in ``receive()``).
         """
         sender = asyncio.create_task(self._send_loop())
+        handler = asyncio.create_task(self._inbound_loop())
         close_wanted = asyncio.create_task(self._close_now.wait())
         try:
             await self._receive_loop(close_wanted)
         finally:
             close_wanted.cancel()
             sender.cancel()
-            await asyncio.wait([sender, close_wanted])
+            handler.cancel()
+            await asyncio.wait([sender, close_wanted, handler])
             if not sender.cancelled() and (error := sender.exception()) is not None:
                 raise error
 
@@ -258,10 +261,12 @@ class LiveSession:
             except TimeoutError:
                 self._server_close(1011, "NET-0001")
                 continue
-            if msg.type is WSMsgType.BINARY:
-                self._on_audio(msg.data)
-            elif msg.type is WSMsgType.TEXT:
-                self._on_text(msg.data)
+            if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT):
+                if self._latency.uplink:
+                    due = self._loop.time() + self._latency.uplink
+                    self._inbound.put_nowait((due, msg.type, msg.data))
+                else:
+                    self._handle_frame(msg.type, msg.data)
             else:  # CLOSE, CLOSING, CLOSED, ERROR: the client closed or vanished
                 if self._record.closed_by is None:
                     self._record.closed_by = "client"
@@ -269,6 +274,20 @@ class LiveSession:
                     self._record.close_code = got or self._ws.close_code or 1006
                     self._record.close_reason = str(msg.extra or "")
                 return
+
+    async def _inbound_loop(self) -> None:
+        """Handle frames ``uplink`` seconds after they arrived, in order."""
+        while True:
+            due, kind, data = await self._inbound.get()
+            if (delay := due - self._loop.time()) > 0:
+                await asyncio.sleep(delay)
+            self._handle_frame(kind, data)
+
+    def _handle_frame(self, kind: WSMsgType, data: Any) -> None:
+        if kind is WSMsgType.BINARY:
+            self._on_audio(data)
+        else:
+            self._on_text(data)
 
     def _on_audio(self, data: bytes) -> None:
         now = time.monotonic()

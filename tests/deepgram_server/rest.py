@@ -145,7 +145,7 @@ class RestHandlers:
                 record(NO_ANSWER, cut, complete=False)
                 raise
             body = Body(bytes(head), size, digest.hexdigest())
-            await asyncio.sleep(server.latency.one_way)
+            await asyncio.sleep(server.latency.one_way + server.latency.uplink)
             faults = server.faults
             response: web.StreamResponse
             if faults.rest_status is not None:
