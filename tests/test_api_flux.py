@@ -383,7 +383,7 @@ async def test_connect_failures(
     unreachable = FluxSession(
         http, Endpoint(f"http://127.0.0.1:{unused_port()}", KEY), FluxOptions()
     )
-    with pytest.raises(DeepgramConnectionError, match="Cannot reach"):
+    with pytest.raises(DeepgramConnectionError, match="refused the connection"):
         await unreachable.connect()
     await unreachable.close()
     server.faults = Faults(refuse=True)

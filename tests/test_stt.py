@@ -517,7 +517,9 @@ async def test_unreachable_is_bounded(
 ) -> None:
     """A refused or stalled handshake ends in an error within the bound."""
     monkeypatch.setattr(transcriber, "CONNECT_TIMEOUT", 0.5)
-    server.faults = Faults(**{fault: True})
+    server.faults = (
+        Faults(refuse=True) if fault == "refuse" else Faults(stall_handshake=True)
+    )
     started = time.monotonic()
     result = await transcribe(hass, chunks(pcm(0.5)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)

@@ -5,9 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.const import (
+    CONF_API_KEY,
+    CONF_URL,
+    EVENT_HOMEASSISTANT_STOP,
+    Platform,
+)
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -16,11 +25,14 @@ from .api import (
     DeepgramAuthError,
     DeepgramError,
     DeepgramForbiddenError,
+    DeepgramKeyFormatError,
     DeepgramRateLimitError,
+    DeepgramRequestError,
     DeepgramRestClient,
     Endpoint,
 )
 from .const import (
+    ABORT_TIMEOUT,
     CLOSE_TIMEOUT,
     DEFAULT_URL,
     DOMAIN,
@@ -58,11 +70,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
     rest = DeepgramRestClient(http, endpoint)
     try:
         await rest.validate_key()
+    except DeepgramKeyFormatError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_key_format",
+            translation_placeholders={"error": err.message},
+        ) from err
     except (DeepgramAuthError, DeepgramForbiddenError) as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
             translation_key="invalid_auth",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders={"error": err.detail},
+        ) from err
+    except DeepgramRequestError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_request",
+            translation_placeholders={"error": err.message},
         ) from err
     except DeepgramError as err:
         raise not_ready(err) from err
@@ -93,7 +117,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
     entry.async_on_unload(await tracker.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+
+    async def _async_stop(event: Event) -> None:
+        await _async_end_sessions(entry.runtime_data)
+
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
     return True
+
+
+async def _async_end_sessions(data: DeepgramData) -> None:
+    """Home Assistant is stopping: end every session with CloseStream, bounded.
+
+    Before the shared HTTP session closes (at `homeassistant_close`), which
+    would drop the sockets without a word to Deepgram. Running sessions are
+    aborted (their runs end with an error); closing ones get their bound.
+    """
+    running = [
+        asyncio.ensure_future(
+            session.abort(ABORT_TIMEOUT, reason="Home Assistant is stopping")
+        )
+        for session in data.live
+    ]
+    pending = [*running, *data.closing]
+    if pending:
+        LOGGER.debug("Ending %d Deepgram sessions: stopping", len(pending))
+        await asyncio.wait(pending, timeout=CLOSE_TIMEOUT)
 
 
 def retry_after(err: DeepgramError) -> float | None:

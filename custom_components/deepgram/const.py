@@ -205,6 +205,12 @@ END_TURN_TIMEOUT: Final = 1.0
 """Flux: wait for the EndOfTurn answering ForceEndTurn, then the last Update."""
 STALL_TIMEOUT: Final = 3.0
 """Flux: seconds without audio after which the turn is ended (no KeepAlive)."""
+# A run ends itself (returning what was heard) after this long without audio
+# (a satellite that stalled without ending the stream), and after this long in
+# all: Home Assistant's voice activity detector ends a command after 15 s of
+# speech, so 60 s only cuts off a source that never ends.
+AUDIO_IDLE_TIMEOUT: Final = 15.0
+MAX_RUN_SECONDS: Final = 60.0
 SESSION_HISTORY: Final = 20
 
 CONSOLE_URL = "https://console.deepgram.com/"

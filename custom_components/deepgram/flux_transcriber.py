@@ -62,7 +62,7 @@ from .end_of_speech import (
     TurnDetector,
 )
 from .language import MULTI
-from .transcriber import USAGE_TAG, Transcriber
+from .transcriber import USAGE_TAG, Transcriber, _bounded
 
 
 def flux_options(
@@ -242,7 +242,10 @@ class FluxTranscriber(Transcriber):
     async def _send_flux_stream(
         session: FluxSession, stream: AsyncIterable[bytes], sample_rate: int
     ) -> None:
-        async for chunk in pcm_audio(stream, sample_rate=sample_rate, channels=1):
+        # Bounded as nova runs are: a source that never ends stops after
+        # MAX_RUN_SECONDS (a stall ends the turn sooner, see FluxSession).
+        audio = pcm_audio(_bounded(stream), sample_rate=sample_rate, channels=1)
+        async for chunk in audio:
             await session.send_audio(chunk)
 
     async def _until_turn_end(

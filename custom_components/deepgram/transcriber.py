@@ -7,6 +7,10 @@ soon as the flushed result arrives; the request is then ended cleanly
 (`CloseStream`, bounded wait, close) in the background. A cancelled run
 sends `CloseStream` and closes within about a second, then re-raises.
 
+An audio source that stalls without ending (no audio for
+`AUDIO_IDLE_TIMEOUT`) or never ends (`MAX_RUN_SECONDS`) ends the run the
+same way as the end of speech: with what was heard.
+
 With a profile's end of speech set to Deepgram, the run may end earlier, as
 `end_of_speech.py` decides from Deepgram's messages: the transcript is
 returned at once, the stream is no longer read (nothing more is sent or
@@ -16,7 +20,7 @@ billed), and the request is ended in the background as above.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +30,7 @@ from homeassistant.components.stt import (
     SpeechResultState,
 )
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
@@ -48,6 +52,7 @@ from .api import (
 from .audio import AudioFormatError, pcm_audio
 from .const import (
     ABORT_TIMEOUT,
+    AUDIO_IDLE_TIMEOUT,
     CLOSE_TIMEOUT,
     CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
@@ -67,6 +72,7 @@ from .const import (
     FINALIZE_TIMEOUT,
     ISSUE_PAYMENT_REQUIRED,
     LOGGER,
+    MAX_RUN_SECONDS,
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry, DeepgramData, SessionRecord
@@ -183,13 +189,16 @@ class Transcriber:
         except DeepgramError as err:
             return self._failed(record, err)
         session.start()
+        data.live.add(session)
         if detector is not None:
             detector.prepare()
         try:
-            audio = pcm_audio(
-                stream,
-                sample_rate=options.sample_rate or 0,
-                channels=options.channels or 1,
+            audio = _bounded(
+                pcm_audio(
+                    stream,
+                    sample_rate=options.sample_rate or 0,
+                    channels=options.channels or 1,
+                )
             )
             if detector is None:
                 transcript = await self._until_stream_end(session, audio)
@@ -219,6 +228,7 @@ class Transcriber:
             record.error = "unexpected"
             return SpeechResult(None, SpeechResultState.ERROR)
         finally:
+            data.live.discard(session)
             if detector is not None:
                 await detector.close()
         self._close_in_background(data, session, record)
@@ -347,6 +357,8 @@ class Transcriber:
                 record.language,
                 err,
             )
+        elif self.hass.state is not CoreState.running:  # stopping: not a fault
+            LOGGER.debug("Deepgram speech-to-text ended: %s", err)
         else:
             LOGGER.error("Deepgram speech-to-text failed: %s", err)
         return SpeechResult(None, SpeechResultState.ERROR)
@@ -394,3 +406,34 @@ class Transcriber:
             record.finalize_answered = session.stats.finalize_answered
         record.audio_seconds = session.audio_seconds
         record.close_code = stats.close_code
+
+
+async def _bounded(audio: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """`audio` until it ends, stalls for AUDIO_IDLE_TIMEOUT or runs too long."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MAX_RUN_SECONDS
+    chunks = aiter(audio)
+    while True:
+        left = deadline - loop.time()
+        if left <= 0:
+            LOGGER.warning(
+                "The audio did not end within %.0f s; transcribing what was heard",
+                MAX_RUN_SECONDS,
+            )
+            return
+        try:
+            async with asyncio.timeout(min(AUDIO_IDLE_TIMEOUT, left)) as bound:
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            if not bound.expired():
+                raise  # the audio source's own error
+            if left <= AUDIO_IDLE_TIMEOUT:
+                continue  # the run's bound: reported above
+            LOGGER.warning(
+                "No audio for %.0f s; transcribing what was heard",
+                AUDIO_IDLE_TIMEOUT,
+            )
+            return
+        yield chunk

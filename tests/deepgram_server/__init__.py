@@ -14,6 +14,7 @@ records everything on the wire so tests assert on what a client really sent::
     # or: [Segment((Word("Turn", 0.5, 0.7), Word("on", 0.7, 0.8))), ...]
     server.latency = Latency(rtt=0.08)             # all zero by default
     server.faults = Faults(handshake_status=401)   # no faults by default
+    server.fault_plan.extend([Faults(refuse=True)])  # for the next handshakes
     server.idle_timeout = 0.3                      # NET-0001 after 0.3 s idle
     ...
     server.sessions        # list[LiveSessionRecord], one per websocket

@@ -31,6 +31,15 @@ class Faults:
       close 1011 ``NET-0000``.
     - ``unknown_message``: send a message of an unknown type after the first audio.
     - ``ignore_force_end_turn``: ``/v2/listen`` never answers ``ForceEndTurn``.
+    - ``close_after_audio``: ``(seconds, code, reason)``: close with any code
+      (1000, 1001, 4000, 4008, ...) once that much audio arrived.
+    - ``stop_reading_after_audio_seconds``: stop reading the socket (no more
+      frames taken, no pongs) once that much audio arrived, until the server
+      stops.
+    - ``huge_final_chars``: after the first audio, send one final ``Results``
+      whose transcript has this many characters.
+    - ``echo_authorization``: refuse the upgrade with 400 and echo the
+      ``Authorization`` header in ``dg-error`` and the body (a careless proxy).
 
     REST:
 
@@ -57,6 +66,10 @@ class Faults:
     in_band_error: bool = False
     unknown_message: bool = False
     ignore_force_end_turn: bool = False
+    close_after_audio: tuple[float, int, str] | None = None
+    stop_reading_after_audio_seconds: float | None = None
+    huge_final_chars: int | None = None
+    echo_authorization: bool = False
     rest_status: int | None = None
     auth_endpoint_missing: bool = False
     models_status: int | None = None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .faults import Faults
 from .flux_engine import TurnEngine
 from .flux_options import (
     FluxOptions,
@@ -39,9 +40,9 @@ async def handle_flux(server: FakeDeepgram, request: web.Request) -> web.StreamR
     )
     if isinstance(accepted, web.StreamResponse):
         return accepted
-    ws, session_record, options = accepted
+    ws, session_record, options, faults = accepted
     try:
-        await FluxSession(server, ws, session_record, options).run()
+        await FluxSession(server, ws, session_record, options, faults).run()
     finally:
         session_record.closed.set()
     return ws
@@ -66,9 +67,10 @@ class FluxSession(LiveSession):
         ws: web.WebSocketResponse,
         record: LiveSessionRecord,
         options: FluxOptions,
+        faults: Faults,
     ) -> None:
         """Prepare the session state; :meth:`run` drives it."""
-        self._init_socket(server, ws, record)
+        self._init_socket(server, ws, record, faults)
         self._flux = options
         self._keyterms = options.keyterms
         self._hints = options.language_hints

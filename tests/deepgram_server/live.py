@@ -18,6 +18,7 @@ from . import messages
 from .auth import authorized
 from .engine import TranscriptEngine
 from .errors import json_error
+from .faults import Faults
 from .options import ListenOptions, QueryError, parse_listen_query
 from .records import Frame, HandshakeRecord, LiveSessionRecord
 
@@ -41,14 +42,15 @@ type _Parse[O] = Callable[[MultiMapping[str]], O]
 
 async def accept_upgrade[O](
     server: FakeDeepgram, request: web.Request, parse: _Parse[O]
-) -> tuple[web.WebSocketResponse, LiveSessionRecord, O] | web.StreamResponse:
+) -> tuple[web.WebSocketResponse, LiveSessionRecord, O, Faults] | web.StreamResponse:
     """Answer a websocket upgrade like Deepgram: faults, auth, query checks.
 
-    Returns the prepared socket, its record and the parsed options, or the
-    HTTP answer that refused the upgrade. Shared by ``/v1`` and ``/v2/listen``.
+    Returns the prepared socket, its record, the parsed options and the
+    session's faults, or the HTTP answer that refused the upgrade. Shared by
+    ``/v1`` and ``/v2/listen``.
     """
     request_id = str(uuid.uuid4())
-    faults = server.faults
+    faults = server.next_faults()
 
     def record(status: int) -> None:
         server.handshakes.append(
@@ -77,6 +79,10 @@ async def accept_upgrade[O](
     if faults.handshake_status is not None:
         record(faults.handshake_status)
         return json_error(faults.handshake_status, request_id)
+    if faults.echo_authorization:
+        record(400)
+        echoed = f"Bad header: Authorization: {request.headers.get('Authorization')}"
+        return json_error(400, request_id, dg_error=echoed, body={"err_msg": echoed})
     try:
         options = parse(request.query)
     except QueryError as err:
@@ -97,7 +103,7 @@ async def accept_upgrade[O](
         path=request.path,
     )
     server.sessions.append(session_record)
-    return ws, session_record, options
+    return ws, session_record, options, faults
 
 
 async def handle_listen(
@@ -111,9 +117,9 @@ async def handle_listen(
     )
     if isinstance(accepted, web.StreamResponse):
         return accepted
-    ws, session_record, options = accepted
+    ws, session_record, options, faults = accepted
     try:
-        await LiveSession(server, ws, session_record, options).run()
+        await LiveSession(server, ws, session_record, options, faults).run()
     finally:
         session_record.closed.set()
     return ws
@@ -128,9 +134,10 @@ class LiveSession:
         ws: web.WebSocketResponse,
         record: LiveSessionRecord,
         options: ListenOptions,
+        faults: Faults,
     ) -> None:
         """Prepare the session state; :meth:`run` drives it."""
-        self._init_socket(server, ws, record)
+        self._init_socket(server, ws, record, faults)
         self._options = options
         self._engine = TranscriptEngine(
             list(server.script),
@@ -148,13 +155,14 @@ class LiveSession:
         server: FakeDeepgram,
         ws: web.WebSocketResponse,
         record: LiveSessionRecord,
+        faults: Faults,
     ) -> None:
         """The state of the send queue and receive loop (shared with /v2)."""
         self._server = server
         self._ws = ws
         self._record = record
         self._latency = server.latency
-        self._faults = server.faults
+        self._faults = faults
         self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._first_results_sent = False
@@ -267,6 +275,10 @@ class LiveSession:
                     self._inbound.put_nowait((due, msg.type, msg.data))
                 else:
                     self._handle_frame(msg.type, msg.data)
+                limit = self._faults.stop_reading_after_audio_seconds
+                if limit is not None and self._audio_time >= limit:
+                    await close_wanted  # reads nothing more, answers no ping
+                    continue
             else:  # CLOSE, CLOSING, CLOSED, ERROR: the client closed or vanished
                 if self._record.closed_by is None:
                     self._record.closed_by = "client"
@@ -291,7 +303,8 @@ class LiveSession:
 
     def _on_audio(self, data: bytes) -> None:
         now = time.monotonic()
-        self._record.frames.append(Frame("binary", data, now))
+        kept = data if self._server.keep_audio else b""
+        self._record.frames.append(Frame("binary", kept, now))
         if self._closing or self._stream_closed:
             return
         if not data:  # legacy end-of-stream signal
@@ -302,7 +315,7 @@ class LiveSession:
         self._got_audio = True
         self._record.audio_bytes += len(data)
         self._sha.update(data)
-        audio_time = self._record.audio_bytes / self._options.bytes_per_second
+        audio_time = self._audio_time
         if first and self._first_audio_faults():
             return
         for message in self._engine.advance(audio_time):
@@ -314,6 +327,14 @@ class LiveSession:
             self._server_close(1011, "NET-0000")
         elif limit_1008 is not None and audio_time >= limit_1008:
             self._server_close(1008, "DATA-0000")
+        elif faults.close_after_audio is not None:
+            seconds, code, reason = faults.close_after_audio
+            if audio_time >= seconds:
+                self._server_close(code, reason)
+
+    @property
+    def _audio_time(self) -> float:
+        return self._record.audio_bytes / self._options.bytes_per_second
 
     def _first_audio_faults(self) -> bool:
         """Inject first-audio faults; True when the session is ending."""
@@ -322,6 +343,13 @@ class LiveSession:
             self._enqueue(raw="{this is not json")
         if faults.unknown_message:
             self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
+        if faults.huge_final_chars is not None:
+            huge = self._engine.finalize()
+            huge["from_finalize"] = False
+            huge["channel"]["alternatives"][0]["transcript"] = "x" * (
+                faults.huge_final_chars
+            )
+            self._enqueue(huge)
         if faults.in_band_error:
             self._enqueue(
                 messages.error(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 import time
 
@@ -36,6 +37,10 @@ class FakeDeepgram:
         self.script: list[Segment] = []
         self.latency = Latency()
         self.faults = Faults()
+        self.keep_audio = True
+        """Keep received audio in ``frames`` (off: empty bytes, for soaks)."""
+        self.fault_plan: deque[Faults] = deque()
+        """Faults for the next handshakes, one each; ``faults`` when empty."""
         self.idle_timeout = 10.0
         """Seconds without a frame before closing with 1011 ``NET-0001``."""
         self.final_lag = 0.3
@@ -144,6 +149,10 @@ class FakeDeepgram:
     def flux_url(self) -> str:
         """``ws://127.0.0.1:<port>/v2/listen``."""
         return f"ws://127.0.0.1:{self.port}/v2/listen"
+
+    def next_faults(self) -> Faults:
+        """The faults of a new ``/v1/listen`` handshake."""
+        return self.fault_plan.popleft() if self.fault_plan else self.faults
 
     # -- waiting --------------------------------------------------------
 

@@ -137,3 +137,20 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():  # noqa: ASYNC110 - polling plain attributes
             await asyncio.sleep(0.01)
+
+
+def client_sockets_to(port: int) -> int:
+    """TCP sockets of this machine connected to 127.0.0.1:`port` (client side).
+
+    Read from /proc/net/tcp: a socket whose remote port is `port` in any
+    state but TIME_WAIT (06) and CLOSE (07), i.e. one a process still holds.
+    """
+    count = 0
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            remote_port = int(fields[2].split(":")[1], 16)
+            if remote_port == port and fields[3] not in ("06", "07"):
+                count += 1
+    return count

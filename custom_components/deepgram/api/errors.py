@@ -7,7 +7,13 @@ and never the API key: messages are built only from server answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+type Scrub = Callable[[str | None], str | None]
+
+
+def _as_is(text: str | None) -> str | None:
+    return text
 
 
 class DeepgramError(Exception):
@@ -30,12 +36,21 @@ class DeepgramError(Exception):
 
     def __str__(self) -> str:
         """Return the message with Deepgram's reason and request id."""
-        parts = [self.message]
+        return "; ".join([self.message, *self._details()])
+
+    @property
+    def detail(self) -> str:
+        """The status, reason and request id, without the message."""
+        parts = [f"HTTP {self.status}"] if self.status and self.status < 1000 else []
+        return "; ".join([*parts, *self._details()]) or self.message
+
+    def _details(self) -> list[str]:
+        parts = []
         if self.reason:
             parts.append(f"reason: {self.reason}")
         if self.request_id:
             parts.append(f"request id: {self.request_id}")
-        return "; ".join(parts)
+        return parts
 
     def __repr__(self) -> str:
         """Return a repr without anything but the server's answer."""
@@ -46,8 +61,20 @@ class DeepgramOptionsError(DeepgramError, ValueError):
     """The options are invalid or do not combine; raised before connecting."""
 
 
+class DeepgramRequestError(DeepgramOptionsError):
+    """The request cannot be sent as configured (refused before sending)."""
+
+
+class DeepgramRequestTooLongError(DeepgramRequestError):
+    """The request line is too long (too many key terms); or HTTP 414/431."""
+
+
 class DeepgramAuthError(DeepgramError):
     """401: the key is wrong or revoked."""
+
+
+class DeepgramKeyFormatError(DeepgramAuthError):
+    """The key cannot be sent at all (control characters, far too long)."""
 
 
 class DeepgramForbiddenError(DeepgramError):
@@ -87,7 +114,9 @@ _BY_STATUS: dict[int, type[DeepgramError]] = {
     401: DeepgramAuthError,
     402: DeepgramPaymentRequiredError,
     403: DeepgramForbiddenError,
+    414: DeepgramRequestTooLongError,
     429: DeepgramRateLimitError,
+    431: DeepgramRequestTooLongError,
 }
 
 _STATUS_TEXT: dict[int, str] = {
@@ -95,7 +124,9 @@ _STATUS_TEXT: dict[int, str] = {
     401: "Deepgram rejected the API key",
     402: "The Deepgram project is out of credits",
     403: "The API key may not use this model or feature",
+    414: "The request is too long for Deepgram (too many key terms)",
     429: "Too many concurrent requests for the Deepgram project",
+    431: "The request headers are too long for Deepgram",
 }
 
 
@@ -103,11 +134,16 @@ def error_for_status(
     status: int,
     headers: Mapping[str, str] | None = None,
     detail: str | None = None,
+    *,
+    scrub: Scrub = _as_is,
 ) -> DeepgramError:
-    """Build the typed error for an HTTP status Deepgram answered with."""
+    """Build the typed error for an HTTP status Deepgram answered with.
+
+    `scrub` cleans the server's text (reason, request id) of secrets.
+    """
     headers = headers or {}
-    reason = headers.get("dg-error") or detail
-    request_id = headers.get("dg-request-id")
+    reason = scrub(headers.get("dg-error") or detail)
+    request_id = scrub(headers.get("dg-request-id"))
     if status >= 500:
         return DeepgramServerError(
             f"Deepgram server error (HTTP {status})",
@@ -123,9 +159,10 @@ def error_for_status(
 
 
 def error_for_close(
-    code: int, reason: str | None, request_id: str | None
+    code: int, reason: str | None, request_id: str | None, *, scrub: Scrub = _as_is
 ) -> DeepgramError:
     """Build the typed error for a WebSocket close that ended a stream early."""
+    reason = scrub(reason)
     if code == 1008:
         return DeepgramProtocolError(
             "Deepgram could not decode the audio (close 1008)",
@@ -136,6 +173,13 @@ def error_for_close(
     if code == 1011:
         return DeepgramServerError(
             "Deepgram ended the stream (close 1011)",
+            status=code,
+            reason=reason,
+            request_id=request_id,
+        )
+    if code == 1009:
+        return DeepgramProtocolError(
+            "Deepgram sent a message larger than this client accepts (close 1009)",
             status=code,
             reason=reason,
             request_id=request_id,

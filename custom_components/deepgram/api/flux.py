@@ -58,6 +58,7 @@ from .messages import MessageFormatError
 from .stream import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BUFFER_SECONDS,
+    SAMPLE_BYTES,
     StreamSession,
     StreamStats,
 )
@@ -144,6 +145,7 @@ class FluxSession(StreamSession):
             endpoint,
             options.query(),
             bytes_per_second=options.bytes_per_second,
+            sample_block=SAMPLE_BYTES.get(options.encoding or "", 1),
             stats=FluxStats(),
             connect_timeout=connect_timeout,
             frame_ms=frame_ms,
@@ -232,7 +234,7 @@ class FluxSession(StreamSession):
         is returned at once. Raises the session's error if it failed.
         """
         await self._wait_connected()
-        await self._flush()
+        await self._flush(final=True)
         if self.end_of_turn is not None:
             return self.turn
         sent_at = time.monotonic()
@@ -361,11 +363,16 @@ class FluxSession(StreamSession):
             message = parse_flux_message(text)
         except MessageFormatError as err:
             _LOGGER.warning(
-                "Ignoring a malformed message from Deepgram (%s): %.80r", err, text
+                "Ignoring a malformed message from Deepgram (%s): %r",
+                self._scrub(str(err)[:80]),
+                self._scrub(text[:80]),
             )
             return
         if message is None:
-            _LOGGER.debug("Ignoring a Deepgram message of unknown type: %.80s", text)
+            _LOGGER.debug(
+                "Ignoring a Deepgram message of unknown type: %s",
+                self._scrub(text[:80]),
+            )
             return
         if isinstance(message, TurnInfo):
             self._on_turn_info(message)
@@ -373,16 +380,17 @@ class FluxSession(StreamSession):
             self._configure_answer = message
             self._configured.set()
         elif isinstance(message, FluxError):
+            description = self._scrub(message.description)
             _LOGGER.debug(
                 "Deepgram reported an error: %s %s (request %s)",
-                message.code,
-                message.description,
+                self._scrub(message.code),
+                description,
                 self.request_id,
             )
             self._fail(
                 DeepgramServerError(
                     "Deepgram reported an error",
-                    reason=message.description,
+                    reason=description,
                     request_id=self.request_id,
                 )
             )
@@ -393,7 +401,7 @@ class FluxSession(StreamSession):
                 _LOGGER.exception("Error in a Deepgram message callback")
 
     def _on_turn_info(self, info: TurnInfo) -> None:
-        self.request_id = self.request_id or info.request_id
+        self.request_id = self.request_id or self._scrub(info.request_id)
         if self.end_of_turn is not None:
             return  # only the first turn counts
         self.latest = info

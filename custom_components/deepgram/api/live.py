@@ -7,15 +7,21 @@ and closing are shared with Flux, in `stream.py`):
    at once, audio is held (bounded) until the socket is open, then sent.
 2. `send_audio()` coalesces small chunks into frames of about `frame_ms`,
    never sends an empty frame, and keeps the socket alive with `KeepAlive`
-   while no audio flows.
-3. `finalize()` sends what is held, then `Finalize`, and returns the
-   transcript as soon as the flushed result (`from_finalize`) arrives, or
-   when a short bounded wait runs out.
+   while no audio flows. Frames always hold whole samples of every channel,
+   whatever the chunks.
+3. `finalize()` sends what is held, then `Finalize` and a ping, and returns
+   the transcript as soon as the flushed result (`from_finalize`) arrives,
+   or when a short bounded wait runs out: with what arrived if the server
+   answered the ping (it read all the audio), with an error if it did not.
 4. `close()` ends the request cleanly: `CloseStream`, a bounded wait for the
    remaining results, `Metadata` and the server's close, then closes.
-   `abort()` does the same within about a second, for cancellation.
+   `abort()` does the same within about a second, for cancellation. A socket
+   that does not close in time is torn down (its transport aborted), and a
+   close that is itself cancelled still sends `CloseStream` (bounded).
 
-Every wait is bounded; failures raise a `DeepgramError` subclass.
+Every wait is bounded, messages and the transcript are capped in size;
+failures raise a `DeepgramError` subclass. Text from the server is scrubbed
+of the key before it is kept or logged.
 """
 
 from __future__ import annotations
@@ -30,7 +36,12 @@ from typing import Final
 import aiohttp
 
 from .endpoint import Endpoint
-from .errors import DeepgramError, DeepgramServerError
+from .errors import (
+    DeepgramError,
+    DeepgramProtocolError,
+    DeepgramServerError,
+    DeepgramTimeoutError,
+)
 from .messages import (
     ErrorMessage,
     MessageFormatError,
@@ -47,6 +58,8 @@ from .stream import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BUFFER_SECONDS,
     DEFAULT_SEND_TIMEOUT,
+    MAX_MESSAGE_BYTES,
+    SAMPLE_BYTES,
     StreamSession,
     StreamStats,
 )
@@ -61,6 +74,8 @@ DEFAULT_FINALIZE_TIMEOUT: Final = 2.0
 DEFAULT_KEEPALIVE_INTERVAL: Final = 4.0
 DEFAULT_FRAME_MS: Final = 50
 MAX_FRAME_MS: Final = 250
+MAX_TRANSCRIPT_CHARS: Final = 10_000
+"""Longest transcript a session keeps (minutes of dictation)."""
 
 __all__ = [
     "CLOSE_STREAM",
@@ -75,6 +90,8 @@ __all__ = [
     "FINALIZE",
     "KEEP_ALIVE",
     "MAX_FRAME_MS",
+    "MAX_MESSAGE_BYTES",
+    "MAX_TRANSCRIPT_CHARS",
     "LiveSession",
     "SessionStats",
 ]
@@ -112,6 +129,8 @@ class LiveSession(StreamSession):
             endpoint,
             options.query(),
             bytes_per_second=options.bytes_per_second,
+            sample_block=SAMPLE_BYTES.get(options.encoding or "", 1)
+            * (options.channels or 1),
             stats=SessionStats(),
             connect_timeout=connect_timeout,
             frame_ms=frame_ms,
@@ -124,6 +143,7 @@ class LiveSession(StreamSession):
         self.transcript = Transcript()
         self.metadata: Metadata | None = None
         self._finalized = asyncio.Event()
+        self._over_cap = False
 
     async def finalize(self, timeout: float = DEFAULT_FINALIZE_TIMEOUT) -> Transcript:
         """Flush Deepgram and return the transcript (bounded by `timeout`).
@@ -132,10 +152,13 @@ class LiveSession(StreamSession):
         returns what was collected. Raises the session's error if it failed.
         """
         await self._wait_connected()
-        await self._flush()
+        await self._flush(final=True)
         sent_at = time.monotonic()
         self._finalized.clear()
+        self._pong.clear()
         await self._send_text(FINALIZE)
+        # Its pong proves the server read everything sent before it.
+        await self._send_ping()
         waiters = [
             asyncio.create_task(self._finalized.wait()),
             asyncio.create_task(self._closed.wait()),
@@ -149,6 +172,14 @@ class LiveSession(StreamSession):
         if self._finalized.is_set():
             self.stats.finalize_answered = True
             self.stats.finalize_seconds = time.monotonic() - sent_at
+        elif not self._pong.is_set():
+            self._fail(
+                DeepgramTimeoutError(
+                    f"Deepgram did not take the audio: no answer within {timeout:g} s",
+                    request_id=self.request_id,
+                )
+            )
+            self._raise_if_failed()
         else:
             _LOGGER.debug(
                 "No answer to Finalize within %.1f s (request %s); using what arrived",
@@ -182,30 +213,49 @@ class LiveSession(StreamSession):
             message = parse_message(text)
         except MessageFormatError as err:
             _LOGGER.warning(
-                "Ignoring a malformed message from Deepgram (%s): %.80r", err, text
+                "Ignoring a malformed message from Deepgram (%s): %r",
+                self._scrub(str(err)[:80]),
+                self._scrub(text[:80]),
             )
             return
         if message is None:
-            _LOGGER.debug("Ignoring a Deepgram message of unknown type: %.80s", text)
+            _LOGGER.debug(
+                "Ignoring a Deepgram message of unknown type: %s",
+                self._scrub(text[:80]),
+            )
             return
         if isinstance(message, Results):
-            self.request_id = self.request_id or message.request_id
+            self.request_id = self.request_id or self._scrub(message.request_id)
+            if self._over_cap:
+                return
             self.transcript.add(message)
+            if len(self.transcript.text) > MAX_TRANSCRIPT_CHARS:
+                self._over_cap = True
+                self.transcript = Transcript()
+                self._fail(
+                    DeepgramProtocolError(
+                        "Deepgram's transcript is longer than this client accepts "
+                        f"({MAX_TRANSCRIPT_CHARS:,} characters)",
+                        request_id=self.request_id,
+                    )
+                )
+                return
             if message.from_finalize:
                 self._finalized.set()
         elif isinstance(message, Metadata):
             self.metadata = message
-            self.request_id = message.request_id or self.request_id
+            self.request_id = self._scrub(message.request_id) or self.request_id
         elif isinstance(message, ErrorMessage):
+            description = self._scrub(message.description)
             _LOGGER.debug(
                 "Deepgram reported an error: %s (request %s)",
-                message.description,
+                description,
                 self.request_id,
             )
             self._fail(
                 DeepgramServerError(
                     "Deepgram reported an error",
-                    reason=message.description,
+                    reason=description,
                     request_id=self.request_id,
                 )
             )

@@ -13,7 +13,6 @@ import aiohttp
 
 from .endpoint import Endpoint
 from .errors import (
-    DeepgramConnectionError,
     DeepgramError,
     DeepgramProtocolError,
     DeepgramTimeoutError,
@@ -21,6 +20,8 @@ from .errors import (
 )
 from .messages import MessageFormatError, Word, parse_results
 from .options import LiveOptions
+from .redact import Redactor, secrets_of
+from .transport import check_request, client_failure
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class DeepgramRestClient:
         self._http = http
         self._endpoint = endpoint
         self._timeout = timeout
+        self._scrub = Redactor(secrets_of(endpoint.api_key, endpoint.base_url))
 
     async def validate_key(self) -> KeyInfo:
         """Check that the key works; raises `DeepgramAuthError` when it does not.
@@ -200,7 +202,9 @@ class DeepgramRestClient:
         connect_timeout: float | None = None,
     ) -> dict[str, Any]:
         url = self._endpoint.http_url(path)
-        all_headers = {**self._endpoint.auth_headers(), **(headers or {})}
+        auth = self._endpoint.auth_headers()
+        check_request(url, params, auth)
+        all_headers = {**auth, **(headers or {})}
         limit = timeout if timeout is not None else self._timeout
         extra: dict[str, Any] = {}
         if connect_timeout is not None:
@@ -216,24 +220,25 @@ class DeepgramRestClient:
                     method, url, params=params, data=data, headers=all_headers, **extra
                 ) as resp,
             ):
-                if resp.status >= 400:
-                    detail = _error_detail(await resp.text())
-                    raise error_for_status(resp.status, resp.headers, detail)
-                body = await resp.json(content_type=None)
+                status, headers = resp.status, resp.headers
+                raw = await resp.read()
         except DeepgramError:
             raise
         except TimeoutError:
             raise DeepgramTimeoutError(
-                f"Deepgram at {self._endpoint.host} did not answer {path} "
-                f"within {limit:.0f} s"
+                f"{self._endpoint.host} did not answer {path} within {limit:.0f} s"
             ) from None
+        except (aiohttp.ClientError, OSError, ValueError) as err:
+            # Refused before sending (ValueError), or the network failed.
+            raise client_failure(err, self._endpoint.host) from None
+        if status >= 400:
+            detail = _error_detail(raw.decode(errors="replace"))
+            raise error_for_status(status, headers, detail, scrub=self._scrub)
+        try:
+            body = json.loads(raw)
         except ValueError:
             raise DeepgramProtocolError(
                 f"Deepgram answered {path} with no JSON"
-            ) from None
-        except (aiohttp.ClientError, OSError) as err:
-            raise DeepgramConnectionError(
-                f"Cannot reach Deepgram at {self._endpoint.host}: {type(err).__name__}"
             ) from None
         if not isinstance(body, dict):
             raise DeepgramProtocolError(f"Deepgram answered {path} with no JSON object")
@@ -302,7 +307,7 @@ def _error_detail(body: str) -> str | None:
     try:
         data = json.loads(body)
     except ValueError:
-        return body.strip()[:200] or None
+        return body.strip() or None
     if not isinstance(data, dict):
         return None
     for key in ("err_msg", "message", "reason", "details"):

@@ -1,10 +1,14 @@
 """What every Deepgram streaming session shares, `/v1/listen` and `/v2/listen`.
 
 `StreamSession` opens the socket in the background, holds audio (bounded)
-until it is open, sends audio in frames with bounded sends, turns every
-failure into a typed `DeepgramError`, and ends the request: `CloseStream`,
-a bounded wait for the server's close, then closes (`close()`), or the same
-within about a second for cancellation (`abort()`).
+until it is open, sends audio in frames of whole samples with bounded sends,
+turns every failure into a typed `DeepgramError`, and ends the request:
+`CloseStream`, a bounded wait for the server's close, then closes
+(`close()`), or the same within about a second for cancellation (`abort()`).
+A socket that does not close in time is torn down (its transport aborted),
+and a close that is itself cancelled still sends `CloseStream` (bounded).
+Messages are capped in size; text from the server is scrubbed of the key
+before it is kept or logged.
 
 Subclasses give the path, parse the server's text frames
 (`_handle_text`), may start tasks once connected (`_on_open`) and wake their
@@ -18,6 +22,8 @@ from collections.abc import Coroutine, Sequence
 import contextlib
 from dataclasses import dataclass
 import logging
+import socket
+import struct
 import time
 from typing import Any, ClassVar, Final
 
@@ -31,6 +37,8 @@ from .errors import (
     error_for_close,
     error_for_status,
 )
+from .redact import Redactor, secrets_of
+from .transport import check_request, client_failure
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,7 +49,10 @@ DEFAULT_CLOSE_TIMEOUT: Final = 5.0
 DEFAULT_ABORT_TIMEOUT: Final = 1.0
 DEFAULT_SEND_TIMEOUT: Final = 5.0
 DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
+MAX_MESSAGE_BYTES: Final = 256 * 1024
+"""Largest server message taken (a long Results is a few kB)."""
 _UNKNOWN_RATE_BUFFER: Final = 1 << 20
+SAMPLE_BYTES: Final = {"linear16": 2, "linear32": 4, "mulaw": 1, "alaw": 1}
 
 
 @dataclass(slots=True)
@@ -69,20 +80,34 @@ class StreamSession:
         query: Sequence[tuple[str, str]],
         *,
         bytes_per_second: int | None,
+        sample_block: int,
         stats: StreamStats,
         connect_timeout: float,
         frame_ms: int,
         max_frame_ms: int,
         max_buffer_seconds: float,
     ) -> None:
-        """Prepare a session for an already validated query."""
+        """Prepare a session for an already validated query.
+
+        `sample_block` is the size of one sample of every channel: frames
+        always hold whole ones, whatever the chunks.
+        """
         self._query = list(query)
         self._http = http
         self._endpoint = endpoint
+        self._scrub = Redactor(secrets_of(endpoint.api_key, endpoint.base_url))
         self._connect_timeout = connect_timeout
         rate = bytes_per_second
-        self._frame_bytes = rate * frame_ms // 1000 if rate else 0
-        self._max_frame_bytes = rate * max_frame_ms // 1000 if rate else 1 << 16
+        block = max(1, sample_block)
+        self._block = block
+        self._frame_bytes = (
+            max(block, rate * frame_ms // 1000 // block * block) if rate else 0
+        )
+        self._max_frame_bytes = (
+            rate * max_frame_ms // 1000 // block * block
+            if rate
+            else 1 << 16 // block * block
+        )
         self._max_buffer = (
             int(rate * max_buffer_seconds) if rate else _UNKNOWN_RATE_BUFFER
         )
@@ -96,9 +121,12 @@ class StreamSession:
         self._connect_task: asyncio.Task[None] | None = None
         self._receive_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._transport: asyncio.Transport | None = None
+        self._pong = asyncio.Event()
         self._connected = asyncio.Event()
         self._closed = asyncio.Event()
         self._error: DeepgramError | None = None
+        self._abort_error: DeepgramError | None = None
         self._close_stream_sent = False
         self._closing = False
         self._last_send = 0.0
@@ -137,7 +165,11 @@ class StreamSession:
         await self._wait_connected()
 
     async def send_audio(self, data: bytes) -> None:
-        """Queue audio; it is sent in frames of about `frame_ms` once connected."""
+        """Queue audio; it is sent in frames of about `frame_ms` once connected.
+
+        Frames hold whole samples: a chunk that splits one keeps the rest
+        back until the next chunk completes it.
+        """
         self._raise_if_failed()
         if not data:
             return  # an empty frame would end the stream at Deepgram
@@ -160,8 +192,18 @@ class StreamSession:
         """End the request cleanly: CloseStream, bounded wait, close. Never raises."""
         await self._shutdown(timeout, flush=True)
 
-    async def abort(self, timeout: float = DEFAULT_ABORT_TIMEOUT) -> None:
-        """End the request quickly for cancellation; never raises."""
+    async def abort(
+        self,
+        timeout: float = DEFAULT_ABORT_TIMEOUT,
+        *,
+        reason: str = "The Deepgram session was aborted",
+    ) -> None:
+        """End the request quickly (cancellation, stopping); never raises.
+
+        Whoever still uses the session gets an error saying `reason`.
+        """
+        self._abort_error = DeepgramConnectionError(reason, request_id=self.request_id)
+        self._fail(self._abort_error)
         await self._shutdown(timeout, flush=False)
 
     # -- hooks -------------------------------------------------------------
@@ -183,42 +225,37 @@ class StreamSession:
 
     async def _connect(self) -> None:
         url = self._endpoint.ws_url(self.path)
+        auth = self._endpoint.auth_headers()
         try:
+            check_request(url, self._query, auth)
             async with asyncio.timeout(self._connect_timeout):
                 ws = await self._http.ws_connect(
                     url,
                     params=self._query,
-                    headers=self._endpoint.auth_headers(),
+                    headers=auth,
                     timeout=aiohttp.ClientWSTimeout(ws_close=DEFAULT_ABORT_TIMEOUT),
-                    autoping=True,
+                    autoping=False,  # pongs are read: see `_pong`
+                    max_msg_size=MAX_MESSAGE_BYTES,
                 )
+        except DeepgramError as err:
+            self._fail(err)
+            return
         except aiohttp.WSServerHandshakeError as err:
-            self._fail(error_for_status(err.status, err.headers))
+            self._fail(error_for_status(err.status, err.headers, scrub=self._scrub))
             return
         except TimeoutError:
             self._fail(
                 DeepgramTimeoutError(
-                    f"Deepgram at {self._endpoint.host} did not answer within "
+                    f"{self._endpoint.host} did not answer within "
                     f"{self._connect_timeout:g} s"
                 )
             )
             return
-        except (aiohttp.ClientError, OSError) as err:
-            self._fail(
-                DeepgramConnectionError(
-                    f"Cannot reach Deepgram at {self._endpoint.host}: "
-                    f"{type(err).__name__}"
-                )
-            )
-            return
         except Exception as err:  # e.g. "Session is closed" while stopping
-            self._fail(
-                DeepgramConnectionError(
-                    f"Could not connect to Deepgram: {type(err).__name__}: {err}"
-                )
-            )
+            self._fail(client_failure(err, self._endpoint.host))
             return
         self._ws = ws
+        self._transport = _transport_of(ws)
         # aiohttp has no public accessor for the handshake's headers.
         response = getattr(ws, "_response", None)
         headers = getattr(response, "headers", None)
@@ -247,30 +284,44 @@ class StreamSession:
         if task is not None and not task.done():
             # Not `await task`: an abort cancels the task, not its waiters.
             await asyncio.wait({task})
-        self._raise_if_failed()
-        if task is not None and task.cancelled():
-            raise DeepgramConnectionError("The Deepgram session was aborted")
+        self._raise_if_failed()  # an abort failed the session before cancelling
 
     # -- sending -----------------------------------------------------------
 
-    async def _flush(self, *, complete: bool = True) -> None:
-        """Send held audio in frames of at most the largest frame size.
+    async def _flush(self, *, complete: bool = True, final: bool = False) -> None:
+        """Send held whole samples in frames of at most the largest frame size.
 
-        Without `complete`, a remainder smaller than one frame stays held.
+        Without `complete`, a remainder smaller than one frame stays held. A
+        split sample stays held for the next chunk; at the end (`final`) it
+        can never be completed and is dropped.
         """
         async with self._send_lock:
-            while self._pending:
-                if not complete and len(self._pending) < self._max_frame_bytes:
+            whole = len(self._pending) // self._block * self._block
+            while whole:
+                if not complete and whole < self._max_frame_bytes:
                     return
-                frame = bytes(self._pending[: self._max_frame_bytes])
-                del self._pending[: len(frame)]
+                size = min(whole, self._max_frame_bytes)
+                frame = bytes(self._pending[:size])
+                del self._pending[:size]
+                whole -= size
                 await self._send(frame)
+            if final and self._pending:
+                _LOGGER.debug(
+                    "Dropping %d bytes at the end: not a whole sample",
+                    len(self._pending),
+                )
+                self._pending.clear()
 
     async def _send_text(self, text: str) -> None:
         async with self._send_lock:
             await self._send(text)
 
-    async def _send(self, data: bytes | str) -> None:
+    async def _send_ping(self) -> None:
+        async with self._send_lock:
+            await self._send(None)
+
+    async def _send(self, data: bytes | str | None) -> None:
+        """Send audio (bytes), a control message (str) or a ping (None)."""
         # No check of self._error here: CloseStream must still go out after
         # an in-band error, while the socket is open.
         ws = self._ws
@@ -284,6 +335,8 @@ class StreamSession:
                     await ws.send_bytes(data)
                     self.stats.audio_bytes += len(data)
                     self.stats.audio_frames += 1
+                elif data is None:
+                    await ws.ping()
                 else:
                     await ws.send_str(data)
         except TimeoutError:
@@ -293,10 +346,10 @@ class StreamSession:
                 )
             )
             self._raise_if_failed()
-        except (aiohttp.ClientError, ConnectionError) as err:
+        except aiohttp.ClientError, ConnectionError:
             self._fail(
                 DeepgramConnectionError(
-                    f"Lost the connection to Deepgram: {type(err).__name__}",
+                    "Lost the connection to Deepgram while sending",
                     request_id=self.request_id,
                 )
             )
@@ -317,6 +370,11 @@ class StreamSession:
                     break
                 elif msg.type is aiohttp.WSMsgType.BINARY:
                     _LOGGER.debug("Ignoring a binary frame from Deepgram")
+                elif msg.type is aiohttp.WSMsgType.PING:
+                    with contextlib.suppress(Exception):
+                        await ws.pong(msg.data)
+                elif msg.type is aiohttp.WSMsgType.PONG:
+                    self._pong.set()
                 else:
                     break
         finally:
@@ -326,15 +384,17 @@ class StreamSession:
         self.stats.close_code = code
         self.stats.clean_close = code == 1000 and self._close_stream_sent
         if not (self._closing or self.stats.clean_close):
-            if code in (1008, 1011):
-                self._fail(error_for_close(code, reason, self.request_id))
+            if code in (1008, 1009, 1011):
+                self._fail(
+                    error_for_close(code, reason, self.request_id, scrub=self._scrub)
+                )
             else:
                 self._fail(
                     DeepgramConnectionError(
                         "The Deepgram stream ended early"
                         + (f" (close {code})" if code else ""),
                         status=code,
-                        reason=reason,
+                        reason=self._scrub(reason),
                         request_id=self.request_id,
                     )
                 )
@@ -363,6 +423,13 @@ class StreamSession:
                 timeout,
                 self.request_id,
             )
+        except asyncio.CancelledError:
+            # Cancelled while closing (Home Assistant stopping): the request
+            # is still ended with CloseStream, within the abort bound.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
+                    await self._end_stream(flush=False)
+            raise
         finally:
             await self._teardown()
 
@@ -373,8 +440,8 @@ class StreamSession:
         if self._ws is None or self._ws.closed:
             return
         try:
-            if flush and self._error is None:
-                await self._flush()
+            if flush and self._error in (None, self._abort_error):
+                await self._flush(final=True)
             if not self._close_stream_sent:
                 self._close_stream_sent = True
                 await self._send_text(CLOSE_STREAM)
@@ -389,9 +456,13 @@ class StreamSession:
             if task is not None:
                 task.cancel()  # a no-op for a finished task
         if self._ws is not None and not self._ws.closed:
-            with contextlib.suppress(Exception):
+            try:
                 async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
                     await self._ws.close()
+            except Exception:  # any failure: tear the socket down
+                self._abort_transport()
+        if self._ws is not None and self._ws.close_code in (None, 1006):
+            self._abort_transport()
         if self._receive_task is not None:
             self._receive_task.cancel()
         tasks = (self._connect_task, *self._tasks, self._receive_task)
@@ -399,3 +470,28 @@ class StreamSession:
             *(t for t in tasks if t is not None), return_exceptions=True
         )
         self._closed.set()
+
+    def _abort_transport(self) -> None:
+        """Drop the socket at once, unsent data and all.
+
+        A graceful close waits for the send buffer to drain, which never
+        happens when the server stopped reading: the socket would stay open.
+        """
+        transport = self._transport
+        if transport is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # linger 0: reset, not FIN
+                sock.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+        transport.abort()
+
+
+def _transport_of(ws: aiohttp.ClientWebSocketResponse) -> asyncio.Transport | None:
+    """The socket's transport (aiohttp has no public accessor for it)."""
+    response = getattr(ws, "_response", None)
+    connection = getattr(response, "connection", None)
+    transport = getattr(connection, "transport", None)
+    return transport if isinstance(transport, asyncio.Transport) else None

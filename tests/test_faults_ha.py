@@ -1,0 +1,334 @@
+"""Faults through Home Assistant: stopping mid-run, stalled audio, requests
+that cannot be sent, a Deepgram that stops reading, and what setup says."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import logging
+import time
+
+from homeassistant.components import stt
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.deepgram import transcriber
+from custom_components.deepgram.const import DOMAIN
+from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
+from tests.deepgram_server.testing import (
+    client_sockets_to,
+    unreachable_url,
+    wait_for,
+)
+
+from .conftest import API_KEY
+from .pipeline_helpers import ENTITY_ID, METADATA, chunks
+
+SCRIPT = script_from_text(
+    "turn on the kitchen light", start=0.2, end=1.4, words_per_segment=3
+)
+ERROR = stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+
+
+def pcm(seconds: float) -> bytes:
+    return bytes(int(32000 * seconds) // 2 * 2)
+
+
+async def transcribe(
+    hass: HomeAssistant, audio: AsyncIterator[bytes]
+) -> stt.SpeechResult:
+    entity = stt.async_get_speech_to_text_entity(hass, ENTITY_ID)
+    assert entity is not None
+    return await entity.internal_async_process_audio_stream(METADATA, audio)
+
+
+async def paced(pcm_bytes: bytes) -> AsyncIterator[bytes]:
+    """10 ms chunks at (about) real time, as a satellite sends them."""
+    for start in range(0, len(pcm_bytes), 320):
+        yield pcm_bytes[start : start + 320]
+        await asyncio.sleep(0.01)
+
+
+def deepgram_tasks() -> list[asyncio.Task[object]]:
+    return [
+        t
+        for t in asyncio.all_tasks()
+        if t.get_name().startswith("deepgram") and not t.done()
+    ]
+
+
+# -- Home Assistant stopping ---------------------------------------------------
+
+
+async def test_stopping_mid_run_ends_the_session_with_close_stream(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A real stop: CloseStream and a clean close before the HTTP session goes."""
+    server.script = SCRIPT
+    hold = asyncio.Event()  # the satellite is mid-sentence
+    run = asyncio.create_task(
+        transcribe(hass, chunks(pcm(1.5), hold=hold, after=24000))
+    )
+    await server.wait_for_sessions(1)
+    session = server.sessions[0]
+    await wait_for(lambda: session.audio_bytes >= 16000)
+    started = time.monotonic()
+    await hass.async_stop()
+    assert time.monotonic() - started < 3
+    # Deepgram saw the end of the request, not a dropped socket (1006).
+    assert session.got_close_stream
+    await server.wait_for_sessions_closed(timeout=1)
+    assert session.closed_by == "server"
+    assert session.close_code == 1000
+    hold.set()
+    assert await run == ERROR
+    # The failed run's close (of a session already ended) runs briefly.
+    await wait_for(lambda: not deepgram_tasks(), timeout=1)
+    assert client_sockets_to(server.port) == 0
+    assert "was still running after final writes" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_stopping_while_a_session_closes_in_the_background(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Home Assistant cancels background tasks when stopping: CloseStream anyway."""
+    server.script = SCRIPT
+    server.latency = Latency(rtt=0.6)  # the background close takes a while
+    result = await transcribe(hass, chunks(pcm(1.5)))
+    assert result.text == "turn on the kitchen light"
+    assert setup_integration.runtime_data.closing
+    await hass.async_stop()
+    await server.wait_for_sessions_closed(timeout=2)
+    session = server.sessions[0]
+    assert session.got_close_stream
+    assert session.close_code == 1000
+    assert client_sockets_to(server.port) == 0
+    assert not deepgram_tasks()
+
+
+# -- an audio source that stalls or never ends --------------------------------
+
+
+async def test_stalled_audio_ends_the_run_with_what_was_heard(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No audio for AUDIO_IDLE_TIMEOUT: Finalize, the words so far, CloseStream."""
+    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 0.3)
+    server.script = SCRIPT
+    hold = asyncio.Event()  # never set: the satellite stalls
+    started = time.monotonic()
+    result = await transcribe(hass, chunks(pcm(2.0), hold=hold, after=48000))
+    assert time.monotonic() - started < 3
+    assert result == stt.SpeechResult(
+        "turn on the kitchen light", stt.SpeechResultState.SUCCESS
+    )
+    assert "No audio for 0 s; transcribing what was heard" in caplog.text
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].control_messages()[-2:] == ["Finalize", "CloseStream"]
+    assert server.sessions[0].close_code == 1000
+
+
+async def test_endless_audio_ends_at_the_run_bound(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A source that never ends: the run ends at MAX_RUN_SECONDS, CloseStream."""
+    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 0.5)
+    server.script = SCRIPT
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield pcm(0.01)
+            await asyncio.sleep(0.002)
+
+    started = time.monotonic()
+    result = await transcribe(hass, endless())
+    assert time.monotonic() - started < 3
+    assert result.result is stt.SpeechResultState.SUCCESS
+    assert "The audio did not end within 0 s" in caplog.text
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].got_close_stream
+
+
+async def test_an_audio_source_raising_timeout_is_its_own_error(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """The source's own TimeoutError is not taken for the idle bound."""
+
+    async def failing() -> AsyncIterator[bytes]:
+        yield pcm(0.1)
+        raise TimeoutError("the satellite timed out")
+
+    assert await transcribe(hass, failing()) == ERROR
+    await server.wait_for_sessions(1)
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].got_close_stream
+
+
+# -- Deepgram stops reading ----------------------------------------------------
+
+
+async def test_audio_deepgram_never_read_is_an_error(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Audio paced in real time to a server that stopped reading: no success."""
+    server.script = SCRIPT
+    server.faults = Faults(stop_reading_after_audio_seconds=0.1)
+    started = time.monotonic()
+    result = await transcribe(hass, paced(pcm(1.0)))
+    assert result == ERROR
+    # The audio (about 1 s at real time) plus the Finalize bound (1.5 s).
+    assert time.monotonic() - started < 5
+    assert "Deepgram did not take the audio" in caplog.text
+    record = setup_integration.runtime_data.history[-1]
+    assert record.outcome == "error"
+    await setup_integration.runtime_data.closing.pop()
+    assert client_sockets_to(server.port) == 0
+
+
+# -- requests that cannot be sent ----------------------------------------------
+
+
+async def test_a_stored_key_that_cannot_be_sent_asks_for_a_new_one(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """A key with a line break: reauthentication, not endless retries."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_API_KEY: API_KEY + "\n", CONF_URL: server.base_url},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert list(entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
+    assert "line break" in (entry.reason or "")
+    assert server.rest_requests == []
+
+
+async def test_url_credentials_with_a_key_are_not_retried(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """aiohttp cannot send them: a setup error saying so, no retry loop."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            CONF_API_KEY: API_KEY,
+            CONF_URL: f"http://user:pw@127.0.0.1:{server.port}",
+        },
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert "user name or password" in (entry.reason or "")
+    assert not list(entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
+
+
+# -- what setup says -----------------------------------------------------------
+
+
+async def test_setup_says_it_once_in_words(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """'Cannot reach Deepgram: 127.0.0.1 refused the connection', no class name."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={CONF_API_KEY: API_KEY, CONF_URL: unreachable_url()}
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.reason == "Cannot reach Deepgram: 127.0.0.1 refused the connection"
+
+
+async def test_a_refused_key_is_said_once(
+    hass: HomeAssistant, config_entry: MockConfigEntry, server: FakeDeepgram
+) -> None:
+    """The reauth reason names the status and Deepgram's reason, once."""
+    server.api_key = "another-key"
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    reason = config_entry.reason or ""
+    assert reason.startswith("Deepgram rejected the API key: HTTP 401; reason: ")
+    assert reason.count("rejected the API key") == 1
+
+
+# -- the rest of the matrix -------------------------------------------------------
+
+
+async def test_cancelled_while_waiting_for_the_flush(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Cancelled during Finalize's wait: CloseStream, closed, within the bound."""
+    server.script = SCRIPT
+    server.faults = Faults(stall_after_finalize=True)
+    run = asyncio.create_task(transcribe(hass, chunks(pcm(1.5))))
+    await server.wait_for_sessions(1)
+    session = server.sessions[0]
+    await wait_for(lambda: session.got_finalize)
+    run.cancel()
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert time.monotonic() - started < 2
+    assert session.got_close_stream
+    await server.wait_for_sessions_closed(timeout=1)
+    assert session.close_code == 1000
+    assert setup_integration.runtime_data.history[-1].outcome == "cancelled"
+    assert client_sockets_to(server.port) == 0
+    assert not deepgram_tasks()
+
+
+async def test_entry_removed_mid_run(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """The entry is deleted while someone speaks: the run ends, CloseStream."""
+    server.script = SCRIPT
+    hold = asyncio.Event()
+    run = asyncio.create_task(
+        transcribe(hass, chunks(pcm(1.5), hold=hold, after=16000))
+    )
+    await server.wait_for_sessions(1)
+    await hass.config_entries.async_remove(setup_integration.entry_id)
+    hold.set()
+    result = await run
+    assert result.text == "turn on the kitchen light"
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].got_close_stream
+    await hass.async_block_till_done()
+    assert client_sockets_to(server.port) == 0
+    assert not deepgram_tasks()
+
+
+async def test_two_runs_on_one_entity_at_once(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Two satellites on one entity: two sessions, two results, two ends."""
+    server.script = SCRIPT
+    results = await asyncio.gather(
+        transcribe(hass, paced(pcm(1.5))), transcribe(hass, paced(pcm(1.5)))
+    )
+    assert [r.text for r in results] == ["turn on the kitchen light"] * 2
+    await server.wait_for_sessions_closed()
+    assert len(server.sessions) == 2
+    assert all(s.got_close_stream and s.close_code == 1000 for s in server.sessions)
+    await hass.async_block_till_done()
+    assert client_sockets_to(server.port) == 0
+    assert not deepgram_tasks()
