@@ -583,3 +583,36 @@ async def test_debug_log_names_the_path(
     await session.close()
     assert "Connected to Deepgram at 127.0.0.1/v2/listen" in caplog.text
     assert KEY not in caplog.text
+
+
+async def test_server_text_is_scrubbed_of_the_key(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An in-band Error that quotes the key: the error and the log never hold it."""
+    secret = "dg-flux-secret-0123456789abcdef"
+
+    async def behaviour(ws: web.WebSocketResponse) -> None:
+        await ws.send_str(f'{{"type": "Nope", "echo": "{secret}"}}')
+        await ws.send_str(
+            json.dumps(
+                {
+                    "type": "Error",
+                    "code": "BAD",
+                    "description": f"Bad header: Authorization: Token {secret}",
+                    "sequence_id": 0,
+                }
+            )
+        )
+        await ws.receive()
+
+    base_url = await odd_server(v2_route(behaviour))
+    session = FluxSession(http, Endpoint(base_url, secret), FluxOptions())
+    with pytest.raises(DeepgramServerError) as info:
+        await asyncio.wait_for(session.wait_for_turn_end(), 3)
+    await session.abort()
+    assert secret not in str(info.value)
+    assert info.value.reason is not None
+    assert "Bad header" in info.value.reason
+    assert secret not in caplog.text
