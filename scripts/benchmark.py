@@ -215,7 +215,7 @@ def instrument() -> None:
     succeeded = Transcriber._succeeded
 
     def note_end(
-        self: Transcriber, record: Any, session: LiveSession, transcript: Any
+        self: Transcriber, record: Any, session: Any, transcript: Any
     ) -> stt.SpeechResult:
         PROBE.get().ended_by = record.ended_by
         return succeeded(self, record, session, transcript)

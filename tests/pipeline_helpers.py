@@ -49,7 +49,9 @@ async def chunks(
         await asyncio.sleep(0)
 
 
-async def setup_pipeline(hass: HomeAssistant, stt_language: str = "en-US") -> str:
+async def setup_pipeline(
+    hass: HomeAssistant, stt_language: str = "en-US", stt_engine: str = ENTITY_ID
+) -> str:
     """Set up Assist with our STT entity and a real light; return the pipeline id."""
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(
@@ -70,7 +72,7 @@ async def setup_pipeline(hass: HomeAssistant, stt_language: str = "en-US") -> st
             "conversation_language": "en",
             "language": "en",
             "name": "Deepgram test",
-            "stt_engine": ENTITY_ID,
+            "stt_engine": stt_engine,
             "stt_language": stt_language,
             "tts_engine": None,
             "tts_language": None,

@@ -33,6 +33,7 @@ from custom_components.deepgram.api import (
     LiveOptions,
     LiveSession,
     live as live_module,
+    stream as stream_module,
 )
 from custom_components.deepgram.api.errors import error_for_status
 from custom_components.deepgram.api.redact import (
@@ -114,7 +115,7 @@ async def test_socket_is_torn_down_when_the_server_stops_reading(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The send buffer never drains: after the bounded close the socket is gone."""
-    monkeypatch.setattr(live_module, "DEFAULT_SEND_TIMEOUT", 0.3)
+    monkeypatch.setattr(stream_module, "DEFAULT_SEND_TIMEOUT", 0.3)
     server.faults = Faults(stop_reading_after_audio_seconds=0.1)
     session = live(server, http)
     await session.connect()

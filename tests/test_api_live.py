@@ -34,7 +34,7 @@ from custom_components.deepgram.api import (
     SpeechStarted,
     Transcript,
     UtteranceEnd,
-    live as live_module,
+    stream as stream_module,
 )
 from tests.conftest import Handler, OddServer
 from tests.deepgram_server import (
@@ -1306,7 +1306,7 @@ async def test_server_that_stops_reading_times_the_send_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A server that stops reading: sending fails after the send timeout."""
-    monkeypatch.setattr(live_module, "DEFAULT_SEND_TIMEOUT", 0.3)
+    monkeypatch.setattr(stream_module, "DEFAULT_SEND_TIMEOUT", 0.3)
     stop = asyncio.Event()
 
     async def listen(request: web.Request) -> web.WebSocketResponse:

@@ -381,7 +381,11 @@ async def test_list_models_keeps_flux_for_v2(
     flux = [
         m for m in await rest(server, http).list_models() if m.name.startswith("flux")
     ]
-    assert [m.architecture for m in flux] == ["flux"]
+    assert [(m.name, m.architecture) for m in flux] == [
+        ("flux-general-en", "flux"),
+        ("flux-general-multi", "flux"),
+    ]
+    assert flux[0].languages == ("en",)
     with pytest.raises(DeepgramOptionsError, match="/v2/listen"):
         LiveOptions(model=flux[0].name, language=None).validate()
 
@@ -439,7 +443,13 @@ async def test_general_models_are_listed_under_their_short_name(
 ) -> None:
     """`nova-3-general` is offered as `nova-3`, the name the API takes."""
     models = {model.name: model for model in await rest(server, http).list_models()}
-    assert set(models) == {"base", "flux-general-en", "nova-2", "nova-3"}
+    assert set(models) == {
+        "base",
+        "flux-general-en",
+        "flux-general-multi",
+        "nova-2",
+        "nova-3",
+    }
     for short in ("nova-3", "nova-2", "base"):
         assert models[short].architecture == short
         LiveOptions(model=short, language=None).validate()

@@ -355,14 +355,27 @@ async def test_invalid_profile_fails_before_connecting(
     config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A profile Deepgram cannot serve on /v1/listen fails clearly, no socket."""
+    """A profile Deepgram would refuse fails clearly, without a socket."""
     await add_entry_with_profile(
-        hass, config_entry, {CONF_MODEL: "flux-general-en"}, "Deepgram nova-3"
+        hass, config_entry, {CONF_ENDPOINTING: 70000}, "Deepgram nova-3"
     )
     result = await transcribe(hass, chunks(pcm(0.3)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
-    assert "Flux model" in caplog.text
+    assert "Invalid endpointing" in caplog.text
     assert server.handshakes == []
+
+
+async def test_flux_model_in_a_nova_profile_streams_on_v2(
+    hass: HomeAssistant, server: FakeDeepgram, config_entry: MockConfigEntry
+) -> None:
+    """A Flux model (from an older profile) is served on /v2/listen, mono only."""
+    await add_entry_with_profile(
+        hass, config_entry, {CONF_MODEL: "flux-general-en"}, "Deepgram nova-3"
+    )
+    assert entity(hass).supported_channels == [stt.AudioChannels.CHANNEL_MONO]
+    result = await transcribe(hass, chunks(pcm(0.3)))
+    assert result == stt.SpeechResult("", stt.SpeechResultState.SUCCESS)
+    assert server.handshakes[0].path == "/v2/listen"
 
 
 @pytest.mark.parametrize("status", [401, 403])

@@ -42,8 +42,10 @@ from .const import (
     DOMAIN,
     RECOMMENDED_STT_OPTIONS,
     SECTION_ADVANCED,
+    SUBENTRY_FLUX,
     SUBENTRY_STT,
 )
+from .flux_flow import DeepgramFluxSubentryFlow
 from .profile_names import profile_name
 from .subentry_flow import DeepgramSttSubentryFlow
 
@@ -323,5 +325,8 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """The STT profiles of an entry."""
-        return {SUBENTRY_STT: DeepgramSttSubentryFlow}
+        """The STT profiles of an entry: nova (and older) and Flux."""
+        return {
+            SUBENTRY_STT: DeepgramSttSubentryFlow,
+            SUBENTRY_FLUX: DeepgramFluxSubentryFlow,
+        }

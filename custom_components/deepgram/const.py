@@ -11,6 +11,7 @@ DOMAIN: Final = "deepgram"
 LOGGER = logging.getLogger(__package__)
 
 SUBENTRY_STT: Final = "stt"
+SUBENTRY_FLUX: Final = "flux"
 DEFAULT_TITLE: Final = "Deepgram"
 DEFAULT_STT_NAME: Final = "Deepgram nova-3"
 DEFAULT_URL: Final = DEFAULT_BASE_URL
@@ -54,6 +55,25 @@ RECOMMENDED_STT_OPTIONS: Final[dict[str, Any]] = {
     # the benchmark in docs/benchmark.md); 1000 ms is Deepgram's minimum.
     CONF_END_OF_SPEECH: "deepgram",
     CONF_UTTERANCE_END_MS: 1000,
+}
+
+# Flux profile data (subentry type "flux"); keyterms and mip_opt_out as above.
+CONF_EOT_THRESHOLD: Final = "eot_threshold"
+CONF_EAGER_EOT_THRESHOLD: Final = "eager_eot_threshold"
+CONF_EOT_TIMEOUT_MS: Final = "eot_timeout_ms"
+CONF_LANGUAGE_HINTS: Final = "language_hints"
+DEFAULT_FLUX_NAME: Final = "Deepgram Flux"
+
+# Deepgram's own defaults; the eager end of turn is off (None).
+RECOMMENDED_FLUX_OPTIONS: Final[dict[str, Any]] = {
+    CONF_MODEL: "flux-general-en",
+    CONF_EOT_THRESHOLD: 0.7,
+    CONF_EAGER_EOT_THRESHOLD: None,
+    CONF_EOT_TIMEOUT_MS: 5000,
+    CONF_KEYTERMS: [],
+    CONF_HOME_TERMS: True,
+    CONF_LANGUAGE_HINTS: [],
+    CONF_MIP_OPT_OUT: False,
 }
 
 # Used when Deepgram's /v1/models cannot be read.
@@ -157,6 +177,20 @@ FALLBACK_MODELS: Final[dict[str, tuple[str, ...]]] = {
         "vi",
         "multi",
     ),
+    "flux-general-en": ("en",),
+    "flux-general-multi": (
+        "multi",
+        "en",
+        "es",
+        "fr",
+        "de",
+        "hi",
+        "ru",
+        "pt",
+        "ja",
+        "it",
+        "nl",
+    ),
 }
 
 EVENT_TRANSCRIPT: Final = "deepgram_transcript"
@@ -167,6 +201,10 @@ CONNECT_TIMEOUT: Final = 5.0
 FINALIZE_TIMEOUT: Final = 1.5
 CLOSE_TIMEOUT: Final = 5.0
 ABORT_TIMEOUT: Final = 1.0
+END_TURN_TIMEOUT: Final = 1.0
+"""Flux: wait for the EndOfTurn answering ForceEndTurn, then the last Update."""
+STALL_TIMEOUT: Final = 3.0
+"""Flux: seconds without audio after which the turn is ended (no KeepAlive)."""
 # A run ends itself (returning what was heard) after this long without audio
 # (a satellite that stalled without ending the stream), and after this long in
 # all: Home Assistant's voice activity detector ends a command after 15 s of

@@ -24,10 +24,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import Transcript
+from .api import FluxTurn, Transcript, is_flux
 from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN, LOGGER
 from .data import DeepgramConfigEntry
 from .end_of_speech import EndOfSpeech
+from .flux_transcriber import FluxTranscriber, flux_options
 from .language import deepgram_language, supported_languages
 from .sentence_matcher import sentence_matcher
 from .transcriber import Transcriber, end_of_speech, live_options
@@ -89,6 +90,7 @@ class DeepgramSttEntity(SpeechToTextEntity):
         self._profile = dict(subentry.data)
         self._model: str = self._profile[CONF_MODEL]
         self._multilingual = bool(self._profile.get(CONF_MULTILINGUAL))
+        self._flux = is_flux(self._model)
         self._end_of_speech = end_of_speech(self._profile)
         models = entry.runtime_data.models
         self._model_languages: tuple[str, ...] = models.get(self._model) or tuple(
@@ -139,7 +141,9 @@ class DeepgramSttEntity(SpeechToTextEntity):
     @property
     @override
     def supported_channels(self) -> list[AudioChannels]:
-        """Mono or stereo."""
+        """Mono or stereo (Flux: mono only, /v2/listen has no channels)."""
+        if self._flux:
+            return [AudioChannels.CHANNEL_MONO]
         return [AudioChannels.CHANNEL_MONO, AudioChannels.CHANNEL_STEREO]
 
     @property
@@ -172,7 +176,7 @@ class DeepgramSttEntity(SpeechToTextEntity):
         last = ""
         count = 0
 
-        def on_transcript(transcript: Transcript) -> None:
+        def on_transcript(transcript: Transcript | FluxTurn) -> None:
             nonlocal last, count
             text = transcript.text
             if text and text != last:
@@ -202,12 +206,24 @@ class DeepgramSttEntity(SpeechToTextEntity):
         self,
         metadata: SpeechMetadata,
         stream: AsyncIterable[bytes],
-        on_transcript: Callable[[Transcript], None] | None = None,
+        on_transcript: Callable[[Transcript | FluxTurn], None] | None = None,
     ) -> SpeechResult:
+        keyterms = self._entry.runtime_data.keyterms.terms(self._subentry_id)
+        if self._flux:
+            flux = FluxTranscriber(self.hass, self._entry, self.entity_id)
+            flux_request = flux_options(self._profile, metadata, keyterms)
+            return await flux.async_transcribe_flux(
+                flux_request,
+                stream,
+                # Only an eager end of turn asks the sentence matcher.
+                matcher=sentence_matcher(self.hass, metadata.language)
+                if flux_request.eager_eot_threshold is not None
+                else None,
+                on_turn=on_transcript,
+            )
         language = deepgram_language(
             metadata.language, self._model_languages, multilingual=self._multilingual
         )
-        keyterms = self._entry.runtime_data.keyterms.terms(self._subentry_id)
         options = live_options(self._profile, language, metadata, keyterms)
         transcriber = Transcriber(
             self.hass,

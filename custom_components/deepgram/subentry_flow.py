@@ -133,7 +133,7 @@ def bad_character(term: str) -> str | None:
     return None
 
 
-def _keyterm_error(keyterms: list[str], placeholders: dict[str, str]) -> str | None:
+def keyterm_error(keyterms: list[str], placeholders: dict[str, str]) -> str | None:
     """Why the key terms cannot be sent (filling `placeholders`), or None.
 
     The profile's own terms must fit Deepgram's budget on their own (names
@@ -167,7 +167,7 @@ def validate_profile(
     if keyterms := profile[CONF_KEYTERMS]:
         if not is_nova3_or_flux(model):
             errors[CONF_KEYTERMS] = "keyterms_unsupported"
-        elif error := _keyterm_error(keyterms, placeholders):
+        elif error := keyterm_error(keyterms, placeholders):
             errors[CONF_KEYTERMS] = error
     if not ENDPOINTING_MIN <= profile[CONF_ENDPOINTING] <= ENDPOINTING_MAX:
         errors[CONF_ENDPOINTING] = "endpointing_out_of_range"

@@ -41,6 +41,8 @@ from .api import (
     DeepgramForbiddenError,
     DeepgramPaymentRequiredError,
     DeepgramRateLimitError,
+    FluxSession,
+    FluxTurn,
     LiveOptions,
     LiveSession,
     Results,
@@ -284,7 +286,10 @@ class Transcriber:
         return await self._flushed(session, heard_audio)
 
     def _succeeded(
-        self, record: SessionRecord, session: LiveSession, transcript: Transcript
+        self,
+        record: SessionRecord,
+        session: LiveSession | FluxSession,
+        transcript: Transcript | FluxTurn,
     ) -> SpeechResult:
         record.outcome = "success"
         self._fill(record, session)
@@ -363,7 +368,10 @@ class Transcriber:
         return f"{ISSUE_PAYMENT_REQUIRED}_{self.entry.entry_id}"
 
     def _close_in_background(
-        self, data: DeepgramData, session: LiveSession, record: SessionRecord
+        self,
+        data: DeepgramData,
+        session: LiveSession | FluxSession,
+        record: SessionRecord,
     ) -> None:
         """End the request cleanly without making the pipeline wait for it.
 
@@ -385,12 +393,17 @@ class Transcriber:
         task.add_done_callback(data.closing.discard)
 
     @staticmethod
-    def _fill(record: SessionRecord, session: LiveSession) -> None:
+    def _fill(record: SessionRecord, session: LiveSession | FluxSession) -> None:
         stats = session.stats
         record.request_id = session.request_id or record.request_id
         record.connect_seconds = stats.connect_seconds
-        record.finalize_seconds = stats.finalize_seconds
-        record.finalize_answered = stats.finalize_answered
+        if isinstance(session, FluxSession):
+            # Flux has no Finalize: its counterpart is ForceEndTurn.
+            record.finalize_seconds = session.stats.end_turn_seconds
+            record.finalize_answered = session.stats.end_turn_answered
+        else:
+            record.finalize_seconds = session.stats.finalize_seconds
+            record.finalize_answered = session.stats.finalize_answered
         record.audio_seconds = session.audio_seconds
         record.close_code = stats.close_code
 

@@ -1,8 +1,8 @@
 """A local fake Deepgram for tests and benchmarks.
 
-It speaks Deepgram's ``/v1/listen`` websocket and the REST endpoints the
-integration needs, on 127.0.0.1 with a random port, and records everything
-on the wire so tests assert on what a client really sent::
+It speaks Deepgram's ``/v1/listen`` and ``/v2/listen`` websockets and the
+REST endpoints the integration needs, on 127.0.0.1 with a random port, and
+records everything on the wire so tests assert on what a client really sent::
 
     from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 
@@ -62,6 +62,16 @@ Behaviour (see ``engine.py`` for the exact timeline rules):
 - Handshake: ``Authorization: Token|Bearer <key>`` (401 otherwise), query
   validated against ``server.catalog`` (400 with ``dg-error`` naming the
   parameter); every answer carries ``dg-request-id``.
+- ``/v2/listen`` (Flux, ``flux_live.py``, ``flux_engine.py``): same handshake
+  checks and faults, Flux models and Deepgram's documented ranges only;
+  ``Connected``, then ``TurnInfo`` from the word timeline: ``Update`` every
+  ``update_interval`` (0.25 s) of audio, ``StartOfTurn`` when a turn's first
+  word is heard, ``EndOfTurn`` ``eot_delay`` (0.26 s) after a segment's last
+  word (a pause inside a segment never reaches 0.7), ``EagerEndOfTurn`` /
+  ``TurnResumed`` with ``eager_eot_threshold``, ``eot_timeout_ms``;
+  ``ForceEndTurn`` (``trigger: manual``), ``Configure``; ``CloseStream``
+  closes 1000 at once without finishing the turn. ``turn_rules.py`` checks a
+  sequence against Deepgram's state rules; ``testing.flux_url`` builds URLs.
 - REST: ``GET /v1/auth/token``, ``GET /v1/projects``, ``GET /v1/models`` (no
   key), ``POST /v1/listen`` (pre-recorded; WAV or raw body).
 """

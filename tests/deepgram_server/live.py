@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 import hashlib
 import json
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import uuid
 
 from aiohttp import WSMsgType, web
+from multidict import MultiMapping
 
 from . import messages
 from .auth import authorized
@@ -35,10 +37,18 @@ class _Outgoing:
     close: tuple[int, str] | None = None
 
 
-async def handle_listen(
-    server: FakeDeepgram, request: web.Request
-) -> web.StreamResponse:
-    """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
+type _Parse[O] = Callable[[MultiMapping[str]], O]
+
+
+async def accept_upgrade[O](
+    server: FakeDeepgram, request: web.Request, parse: _Parse[O]
+) -> tuple[web.WebSocketResponse, LiveSessionRecord, O, Faults] | web.StreamResponse:
+    """Answer a websocket upgrade like Deepgram: faults, auth, query checks.
+
+    Returns the prepared socket, its record, the parsed options and the
+    session's faults, or the HTTP answer that refused the upgrade. Shared by
+    ``/v1`` and ``/v2/listen``.
+    """
     request_id = str(uuid.uuid4())
     faults = server.next_faults()
 
@@ -74,7 +84,7 @@ async def handle_listen(
         echoed = f"Bad header: Authorization: {request.headers.get('Authorization')}"
         return json_error(400, request_id, dg_error=echoed, body={"err_msg": echoed})
     try:
-        options = parse_listen_query(request.query, server.catalog, streaming=True)
+        options = parse(request.query)
     except QueryError as err:
         record(400)
         return json_error(400, request_id, dg_error=err.dg_error, body=err.body)
@@ -90,8 +100,24 @@ async def handle_listen(
         headers=request.headers,
         request_id=request_id,
         started_at=time.monotonic(),
+        path=request.path,
     )
     server.sessions.append(session_record)
+    return ws, session_record, options, faults
+
+
+async def handle_listen(
+    server: FakeDeepgram, request: web.Request
+) -> web.StreamResponse:
+    """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
+    accepted = await accept_upgrade(
+        server,
+        request,
+        lambda query: parse_listen_query(query, server.catalog, streaming=True),
+    )
+    if isinstance(accepted, web.StreamResponse):
+        return accepted
+    ws, session_record, options, faults = accepted
     try:
         await LiveSession(server, ws, session_record, options, faults).run()
     finally:
@@ -111,12 +137,8 @@ class LiveSession:
         faults: Faults,
     ) -> None:
         """Prepare the session state; :meth:`run` drives it."""
-        self._server = server
-        self._ws = ws
-        self._record = record
+        self._init_socket(server, ws, record, faults)
         self._options = options
-        self._latency = server.latency
-        self._faults = faults
         self._engine = TranscriptEngine(
             list(server.script),
             options,
@@ -124,11 +146,25 @@ class LiveSession:
             final_lag=server.final_lag,
             interim_interval=server.interim_interval,
         )
-        self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
-        self._loop = asyncio.get_running_loop()
         self._sha = hashlib.sha256()
         self._created = messages.created_now()
         self._got_audio = False
+
+    def _init_socket(
+        self,
+        server: FakeDeepgram,
+        ws: web.WebSocketResponse,
+        record: LiveSessionRecord,
+        faults: Faults,
+    ) -> None:
+        """The state of the send queue and receive loop (shared with /v2)."""
+        self._server = server
+        self._ws = ws
+        self._record = record
+        self._latency = server.latency
+        self._faults = faults
+        self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
         self._first_results_sent = False
         self._stream_closed = False  # CloseStream (or zero-length frame) seen
         self._closing = False  # a server close is queued

@@ -64,6 +64,10 @@ NOVA2_LANGUAGES = (
     "th-TH", "tr", "uk", "vi",
 )  # fmt: skip
 
+FLUX_MULTI_LANGUAGES = (
+    "multi", "en", "es", "fr", "de", "hi", "ru", "pt", "ja", "it", "nl",
+)  # fmt: skip
+
 WHISPER_LANGUAGES = (
     "en", "de", "es", "fr", "it", "nl", "pt", "ja", "ko", "zh", "ru", "sv",
     "da", "no", "pl", "fi", "uk",
@@ -104,6 +108,15 @@ def default_catalog() -> list[CatalogModel]:
             languages=("en",),
             version="2025-09-01.0",
             uuid="6a0f1b3e-5a7b-4b8e-9d0a-1f2e3d4c5b6a",
+            batch=False,
+        ),
+        CatalogModel(
+            name="flux-general-multi",
+            canonical_name="flux-general-multi",
+            architecture="flux",
+            languages=FLUX_MULTI_LANGUAGES,
+            version="2026-03-01.0",
+            uuid="8e4c2a1d-3b5f-4c6e-9a7b-0d1e2f3a4b5c",
             batch=False,
         ),
         CatalogModel(

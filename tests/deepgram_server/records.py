@@ -38,12 +38,13 @@ class Frame:
 
 @dataclass(slots=True)
 class LiveSessionRecord:
-    """One ``/v1/listen`` websocket session, from upgrade to close."""
+    """One ``/v1/listen`` or ``/v2/listen`` websocket session, upgrade to close."""
 
     query: MultiMapping[str]
     headers: CIMultiDictProxy[str]
     request_id: str
     started_at: float
+    path: str = "/v1/listen"
     frames: list[Frame] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     sent_raw: list[str] = field(default_factory=list)

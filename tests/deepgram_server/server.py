@@ -10,6 +10,8 @@ import time
 from aiohttp import web
 
 from .faults import Faults
+from .flux_engine import DEFAULT_EOT_DELAY, DEFAULT_MID_THOUGHT_CAP
+from .flux_live import handle_flux
 from .latency import Latency
 from .live import handle_listen
 from .models_catalog import CatalogModel, default_catalog
@@ -21,11 +23,12 @@ DEFAULT_API_KEY = "dg-test-key"
 
 
 class FakeDeepgram:
-    """A local Deepgram: ``/v1/listen`` websocket plus the REST endpoints.
+    """A local Deepgram: ``/v1`` and ``/v2/listen`` websockets, REST endpoints.
 
     All attributes may be changed between requests; a live session reads
-    ``script``, ``latency``, ``faults``, ``final_lag`` and
-    ``interim_interval`` when its handshake arrives.
+    ``script``, ``latency``, ``faults``, ``final_lag``, ``interim_interval``
+    (and for Flux ``eot_delay``, ``mid_thought_cap``, ``update_interval``)
+    when its handshake arrives.
     """
 
     def __init__(self, api_key: str | None = DEFAULT_API_KEY) -> None:
@@ -44,6 +47,13 @@ class FakeDeepgram:
         """Audio seconds after a segment's end before its (non speech_final) final."""
         self.interim_interval = 1.0
         """Audio seconds between interim results."""
+        self.eot_delay = DEFAULT_EOT_DELAY
+        """Flux: audio seconds of silence after a complete thought until the
+        end-of-turn confidence reaches 0.7 (Deepgram quotes about 260 ms)."""
+        self.mid_thought_cap = DEFAULT_MID_THOUGHT_CAP
+        """Flux: the highest end-of-turn confidence in a pause inside a segment."""
+        self.update_interval = 0.25
+        """Flux: audio seconds between ``Update`` events."""
         self.prerecorded_duration: float | None = None
         """Seconds of audio a pre-recorded body holds (None: read or guessed)."""
         self.detected_language = "en"
@@ -84,7 +94,11 @@ class FakeDeepgram:
         async def listen(request: web.Request) -> web.StreamResponse:
             return await handle_listen(self, request)
 
+        async def flux(request: web.Request) -> web.StreamResponse:
+            return await handle_flux(self, request)
+
         app.router.add_get("/v1/listen", self._tracked(listen))
+        app.router.add_get("/v2/listen", self._tracked(flux))
         RestHandlers(self).add_routes(app, self._tracked)
         return app
 
@@ -130,6 +144,11 @@ class FakeDeepgram:
     def ws_url(self) -> str:
         """``ws://127.0.0.1:<port>/v1/listen``."""
         return f"ws://127.0.0.1:{self.port}/v1/listen"
+
+    @property
+    def flux_url(self) -> str:
+        """``ws://127.0.0.1:<port>/v2/listen``."""
+        return f"ws://127.0.0.1:{self.port}/v2/listen"
 
     def next_faults(self) -> Faults:
         """The faults of a new ``/v1/listen`` handshake."""

@@ -25,6 +25,12 @@ LIVE_QUERY: dict[str, str] = {
     "channels": "1",
 }
 
+FLUX_QUERY: dict[str, str] = {
+    "model": "flux-general-en",
+    "encoding": "linear16",
+    "sample_rate": str(SAMPLE_RATE),
+}
+
 
 def silence(seconds: float) -> bytes:
     """``seconds`` of 16 kHz 16-bit mono silence."""
@@ -54,6 +60,11 @@ def listen_url(
     params = dict(LIVE_QUERY if base_query is None else base_query)
     params.update(extra)
     return URL(server.ws_url).with_query(params)
+
+
+def flux_url(server: FakeDeepgram, /, **extra: str) -> URL:
+    """``ws://.../v2/listen`` with ``FLUX_QUERY`` + ``extra``."""
+    return URL(server.flux_url).with_query({**FLUX_QUERY, **extra})
 
 
 def auth_header(key: str = "dg-test-key", scheme: str = "Token") -> dict[str, str]:

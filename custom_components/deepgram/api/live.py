@@ -1,13 +1,14 @@
 """One Deepgram live (`/v1/listen`) session over a WebSocket.
 
-The life of a session:
+The life of a session (connecting, held audio, bounded sends, typed errors
+and closing are shared with Flux, in `stream.py`):
 
 1. `start()` opens the socket in the background; `send_audio()` may be called
    at once, audio is held (bounded) until the socket is open, then sent.
 2. `send_audio()` coalesces small chunks into frames of about `frame_ms`,
    never sends an empty frame, and keeps the socket alive with `KeepAlive`
-   while no audio flows.
-   Frames always hold whole samples of every channel, whatever the chunks.
+   while no audio flows. Frames always hold whole samples of every channel,
+   whatever the chunks.
 3. `finalize()` sends what is held, then `Finalize` and a ping, and returns
    the transcript as soon as the flushed result (`from_finalize`) arrives,
    or when a short bounded wait runs out: with what arrived if the server
@@ -27,11 +28,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-import contextlib
 from dataclasses import dataclass
 import logging
-import socket
-import struct
 import time
 from typing import Final
 
@@ -39,13 +37,10 @@ import aiohttp
 
 from .endpoint import Endpoint
 from .errors import (
-    DeepgramConnectionError,
     DeepgramError,
     DeepgramProtocolError,
     DeepgramServerError,
     DeepgramTimeoutError,
-    error_for_close,
-    error_for_status,
 )
 from .messages import (
     ErrorMessage,
@@ -56,49 +51,65 @@ from .messages import (
     parse_message,
 )
 from .options import LiveOptions
-from .redact import Redactor, secrets_of
+from .stream import (
+    CLOSE_STREAM,
+    DEFAULT_ABORT_TIMEOUT,
+    DEFAULT_CLOSE_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_BUFFER_SECONDS,
+    DEFAULT_SEND_TIMEOUT,
+    MAX_MESSAGE_BYTES,
+    SAMPLE_BYTES,
+    StreamSession,
+    StreamStats,
+)
 from .transcript import Transcript
-from .transport import check_request, client_failure
 
 _LOGGER = logging.getLogger(__name__)
 
 KEEP_ALIVE: Final = '{"type": "KeepAlive"}'
 FINALIZE: Final = '{"type": "Finalize"}'
-CLOSE_STREAM: Final = '{"type": "CloseStream"}'
 
-DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 DEFAULT_FINALIZE_TIMEOUT: Final = 2.0
-DEFAULT_CLOSE_TIMEOUT: Final = 5.0
-DEFAULT_ABORT_TIMEOUT: Final = 1.0
 DEFAULT_KEEPALIVE_INTERVAL: Final = 4.0
-DEFAULT_SEND_TIMEOUT: Final = 5.0
 DEFAULT_FRAME_MS: Final = 50
 MAX_FRAME_MS: Final = 250
-DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
-MAX_MESSAGE_BYTES: Final = 256 * 1024
-"""Largest server message taken (a long Results is a few kB)."""
 MAX_TRANSCRIPT_CHARS: Final = 10_000
 """Longest transcript a session keeps (minutes of dictation)."""
-_UNKNOWN_RATE_BUFFER: Final = 1 << 20
-_SAMPLE_BYTES: Final = {"linear16": 2, "linear32": 4, "mulaw": 1, "alaw": 1}
+
+__all__ = [
+    "CLOSE_STREAM",
+    "DEFAULT_ABORT_TIMEOUT",
+    "DEFAULT_CLOSE_TIMEOUT",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_FINALIZE_TIMEOUT",
+    "DEFAULT_FRAME_MS",
+    "DEFAULT_KEEPALIVE_INTERVAL",
+    "DEFAULT_MAX_BUFFER_SECONDS",
+    "DEFAULT_SEND_TIMEOUT",
+    "FINALIZE",
+    "KEEP_ALIVE",
+    "MAX_FRAME_MS",
+    "MAX_MESSAGE_BYTES",
+    "MAX_TRANSCRIPT_CHARS",
+    "LiveSession",
+    "SessionStats",
+]
 
 
 @dataclass(slots=True)
-class SessionStats:
+class SessionStats(StreamStats):
     """What one session did and how long it took, for diagnostics."""
 
-    connect_seconds: float | None = None
     finalize_seconds: float | None = None
     finalize_answered: bool = False
-    audio_bytes: int = 0
-    audio_frames: int = 0
     keepalives: int = 0
-    close_code: int | None = None
-    clean_close: bool = False
 
 
-class LiveSession:
+class LiveSession(StreamSession):
     """A live transcription session; see the module docstring."""
+
+    path = "/v1/listen"
 
     def __init__(
         self,
@@ -113,109 +124,26 @@ class LiveSession:
         on_message: Callable[[ServerMessage], None] | None = None,
     ) -> None:
         """Prepare a session; raises `DeepgramOptionsError` for bad options."""
-        self._query = options.query()
-        self._http = http
-        self._endpoint = endpoint
-        self._scrub = Redactor(secrets_of(endpoint.api_key, endpoint.base_url))
-        self._connect_timeout = connect_timeout
+        super().__init__(
+            http,
+            endpoint,
+            options.query(),
+            bytes_per_second=options.bytes_per_second,
+            sample_block=SAMPLE_BYTES.get(options.encoding or "", 1)
+            * (options.channels or 1),
+            stats=SessionStats(),
+            connect_timeout=connect_timeout,
+            frame_ms=frame_ms,
+            max_frame_ms=MAX_FRAME_MS,
+            max_buffer_seconds=max_buffer_seconds,
+        )
+        self.stats: SessionStats
         self._keepalive_interval = keepalive_interval
         self._on_message = on_message
-        rate = options.bytes_per_second
-        # A frame holds whole samples of every channel.
-        block = _SAMPLE_BYTES.get(options.encoding or "", 1) * (options.channels or 1)
-        self._block = block
-        self._frame_bytes = (
-            max(block, rate * frame_ms // 1000 // block * block) if rate else 0
-        )
-        self._max_frame_bytes = (
-            rate * MAX_FRAME_MS // 1000 // block * block
-            if rate
-            else 1 << 16 // block * block
-        )
-        self._max_buffer = (
-            int(rate * max_buffer_seconds) if rate else _UNKNOWN_RATE_BUFFER
-        )
-        self._bytes_per_second = rate
-
         self.transcript = Transcript()
         self.metadata: Metadata | None = None
-        self.request_id: str | None = None
-        self.stats = SessionStats()
-
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._pending = bytearray()
-        self._send_lock = asyncio.Lock()
-        self._connect_task: asyncio.Task[None] | None = None
-        self._receive_task: asyncio.Task[None] | None = None
-        self._keepalive_task: asyncio.Task[None] | None = None
-        self._transport: asyncio.Transport | None = None
-        self._pong = asyncio.Event()
-        self._connected = asyncio.Event()
         self._finalized = asyncio.Event()
-        self._closed = asyncio.Event()
-        self._error: DeepgramError | None = None
-        self._abort_error: DeepgramError | None = None
         self._over_cap = False
-        self._close_stream_sent = False
-        self._closing = False
-        self._last_send = 0.0
-        self._started_at = 0.0
-
-    # -- public API --------------------------------------------------------
-
-    @property
-    def error(self) -> DeepgramError | None:
-        """The error that ended the session, if one did."""
-        return self._error
-
-    @property
-    def connected(self) -> bool:
-        """True while the socket is open."""
-        return self._ws is not None and not self._ws.closed
-
-    @property
-    def audio_seconds(self) -> float | None:
-        """Seconds of audio sent so far, when the encoding tells."""
-        if not self._bytes_per_second:
-            return None
-        return self.stats.audio_bytes / self._bytes_per_second
-
-    def start(self) -> None:
-        """Start connecting in the background (idempotent)."""
-        if self._connect_task is None:
-            self._started_at = time.monotonic()
-            self._connect_task = asyncio.create_task(
-                self._connect(), name="deepgram live connect"
-            )
-
-    async def connect(self) -> None:
-        """Start connecting and wait until the socket is open."""
-        self.start()
-        await self._wait_connected()
-
-    async def send_audio(self, data: bytes) -> None:
-        """Queue audio; it is sent in frames of about `frame_ms` once connected.
-
-        Frames hold whole samples: a chunk that splits one keeps the rest
-        back until the next chunk completes it.
-        """
-        self._raise_if_failed()
-        if not data:
-            return  # an empty frame would end the stream at Deepgram
-        self.start()
-        self._pending += data
-        if not self._connected.is_set():
-            if len(self._pending) > self._max_buffer:
-                self._pending.clear()  # never sent, so never billed
-                self._fail(
-                    DeepgramConnectionError(
-                        "Too much audio held while connecting to Deepgram"
-                    )
-                )
-                self._raise_if_failed()
-            return
-        if len(self._pending) >= self._frame_bytes:
-            await self._flush()
 
     async def finalize(self, timeout: float = DEFAULT_FINALIZE_TIMEOUT) -> Transcript:
         """Flush Deepgram and return the transcript (bounded by `timeout`).
@@ -260,156 +188,13 @@ class LiveSession:
             )
         return self.transcript
 
-    async def close(self, timeout: float = DEFAULT_CLOSE_TIMEOUT) -> None:
-        """End the request cleanly: CloseStream, bounded wait, close. Never raises."""
-        await self._shutdown(timeout, flush=True)
+    # -- hooks -------------------------------------------------------------
 
-    async def abort(
-        self,
-        timeout: float = DEFAULT_ABORT_TIMEOUT,
-        *,
-        reason: str = "The Deepgram session was aborted",
-    ) -> None:
-        """End the request quickly (cancellation, stopping); never raises.
+    def _on_open(self) -> None:
+        self._spawn("deepgram live keepalive", self._keepalive())
 
-        Whoever still uses the session gets an error saying `reason`.
-        """
-        self._abort_error = DeepgramConnectionError(reason, request_id=self.request_id)
-        self._fail(self._abort_error)
-        await self._shutdown(timeout, flush=False)
-
-    # -- connection --------------------------------------------------------
-
-    async def _connect(self) -> None:
-        url = self._endpoint.ws_url("/v1/listen")
-        auth = self._endpoint.auth_headers()
-        try:
-            check_request(url, self._query, auth)
-            async with asyncio.timeout(self._connect_timeout):
-                ws = await self._http.ws_connect(
-                    url,
-                    params=self._query,
-                    headers=auth,
-                    timeout=aiohttp.ClientWSTimeout(ws_close=DEFAULT_ABORT_TIMEOUT),
-                    autoping=False,  # pongs are read: see finalize()
-                    max_msg_size=MAX_MESSAGE_BYTES,
-                )
-        except DeepgramError as err:
-            self._fail(err)
-            return
-        except aiohttp.WSServerHandshakeError as err:
-            self._fail(error_for_status(err.status, err.headers, scrub=self._scrub))
-            return
-        except TimeoutError:
-            self._fail(
-                DeepgramTimeoutError(
-                    f"{self._endpoint.host} did not answer within "
-                    f"{self._connect_timeout:g} s"
-                )
-            )
-            return
-        except Exception as err:  # e.g. "Session is closed" while stopping
-            self._fail(client_failure(err, self._endpoint.host))
-            return
-        self._ws = ws
-        self._transport = _transport_of(ws)
-        # aiohttp has no public accessor for the handshake's headers.
-        response = getattr(ws, "_response", None)
-        headers = getattr(response, "headers", None)
-        if headers is not None:
-            self.request_id = headers.get("dg-request-id")
-        self.stats.connect_seconds = time.monotonic() - self._started_at
-        self._last_send = time.monotonic()
-        self._receive_task = asyncio.create_task(
-            self._receive(ws), name="deepgram live receive"
-        )
-        self._keepalive_task = asyncio.create_task(
-            self._keepalive(), name="deepgram live keepalive"
-        )
-        self._connected.set()
-        _LOGGER.debug(
-            "Connected to Deepgram at %s in %.3f s",
-            self._endpoint.host,
-            self.stats.connect_seconds,
-        )
-        if self._error is None and len(self._pending) >= self._frame_bytes:
-            with contextlib.suppress(DeepgramError):
-                await self._flush()
-
-    async def _wait_connected(self) -> None:
-        self.start()
-        task = self._connect_task
-        if task is not None and not task.done():
-            # Not `await task`: an abort cancels the task, not its waiters.
-            await asyncio.wait({task})
-        self._raise_if_failed()  # an abort failed the session before cancelling
-
-    # -- sending -----------------------------------------------------------
-
-    async def _flush(self, *, final: bool = False) -> None:
-        """Send held whole samples in frames of at most MAX_FRAME_MS.
-
-        A split sample stays held for the next chunk; at the end (`final`)
-        it can never be completed and is dropped.
-        """
-        async with self._send_lock:
-            whole = len(self._pending) // self._block * self._block
-            while whole:
-                size = min(whole, self._max_frame_bytes)
-                frame = bytes(self._pending[:size])
-                del self._pending[:size]
-                whole -= size
-                await self._send(frame)
-            if final and self._pending:
-                _LOGGER.debug(
-                    "Dropping %d bytes at the end: not a whole sample",
-                    len(self._pending),
-                )
-                self._pending.clear()
-
-    async def _send_text(self, text: str) -> None:
-        async with self._send_lock:
-            await self._send(text)
-
-    async def _send_ping(self) -> None:
-        async with self._send_lock:
-            await self._send(None)
-
-    async def _send(self, data: bytes | str | None) -> None:
-        """Send audio (bytes), a control message (str) or a ping (None)."""
-        # No check of self._error here: CloseStream must still go out after
-        # an in-band error, while the socket is open.
-        ws = self._ws
-        if ws is None or ws.closed:
-            raise self._error or DeepgramConnectionError(
-                "The Deepgram stream is closed"
-            )
-        try:
-            async with asyncio.timeout(DEFAULT_SEND_TIMEOUT):
-                if isinstance(data, bytes):
-                    await ws.send_bytes(data)
-                    self.stats.audio_bytes += len(data)
-                    self.stats.audio_frames += 1
-                elif data is None:
-                    await ws.ping()
-                else:
-                    await ws.send_str(data)
-        except TimeoutError:
-            self._fail(
-                DeepgramTimeoutError(
-                    "Deepgram stopped taking audio", request_id=self.request_id
-                )
-            )
-            self._raise_if_failed()
-        except aiohttp.ClientError, ConnectionError:
-            self._fail(
-                DeepgramConnectionError(
-                    "Lost the connection to Deepgram while sending",
-                    request_id=self.request_id,
-                )
-            )
-            self._raise_if_failed()
-        self._last_send = time.monotonic()
+    def _on_fail(self) -> None:
+        self._finalized.set()
 
     async def _keepalive(self) -> None:
         # Every turn sleeps first: no failure can make this loop spin and
@@ -428,30 +213,6 @@ class LiveSession:
                 return
             self.stats.keepalives += 1
             delay = self._keepalive_interval
-
-    # -- receiving ---------------------------------------------------------
-
-    async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        reason: str | None = None
-        try:
-            while True:
-                msg = await ws.receive()
-                if msg.type is aiohttp.WSMsgType.TEXT:
-                    self._handle_text(msg.data)
-                elif msg.type is aiohttp.WSMsgType.CLOSE:
-                    reason = msg.extra or None
-                    break
-                elif msg.type is aiohttp.WSMsgType.BINARY:
-                    _LOGGER.debug("Ignoring a binary frame from Deepgram")
-                elif msg.type is aiohttp.WSMsgType.PING:
-                    with contextlib.suppress(Exception):
-                        await ws.pong(msg.data)
-                elif msg.type is aiohttp.WSMsgType.PONG:
-                    self._pong.set()
-                else:
-                    break
-        finally:
-            self._on_closed(ws.close_code, reason)
 
     def _handle_text(self, text: str) -> None:
         try:
@@ -509,119 +270,3 @@ class LiveSession:
                 self._on_message(message)
             except Exception:
                 _LOGGER.exception("Error in a Deepgram message callback")
-
-    def _on_closed(self, code: int | None, reason: str | None) -> None:
-        self.stats.close_code = code
-        self.stats.clean_close = code == 1000 and self._close_stream_sent
-        if not (self._closing or self.stats.clean_close):
-            if code in (1008, 1009, 1011):
-                self._fail(
-                    error_for_close(code, reason, self.request_id, scrub=self._scrub)
-                )
-            else:
-                self._fail(
-                    DeepgramConnectionError(
-                        "The Deepgram stream ended early"
-                        + (f" (close {code})" if code else ""),
-                        status=code,
-                        reason=self._scrub(reason),
-                        request_id=self.request_id,
-                    )
-                )
-        self._closed.set()
-
-    # -- failure and shutdown ----------------------------------------------
-
-    def _fail(self, error: DeepgramError) -> None:
-        if self._error is None:
-            self._error = error
-            if not self._closing:
-                _LOGGER.debug("Deepgram session failed: %s", error)
-        self._finalized.set()
-
-    def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    async def _shutdown(self, timeout: float, *, flush: bool) -> None:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._end_stream(flush=flush)
-        except TimeoutError:
-            _LOGGER.debug(
-                "Deepgram did not close within %.1f s (request %s); closing the socket",
-                timeout,
-                self.request_id,
-            )
-        except asyncio.CancelledError:
-            # Cancelled while closing (Home Assistant stopping): the request
-            # is still ended with CloseStream, within the abort bound.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
-                    await self._end_stream(flush=False)
-            raise
-        finally:
-            await self._teardown()
-
-    async def _end_stream(self, *, flush: bool) -> None:
-        if self._connect_task is None:
-            return
-        await asyncio.wait({self._connect_task})
-        if self._ws is None or self._ws.closed:
-            return
-        try:
-            if flush and self._error in (None, self._abort_error):
-                await self._flush(final=True)
-            if not self._close_stream_sent:
-                self._close_stream_sent = True
-                await self._send_text(CLOSE_STREAM)
-        except DeepgramError as err:
-            _LOGGER.debug("Could not send CloseStream: %s", err)
-            return
-        await self._closed.wait()
-
-    async def _teardown(self) -> None:
-        self._closing = True
-        for task in (self._connect_task, self._keepalive_task):
-            if task is not None:
-                task.cancel()  # a no-op for a finished task
-        if self._ws is not None and not self._ws.closed:
-            try:
-                async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
-                    await self._ws.close()
-            except Exception:  # any failure: tear the socket down
-                self._abort_transport()
-        if self._ws is not None and self._ws.close_code in (None, 1006):
-            self._abort_transport()
-        if self._receive_task is not None:
-            self._receive_task.cancel()
-        tasks = (self._connect_task, self._keepalive_task, self._receive_task)
-        await asyncio.gather(
-            *(t for t in tasks if t is not None), return_exceptions=True
-        )
-        self._closed.set()
-
-    def _abort_transport(self) -> None:
-        """Drop the socket at once, unsent data and all.
-
-        A graceful close waits for the send buffer to drain, which never
-        happens when the server stopped reading: the socket would stay open.
-        """
-        transport = self._transport
-        if transport is None:
-            return
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):  # linger 0: reset, not FIN
-                sock.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
-        transport.abort()
-
-
-def _transport_of(ws: aiohttp.ClientWebSocketResponse) -> asyncio.Transport | None:
-    """The socket's transport (aiohttp has no public accessor for it)."""
-    response = getattr(ws, "_response", None)
-    connection = getattr(response, "connection", None)
-    transport = getattr(connection, "transport", None)
-    return transport if isinstance(transport, asyncio.Transport) else None

@@ -1,0 +1,497 @@
+"""What every Deepgram streaming session shares, `/v1/listen` and `/v2/listen`.
+
+`StreamSession` opens the socket in the background, holds audio (bounded)
+until it is open, sends audio in frames of whole samples with bounded sends,
+turns every failure into a typed `DeepgramError`, and ends the request:
+`CloseStream`, a bounded wait for the server's close, then closes
+(`close()`), or the same within about a second for cancellation (`abort()`).
+A socket that does not close in time is torn down (its transport aborted),
+and a close that is itself cancelled still sends `CloseStream` (bounded).
+Messages are capped in size; text from the server is scrubbed of the key
+before it is kept or logged.
+
+Subclasses give the path, parse the server's text frames
+(`_handle_text`), may start tasks once connected (`_on_open`) and wake their
+own waiters when the session fails (`_on_fail`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Sequence
+import contextlib
+from dataclasses import dataclass
+import logging
+import socket
+import struct
+import time
+from typing import Any, ClassVar, Final
+
+import aiohttp
+
+from .endpoint import Endpoint
+from .errors import (
+    DeepgramConnectionError,
+    DeepgramError,
+    DeepgramTimeoutError,
+    error_for_close,
+    error_for_status,
+)
+from .redact import Redactor, secrets_of
+from .transport import check_request, client_failure
+
+_LOGGER = logging.getLogger(__name__)
+
+CLOSE_STREAM: Final = '{"type": "CloseStream"}'
+
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+DEFAULT_CLOSE_TIMEOUT: Final = 5.0
+DEFAULT_ABORT_TIMEOUT: Final = 1.0
+DEFAULT_SEND_TIMEOUT: Final = 5.0
+DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
+MAX_MESSAGE_BYTES: Final = 256 * 1024
+"""Largest server message taken (a long Results is a few kB)."""
+_UNKNOWN_RATE_BUFFER: Final = 1 << 20
+SAMPLE_BYTES: Final = {"linear16": 2, "linear32": 4, "mulaw": 1, "alaw": 1}
+
+
+@dataclass(slots=True)
+class StreamStats:
+    """What one session did and how long it took, for diagnostics."""
+
+    connect_seconds: float | None = None
+    audio_bytes: int = 0
+    audio_frames: int = 0
+    close_code: int | None = None
+    clean_close: bool = False
+
+
+class StreamSession:
+    """A streaming request over one WebSocket; see the module docstring."""
+
+    path: ClassVar[str]
+    exact_frames: ClassVar[bool] = False
+    """Send audio only in whole frames of `frame_ms` while streaming."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        endpoint: Endpoint,
+        query: Sequence[tuple[str, str]],
+        *,
+        bytes_per_second: int | None,
+        sample_block: int,
+        stats: StreamStats,
+        connect_timeout: float,
+        frame_ms: int,
+        max_frame_ms: int,
+        max_buffer_seconds: float,
+    ) -> None:
+        """Prepare a session for an already validated query.
+
+        `sample_block` is the size of one sample of every channel: frames
+        always hold whole ones, whatever the chunks.
+        """
+        self._query = list(query)
+        self._http = http
+        self._endpoint = endpoint
+        self._scrub = Redactor(secrets_of(endpoint.api_key, endpoint.base_url))
+        self._connect_timeout = connect_timeout
+        rate = bytes_per_second
+        block = max(1, sample_block)
+        self._block = block
+        self._frame_bytes = (
+            max(block, rate * frame_ms // 1000 // block * block) if rate else 0
+        )
+        self._max_frame_bytes = (
+            rate * max_frame_ms // 1000 // block * block
+            if rate
+            else 1 << 16 // block * block
+        )
+        self._max_buffer = (
+            int(rate * max_buffer_seconds) if rate else _UNKNOWN_RATE_BUFFER
+        )
+        self._bytes_per_second = rate
+        self.request_id: str | None = None
+        self.stats = stats
+
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._pending = bytearray()
+        self._send_lock = asyncio.Lock()
+        self._connect_task: asyncio.Task[None] | None = None
+        self._receive_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._transport: asyncio.Transport | None = None
+        self._pong = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._error: DeepgramError | None = None
+        self._abort_error: DeepgramError | None = None
+        self._close_stream_sent = False
+        self._closing = False
+        self._last_send = 0.0
+        self._started_at = 0.0
+
+    # -- public API --------------------------------------------------------
+
+    @property
+    def error(self) -> DeepgramError | None:
+        """The error that ended the session, if one did."""
+        return self._error
+
+    @property
+    def connected(self) -> bool:
+        """True while the socket is open."""
+        return self._ws is not None and not self._ws.closed
+
+    @property
+    def audio_seconds(self) -> float | None:
+        """Seconds of audio sent so far, when the encoding tells."""
+        if not self._bytes_per_second:
+            return None
+        return self.stats.audio_bytes / self._bytes_per_second
+
+    def start(self) -> None:
+        """Start connecting in the background (idempotent)."""
+        if self._connect_task is None:
+            self._started_at = time.monotonic()
+            self._connect_task = asyncio.create_task(
+                self._connect(), name=f"deepgram {self.path} connect"
+            )
+
+    async def connect(self) -> None:
+        """Start connecting and wait until the socket is open."""
+        self.start()
+        await self._wait_connected()
+
+    async def send_audio(self, data: bytes) -> None:
+        """Queue audio; it is sent in frames of about `frame_ms` once connected.
+
+        Frames hold whole samples: a chunk that splits one keeps the rest
+        back until the next chunk completes it.
+        """
+        self._raise_if_failed()
+        if not data:
+            return  # an empty frame would end the stream at Deepgram
+        self.start()
+        self._pending += data
+        if not self._connected.is_set():
+            if len(self._pending) > self._max_buffer:
+                self._pending.clear()  # never sent, so never billed
+                self._fail(
+                    DeepgramConnectionError(
+                        "Too much audio held while connecting to Deepgram"
+                    )
+                )
+                self._raise_if_failed()
+            return
+        if len(self._pending) >= self._frame_bytes:
+            await self._flush(complete=not self.exact_frames)
+
+    async def close(self, timeout: float = DEFAULT_CLOSE_TIMEOUT) -> None:
+        """End the request cleanly: CloseStream, bounded wait, close. Never raises."""
+        await self._shutdown(timeout, flush=True)
+
+    async def abort(
+        self,
+        timeout: float = DEFAULT_ABORT_TIMEOUT,
+        *,
+        reason: str = "The Deepgram session was aborted",
+    ) -> None:
+        """End the request quickly (cancellation, stopping); never raises.
+
+        Whoever still uses the session gets an error saying `reason`.
+        """
+        self._abort_error = DeepgramConnectionError(reason, request_id=self.request_id)
+        self._fail(self._abort_error)
+        await self._shutdown(timeout, flush=False)
+
+    # -- hooks -------------------------------------------------------------
+
+    def _handle_text(self, text: str) -> None:
+        raise NotImplementedError
+
+    def _on_open(self) -> None:
+        """Called once the socket is open (start tasks with `_spawn`)."""
+
+    def _on_fail(self) -> None:
+        """Called when the session fails: wake the subclass's waiters."""
+
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a task that ends with the session."""
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    # -- connection --------------------------------------------------------
+
+    async def _connect(self) -> None:
+        url = self._endpoint.ws_url(self.path)
+        auth = self._endpoint.auth_headers()
+        try:
+            check_request(url, self._query, auth)
+            async with asyncio.timeout(self._connect_timeout):
+                ws = await self._http.ws_connect(
+                    url,
+                    params=self._query,
+                    headers=auth,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=DEFAULT_ABORT_TIMEOUT),
+                    autoping=False,  # pongs are read: see `_pong`
+                    max_msg_size=MAX_MESSAGE_BYTES,
+                )
+        except DeepgramError as err:
+            self._fail(err)
+            return
+        except aiohttp.WSServerHandshakeError as err:
+            self._fail(error_for_status(err.status, err.headers, scrub=self._scrub))
+            return
+        except TimeoutError:
+            self._fail(
+                DeepgramTimeoutError(
+                    f"{self._endpoint.host} did not answer within "
+                    f"{self._connect_timeout:g} s"
+                )
+            )
+            return
+        except Exception as err:  # e.g. "Session is closed" while stopping
+            self._fail(client_failure(err, self._endpoint.host))
+            return
+        self._ws = ws
+        self._transport = _transport_of(ws)
+        # aiohttp has no public accessor for the handshake's headers.
+        response = getattr(ws, "_response", None)
+        headers = getattr(response, "headers", None)
+        if headers is not None:
+            self.request_id = headers.get("dg-request-id")
+        self.stats.connect_seconds = time.monotonic() - self._started_at
+        self._last_send = time.monotonic()
+        self._receive_task = asyncio.create_task(
+            self._receive(ws), name=f"deepgram {self.path} receive"
+        )
+        self._on_open()
+        self._connected.set()
+        _LOGGER.debug(
+            "Connected to Deepgram at %s%s in %.3f s",
+            self._endpoint.host,
+            self.path,
+            self.stats.connect_seconds,
+        )
+        if self._error is None and len(self._pending) >= self._frame_bytes:
+            with contextlib.suppress(DeepgramError):
+                await self._flush(complete=not self.exact_frames)
+
+    async def _wait_connected(self) -> None:
+        self.start()
+        task = self._connect_task
+        if task is not None and not task.done():
+            # Not `await task`: an abort cancels the task, not its waiters.
+            await asyncio.wait({task})
+        self._raise_if_failed()  # an abort failed the session before cancelling
+
+    # -- sending -----------------------------------------------------------
+
+    async def _flush(self, *, complete: bool = True, final: bool = False) -> None:
+        """Send held whole samples in frames of at most the largest frame size.
+
+        Without `complete`, a remainder smaller than one frame stays held. A
+        split sample stays held for the next chunk; at the end (`final`) it
+        can never be completed and is dropped.
+        """
+        async with self._send_lock:
+            whole = len(self._pending) // self._block * self._block
+            while whole:
+                if not complete and whole < self._max_frame_bytes:
+                    return
+                size = min(whole, self._max_frame_bytes)
+                frame = bytes(self._pending[:size])
+                del self._pending[:size]
+                whole -= size
+                await self._send(frame)
+            if final and self._pending:
+                _LOGGER.debug(
+                    "Dropping %d bytes at the end: not a whole sample",
+                    len(self._pending),
+                )
+                self._pending.clear()
+
+    async def _send_text(self, text: str) -> None:
+        async with self._send_lock:
+            await self._send(text)
+
+    async def _send_ping(self) -> None:
+        async with self._send_lock:
+            await self._send(None)
+
+    async def _send(self, data: bytes | str | None) -> None:
+        """Send audio (bytes), a control message (str) or a ping (None)."""
+        # No check of self._error here: CloseStream must still go out after
+        # an in-band error, while the socket is open.
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise self._error or DeepgramConnectionError(
+                "The Deepgram stream is closed"
+            )
+        try:
+            async with asyncio.timeout(DEFAULT_SEND_TIMEOUT):
+                if isinstance(data, bytes):
+                    await ws.send_bytes(data)
+                    self.stats.audio_bytes += len(data)
+                    self.stats.audio_frames += 1
+                elif data is None:
+                    await ws.ping()
+                else:
+                    await ws.send_str(data)
+        except TimeoutError:
+            self._fail(
+                DeepgramTimeoutError(
+                    "Deepgram stopped taking audio", request_id=self.request_id
+                )
+            )
+            self._raise_if_failed()
+        except aiohttp.ClientError, ConnectionError:
+            self._fail(
+                DeepgramConnectionError(
+                    "Lost the connection to Deepgram while sending",
+                    request_id=self.request_id,
+                )
+            )
+            self._raise_if_failed()
+        self._last_send = time.monotonic()
+
+    # -- receiving ---------------------------------------------------------
+
+    async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        reason: str | None = None
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    self._handle_text(msg.data)
+                elif msg.type is aiohttp.WSMsgType.CLOSE:
+                    reason = msg.extra or None
+                    break
+                elif msg.type is aiohttp.WSMsgType.BINARY:
+                    _LOGGER.debug("Ignoring a binary frame from Deepgram")
+                elif msg.type is aiohttp.WSMsgType.PING:
+                    with contextlib.suppress(Exception):
+                        await ws.pong(msg.data)
+                elif msg.type is aiohttp.WSMsgType.PONG:
+                    self._pong.set()
+                else:
+                    break
+        finally:
+            self._on_closed(ws.close_code, reason)
+
+    def _on_closed(self, code: int | None, reason: str | None) -> None:
+        self.stats.close_code = code
+        self.stats.clean_close = code == 1000 and self._close_stream_sent
+        if not (self._closing or self.stats.clean_close):
+            if code in (1008, 1009, 1011):
+                self._fail(
+                    error_for_close(code, reason, self.request_id, scrub=self._scrub)
+                )
+            else:
+                self._fail(
+                    DeepgramConnectionError(
+                        "The Deepgram stream ended early"
+                        + (f" (close {code})" if code else ""),
+                        status=code,
+                        reason=self._scrub(reason),
+                        request_id=self.request_id,
+                    )
+                )
+        self._closed.set()
+
+    # -- failure and shutdown ----------------------------------------------
+
+    def _fail(self, error: DeepgramError) -> None:
+        if self._error is None:
+            self._error = error
+            if not self._closing:
+                _LOGGER.debug("Deepgram session failed: %s", error)
+        self._on_fail()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    async def _shutdown(self, timeout: float, *, flush: bool) -> None:
+        try:
+            async with asyncio.timeout(timeout):
+                await self._end_stream(flush=flush)
+        except TimeoutError:
+            _LOGGER.debug(
+                "Deepgram did not close within %.1f s (request %s); closing the socket",
+                timeout,
+                self.request_id,
+            )
+        except asyncio.CancelledError:
+            # Cancelled while closing (Home Assistant stopping): the request
+            # is still ended with CloseStream, within the abort bound.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
+                    await self._end_stream(flush=False)
+            raise
+        finally:
+            await self._teardown()
+
+    async def _end_stream(self, *, flush: bool) -> None:
+        if self._connect_task is None:
+            return
+        await asyncio.wait({self._connect_task})
+        if self._ws is None or self._ws.closed:
+            return
+        try:
+            if flush and self._error in (None, self._abort_error):
+                await self._flush(final=True)
+            if not self._close_stream_sent:
+                self._close_stream_sent = True
+                await self._send_text(CLOSE_STREAM)
+        except DeepgramError as err:
+            _LOGGER.debug("Could not send CloseStream: %s", err)
+            return
+        await self._closed.wait()
+
+    async def _teardown(self) -> None:
+        self._closing = True
+        for task in (self._connect_task, *self._tasks):
+            if task is not None:
+                task.cancel()  # a no-op for a finished task
+        if self._ws is not None and not self._ws.closed:
+            try:
+                async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
+                    await self._ws.close()
+            except Exception:  # any failure: tear the socket down
+                self._abort_transport()
+        if self._ws is not None and self._ws.close_code in (None, 1006):
+            self._abort_transport()
+        if self._receive_task is not None:
+            self._receive_task.cancel()
+        tasks = (self._connect_task, *self._tasks, self._receive_task)
+        await asyncio.gather(
+            *(t for t in tasks if t is not None), return_exceptions=True
+        )
+        self._closed.set()
+
+    def _abort_transport(self) -> None:
+        """Drop the socket at once, unsent data and all.
+
+        A graceful close waits for the send buffer to drain, which never
+        happens when the server stopped reading: the socket would stay open.
+        """
+        transport = self._transport
+        if transport is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # linger 0: reset, not FIN
+                sock.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+        transport.abort()
+
+
+def _transport_of(ws: aiohttp.ClientWebSocketResponse) -> asyncio.Transport | None:
+    """The socket's transport (aiohttp has no public accessor for it)."""
+    response = getattr(ws, "_response", None)
+    connection = getattr(response, "connection", None)
+    transport = getattr(connection, "transport", None)
+    return transport if isinstance(transport, asyncio.Transport) else None
