@@ -34,6 +34,7 @@ from custom_components.deepgram.api import (
     SpeechStarted,
     Transcript,
     UtteranceEnd,
+    live as live_module,
     stream as stream_module,
 )
 from tests.conftest import Handler, OddServer
@@ -524,7 +525,7 @@ def test_keepalive_interval_beats_deepgram_idle_cutoff() -> None:
     assert deepgram_idle_cutoff == 10.0
     interval = live_module.DEFAULT_KEEPALIVE_INTERVAL
     assert interval > 0
-    assert interval + live_module.DEFAULT_SEND_TIMEOUT < deepgram_idle_cutoff
+    assert interval + stream_module.DEFAULT_SEND_TIMEOUT < deepgram_idle_cutoff
 
 
 # -- Finalize ------------------------------------------------------------------
@@ -1464,15 +1465,18 @@ async def test_session_tasks_are_named_and_all_gone_after_close(
         return {
             t.get_name()
             for t in asyncio.all_tasks()
-            if t.get_name().startswith("deepgram live") and not t.done()
+            if t.get_name().startswith("deepgram ") and not t.done()
         }
 
     session = live(server, http)
     session.start()
-    assert session_tasks() == {"deepgram live connect"}
+    assert session_tasks() == {"deepgram /v1/listen connect"}
     await session.connect()
     await asyncio.sleep(0)
-    assert session_tasks() == {"deepgram live receive", "deepgram live keepalive"}
+    assert session_tasks() == {
+        "deepgram /v1/listen receive",
+        "deepgram live keepalive",
+    }
     await session.close()
     assert session_tasks() == set()
 
