@@ -24,9 +24,10 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "docs" / "mutation-equivalents.toml"
 PACKAGE = "custom_components.deepgram"
-# What `scripts/mutate` checks when given no module: the session, its
-# transcript, the per-run transcriber and the audio helpers.
-DEFAULT_MODULES = ("api.live", "api.transcript", "transcriber", "audio")
+# What `scripts/mutate` checks when given no module: the live session (and
+# the streaming base it shares with Flux), its transcript, the per-run
+# transcriber and the audio helpers.
+DEFAULT_MODULES = ("api.live", "api.stream", "api.transcript", "transcriber", "audio")
 # Tests that may kill a mutant, by the mutated module's prefix (first match).
 TEST_SELECTION: tuple[tuple[str, tuple[str, ...]], ...] = (
     (f"{PACKAGE}.api.", ("tests/test_api_",)),
