@@ -26,7 +26,7 @@ from custom_components.deepgram.const import (
 from custom_components.deepgram.end_of_speech import EndedBy
 from tests.deepgram_server import FakeDeepgram
 
-from .pipeline_helpers import run_pipeline, setup_pipeline
+from .pipeline_helpers import ENTITY_ID, run_pipeline, setup_pipeline
 from .speech_fixtures import (
     COMPLETE,
     FREE_FORM,
@@ -80,10 +80,15 @@ class Run:
         return str(stt_end.data["stt_output"]["text"])
 
 
-async def run_speech(hass: HomeAssistant, server: FakeDeepgram, speech: Speech) -> Run:
+async def run_speech(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    speech: Speech,
+    stt_engine: str = ENTITY_ID,
+) -> Run:
     """Run the pipeline (STT to intent) on `speech`; wait for the request's end."""
     server.script = speech.script
-    pipeline_id = await setup_pipeline(hass)
+    pipeline_id = await setup_pipeline(hass, stt_engine=stt_engine)
     run = Run(Satellite(speech.pcm, catch_up=False))
     async with asyncio.timeout(20):
         await run_pipeline(hass, pipeline_id, run.satellite.stream(), run.events)
