@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import logging
+import re
 import time
 from typing import Any
 
@@ -33,6 +34,7 @@ from custom_components.deepgram.api import (
     SpeechStarted,
     Transcript,
     UtteranceEnd,
+    live as live_module,
     stream as stream_module,
 )
 from tests.conftest import Handler, OddServer
@@ -338,7 +340,10 @@ async def test_held_audio_is_bounded(
     """More than `max_buffer_seconds` held while connecting fails the session."""
     session = live(server, http, max_buffer_seconds=0.1)
     await session.send_audio(pcm(0.1))  # exactly the bound: fine
-    with pytest.raises(DeepgramConnectionError, match="Too much audio") as info:
+    with pytest.raises(
+        DeepgramConnectionError,
+        match=r"^Too much audio held while connecting to Deepgram$",
+    ) as info:
         await session.send_audio(pcm(0.01))
     assert session.error is info.value
     with pytest.raises(DeepgramConnectionError, match="Too much audio"):
@@ -453,6 +458,28 @@ async def test_no_keepalive_while_audio_flows(
     assert session.stats.keepalives == 0
 
 
+async def test_keepalive_resumes_when_audio_stops_again(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Audio for several intervals, then silence: no KeepAlive while audio
+    flows, KeepAlives again (holding the socket) once it stops."""
+    server.idle_timeout = 0.5
+    session = live(server, http, keepalive_interval=0.2)
+    await session.connect()
+    for chunk in chunks(pcm(0.8), FRAME):  # 0.8 s at real time: 4 intervals
+        await session.send_audio(chunk)
+        await asyncio.sleep(0.05)
+    [record] = server.sessions
+    assert record.keepalive_count == 0
+    await asyncio.sleep(1.2)  # more than two idle timeouts
+    assert session.error is None
+    assert record.keepalive_count >= 3
+    audio_end = max(i for i, f in enumerate(record.frames) if f.kind == "binary")
+    assert all(f.kind == "binary" for f in record.frames[:audio_end])
+    await session.close()
+    assert session.stats.clean_close
+
+
 async def test_without_keepalive_the_idle_server_closes_1011(
     server: FakeDeepgram, http: aiohttp.ClientSession
 ) -> None:
@@ -488,6 +515,17 @@ async def test_keepalives_stop_when_the_server_ends_the_stream(
     assert session.stats.keepalives == count
     assert server.sessions[0].keepalive_count <= count
     await session.close()
+
+
+def test_keepalive_interval_beats_deepgram_idle_cutoff() -> None:
+    """Deepgram closes a socket idle for 10 s (1011 NET-0001): the default
+    interval leaves room for a KeepAlive that takes as long as a send may
+    (the send timeout) and still arrives before that cutoff."""
+    deepgram_idle_cutoff = FakeDeepgram().idle_timeout  # 10 s, as Deepgram
+    assert deepgram_idle_cutoff == 10.0
+    interval = live_module.DEFAULT_KEEPALIVE_INTERVAL
+    assert interval > 0
+    assert interval + stream_module.DEFAULT_SEND_TIMEOUT < deepgram_idle_cutoff
 
 
 # -- Finalize ------------------------------------------------------------------
@@ -605,6 +643,19 @@ async def test_second_finalize_waits_for_its_own_answer(
         await session.close()
 
 
+async def test_finalize_of_a_session_used_on_its_own_connects_first(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """`finalize()` with no `start()` or audio before: it connects, then flushes."""
+    session = live(server, http)
+    transcript = await session.finalize(timeout=5)
+    assert transcript.text == ""
+    assert session.stats.finalize_answered
+    assert server.sessions[0].got_finalize
+    await session.close()
+    assert session.stats.clean_close
+
+
 # -- closing -------------------------------------------------------------------
 
 
@@ -689,9 +740,13 @@ async def test_sending_after_close_raises(
     session = live(server, http)
     await session.connect()
     await session.close()
-    with pytest.raises(DeepgramConnectionError, match="stream is closed"):
+    with pytest.raises(
+        DeepgramConnectionError, match=r"^The Deepgram stream is closed$"
+    ):
         await session.send_audio(pcm(0.1))
-    with pytest.raises(DeepgramConnectionError, match="stream is closed"):
+    with pytest.raises(
+        DeepgramConnectionError, match=r"^The Deepgram stream is closed$"
+    ):
         await session.finalize(timeout=1)
     assert server.sessions[0].binary_frame_sizes() == []
 
@@ -775,7 +830,7 @@ async def test_abort_during_the_handshake_fails_a_waiting_connect_with_an_error(
     waiter = asyncio.create_task(session.connect())
     await wait_for(lambda: bool(server.handshakes))
     await session.abort(timeout=0.2)
-    with pytest.raises(DeepgramError):
+    with pytest.raises(DeepgramError, match=r"^The Deepgram session was aborted$"):
         await asyncio.wait_for(waiter, timeout=3)
 
 
@@ -964,7 +1019,8 @@ async def test_in_band_error(
     with pytest.raises(DeepgramServerError) as info:
         await session.finalize(timeout=5)
     assert info.value.reason == "Internal server error."
-    assert "Deepgram reported an error" in str(info.value)
+    assert str(info.value).startswith("Deepgram reported an error; ")
+    assert "Deepgram session failed: Deepgram reported an error" in caplog.text
     assert [m for m in messages if isinstance(m, ErrorMessage)] == [
         ErrorMessage(
             description="Internal server error.",
@@ -995,7 +1051,9 @@ async def test_server_vanishing_is_a_connection_error(
     await wait_for(lambda: session.error is not None)
     error = session.error
     assert type(error) is DeepgramConnectionError
-    assert "ended early" in str(error)
+    assert error.request_id == server.sessions[0].request_id
+    assert error.reason is None
+    assert str(error).startswith("The Deepgram stream ended early")
     with pytest.raises(DeepgramConnectionError):
         await session.finalize(timeout=1)
     await session.close()
@@ -1015,8 +1073,11 @@ async def test_malformed_json_is_logged_and_survived(
     assert session.stats.clean_close
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert "malformed" in warnings[0].getMessage()
-    assert "{this is not json" in warnings[0].getMessage()
+    assert re.fullmatch(
+        r"Ignoring a malformed message from Deepgram \(Not JSON: .+\): "
+        r"'\{this is not json'",
+        warnings[0].getMessage(),
+    ), warnings[0].getMessage()
 
 
 async def test_unknown_message_type_is_ignored(
@@ -1080,7 +1141,7 @@ async def test_on_message_sees_every_known_message_in_order(
 
 
 async def test_a_failing_on_message_callback_does_not_end_the_session(
-    server: FakeDeepgram, http: aiohttp.ClientSession
+    server: FakeDeepgram, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A bug in the caller's callback must not break the transcription."""
 
@@ -1093,6 +1154,10 @@ async def test_a_failing_on_message_callback_does_not_end_the_session(
         transcript = await session.finalize(timeout=5)
         assert transcript.text == "turn on the kitchen light"
         assert session.error is None
+        logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert logged
+        assert logged[0].getMessage() == "Error in a Deepgram message callback"
+        assert logged[0].exc_info is not None
     finally:
         await session.close()
         # Retrieve the receive task's exception here, so that no "Task
@@ -1224,7 +1289,10 @@ async def test_server_close_1000_without_close_stream_is_early(
     base_url = await odd_server(listen_route(behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.send_audio(pcm(0.1))
-    with pytest.raises(DeepgramConnectionError, match="ended early") as info:
+    with pytest.raises(
+        DeepgramConnectionError,
+        match=r"^The Deepgram stream ended early \(close 1000\); reason: bye$",
+    ) as info:
         await session.finalize(timeout=5)
     assert type(info.value) is DeepgramConnectionError
     assert info.value.status == 1000
@@ -1242,22 +1310,32 @@ async def test_server_that_stops_reading_times_the_send_out(
     monkeypatch.setattr(stream_module, "DEFAULT_SEND_TIMEOUT", 0.3)
     stop = asyncio.Event()
 
-    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+    async def listen(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        ws.headers["dg-request-id"] = "r-3"
+        await ws.prepare(request)
         await stop.wait()
+        return ws
 
-    base_url = await odd_server(listen_route(behaviour))
+    base_url = await odd_server({"GET /v1/listen": listen})
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.connect()
-    with pytest.raises(DeepgramTimeoutError, match="stopped taking audio") as info:
-        await send_until_it_fails(session)
-    assert session.error is info.value
-    with pytest.raises(DeepgramTimeoutError):
-        await session.send_audio(pcm(0.1))
-    started = time.monotonic()
-    await session.abort()
-    assert time.monotonic() - started < 3
-    assert not session.connected
-    stop.set()
+    try:
+        with pytest.raises(
+            DeepgramTimeoutError,
+            match=r"^Deepgram stopped taking audio; request id: r-3$",
+        ) as info:
+            await send_until_it_fails(session)
+        assert info.value.request_id == "r-3"
+        assert session.error is info.value
+        with pytest.raises(DeepgramTimeoutError):
+            await session.send_audio(pcm(0.1))
+        started = time.monotonic()
+        await session.abort()
+        assert time.monotonic() - started < 3
+        assert not session.connected
+    finally:
+        stop.set()  # a failing check must not leave the server waiting
 
 
 async def test_connection_lost_while_sending(
@@ -1308,3 +1386,120 @@ async def test_close_stream_still_sent_after_an_in_band_error(
     assert got == ['{"type": "CloseStream"}']
     assert session.metadata is not None
     assert session.stats.close_code == 1000
+
+
+async def test_in_band_error_ends_the_finalize_wait_at_once(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """An in-band Error with the socket left open: `finalize()` raises at
+    once instead of waiting out its bound."""
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.TEXT and "Finalize" in msg.data:
+                await ws.send_str(
+                    '{"type": "Results", "is_final": false, "metadata": '
+                    '{"request_id": "r-7"}, "channel": {"alternatives": '
+                    '[{"transcript": "turn", "words": []}]}}'
+                )
+                await ws.send_str(
+                    '{"type": "Error", "description": "Bad audio.", '
+                    '"message": "The audio could not be decoded.", '
+                    '"variant": "DATA-0000"}'
+                )
+            elif msg.type is aiohttp.WSMsgType.TEXT and "CloseStream" in msg.data:
+                await ws.close()
+
+    base_url = await odd_server(listen_route(behaviour))
+    session = LiveSession(http, Endpoint(base_url), LiveOptions())
+    await session.send_audio(pcm(0.1))
+    started = time.monotonic()
+    with pytest.raises(DeepgramServerError, match="reported an error") as info:
+        await session.finalize(timeout=5)
+    assert time.monotonic() - started < 1
+    assert info.value.reason == "Bad audio."
+    # No dg-request-id on this handshake: the id comes from the results.
+    assert session.request_id == "r-7"
+    assert info.value.request_id == "r-7"
+    assert session.connected  # the server did not close: the error alone ended it
+    await session.close()
+
+
+async def test_server_pings_are_answered_and_do_not_end_the_stream(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """A WebSocket ping (from Deepgram or a proxy) is answered with a pong;
+    the stream goes on."""
+    pongs: list[bytes] = []
+
+    async def listen(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        await ws.ping(b"still there?")
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.PONG:
+                pongs.append(msg.data)
+            elif msg.type is aiohttp.WSMsgType.TEXT and "CloseStream" in msg.data:
+                await ws.send_str('{"type": "Metadata", "request_id": "r-2"}')
+                await ws.close()
+        return ws
+
+    base_url = await odd_server({"GET /v1/listen": listen})
+    session = LiveSession(http, Endpoint(base_url), LiveOptions())
+    await session.connect()
+    await wait_for(lambda: bool(pongs), timeout=2)
+    assert pongs == [b"still there?"]
+    await session.send_audio(pcm(0.1))
+    await session.close()
+    assert session.error is None
+    assert session.stats.clean_close
+
+
+async def test_session_tasks_are_named_and_all_gone_after_close(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """The session's background tasks carry names (for Home Assistant's task
+    dumps), and close() leaves none of them behind."""
+
+    def session_tasks() -> set[str]:
+        return {
+            t.get_name()
+            for t in asyncio.all_tasks()
+            if t.get_name().startswith("deepgram ") and not t.done()
+        }
+
+    session = live(server, http)
+    session.start()
+    assert session_tasks() == {"deepgram /v1/listen connect"}
+    await session.connect()
+    await asyncio.sleep(0)
+    assert session_tasks() == {
+        "deepgram /v1/listen receive",
+        "deepgram live keepalive",
+    }
+    await session.close()
+    assert session_tasks() == set()
+
+
+async def test_audio_held_while_connecting_goes_out_in_whole_frames(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Held audio is sent on connecting only as whole frames: exactly one
+    frame goes at once, less than a frame waits for more audio."""
+    server.latency = Latency(rtt=0.1)
+    session = live(server, http)
+    await send(session, pcm(0.05))  # held: exactly one 50 ms frame
+    await session.connect()
+    await wait_for(lambda: server.sessions[0].audio_bytes == FRAME)
+    await send(session, pcm(0.03, seed=1))  # less than a frame: waits
+    await asyncio.sleep(0.2)
+    assert server.sessions[0].binary_frame_sizes() == [FRAME]
+    await session.close()
+
+    session = live(server, http)
+    await send(session, pcm(0.03))  # held: less than a frame
+    await session.connect()
+    await asyncio.sleep(0.2)
+    assert server.sessions[1].binary_frame_sizes() == []
+    await session.close()
+    assert server.sessions[1].binary_frame_sizes() == [960]

@@ -205,6 +205,7 @@ def test_interim_reaching_past_a_final_keeps_its_tail() -> None:
     assert tail is not None
     assert [w.word for w in tail.words] == ["the", "light"]
     assert tail.start == 1.0
+    assert tail.duration == 1.0  # what the final left open: 1.0 to 2.0 s
     assert not tail.is_final
     transcript.add(spoken(THE, LIGHT, is_final=True))
     assert transcript.interim is None
@@ -249,3 +250,21 @@ def test_interim_longer_than_the_final_without_later_words_is_dropped() -> None:
     transcript.add(spoken(TURN, ON, is_final=True))
     assert transcript.interim is None
     assert transcript.text == "turn on"
+
+
+def test_the_millisecond_tolerance_is_inclusive() -> None:
+    """Exactly at the tolerance (1 ms): an interim ending 1 ms after the final
+    is covered, and a word starting 1 ms before the final's end stays open."""
+    end = 1.0  # where the final TURN ON ends
+    transcript = Transcript()
+    transcript.add(spoken(TURN, ON, ("now", end, end + 1e-3), is_final=False))
+    interim = transcript.interim
+    assert interim is not None
+    assert interim.start + interim.duration == end + 1e-3
+    transcript.add(spoken(TURN, ON, is_final=True))
+    assert transcript.interim is None
+
+    transcript = Transcript()
+    transcript.add(spoken(TURN, ("light", end - 1e-3, 2.0), is_final=False))
+    transcript.add(spoken(TURN, ON, is_final=True))
+    assert transcript.text == "turn on light"

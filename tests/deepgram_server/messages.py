@@ -33,9 +33,12 @@ def alternative(
     confidence = (
         round(sum(w.confidence for w in words) / len(words), 6) if words else 0.0
     )
+    # Multilingual models tag each word and list the segment's languages.
+    languages = list(dict.fromkeys(w.language for w in words if w.language))
     return {
         "transcript": transcript,
         "confidence": confidence,
+        **({"languages": languages} if languages else {}),
         "words": [
             {
                 "word": w.plain,
@@ -45,6 +48,7 @@ def alternative(
                 **({"speaker": speakers[i]} if speakers else {}),
                 **({"language": language} if language else {}),
                 "punctuated_word": w.text,
+                **({"language": w.language} if w.language else {}),
             }
             for i, w in enumerate(words)
         ],

@@ -25,6 +25,8 @@ class Word:
     start: float
     end: float
     confidence: float = 0.99
+    language: str | None = None
+    """The word's language, as multilingual (``language=multi``) models tag it."""
 
     def __post_init__(self) -> None:
         """Reject words that end before they start."""

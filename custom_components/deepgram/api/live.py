@@ -197,16 +197,22 @@ class LiveSession(StreamSession):
         self._finalized.set()
 
     async def _keepalive(self) -> None:
-        while not self._close_stream_sent:
-            idle = time.monotonic() - self._last_send
-            if idle < self._keepalive_interval:
-                await asyncio.sleep(self._keepalive_interval - idle)
-                continue
+        # Every turn sleeps first: no failure can make this loop spin and
+        # starve the event loop.
+        delay = self._keepalive_interval
+        while True:
+            await asyncio.sleep(delay)
+            if self._close_stream_sent:
+                return
+            delay = self._keepalive_interval - (time.monotonic() - self._last_send)
+            if delay > 0:
+                continue  # something was sent meanwhile
             try:
                 await self._send_text(KEEP_ALIVE)
             except DeepgramError:
                 return
             self.stats.keepalives += 1
+            delay = self._keepalive_interval
 
     def _handle_text(self, text: str) -> None:
         try:
