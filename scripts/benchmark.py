@@ -17,6 +17,13 @@ Strategies, side by side on the same audio:
                 (what other Deepgram integrations do).
 - prerecorded:  buffer the command, then one pre-recorded request (what batch
                 STT integrations do).
+- flux:         a Flux profile (flux-general-en, default thresholds): the run
+                ends at Flux's EndOfTurn.
+- flux-eager:   a Flux profile with an eager end of turn (threshold 0.35): the
+                run ends at the EagerEndOfTurn once Home Assistant's sentence
+                matcher knows the words as a command.
+- flux-vad:     a Flux profile with its own turn end off (threshold 1.0): the
+                detector ends the stream, then ForceEndTurn.
 
 Measured: last spoken word -> stt-end (the pause the user feels) and stream
 end -> transcript (our own part once the stream ended); with 1, 10 and 50
@@ -85,14 +92,19 @@ from custom_components.deepgram.api import (  # noqa: E402
 )
 from custom_components.deepgram.const import (  # noqa: E402
     CLOSE_TIMEOUT,
+    CONF_EAGER_EOT_THRESHOLD,
     CONF_END_OF_SPEECH,
+    CONF_EOT_THRESHOLD,
     DOMAIN,
+    RECOMMENDED_FLUX_OPTIONS,
     RECOMMENDED_STT_OPTIONS,
+    SUBENTRY_FLUX,
     SUBENTRY_STT,
 )
 from custom_components.deepgram.stt import DeepgramSttEntity  # noqa: E402
 from custom_components.deepgram.transcriber import Transcriber  # noqa: E402
 from tests.deepgram_server import FakeDeepgram, Latency  # noqa: E402
+from tests.deepgram_server.flux_engine import DEFAULT_EOT_DELAY  # noqa: E402
 from tests.speech_fixtures import ALL, COMPLETE, Satellite, Speech, load  # noqa: E402
 
 KEY = "benchmark-key"
@@ -100,16 +112,34 @@ FIRST_RESULT = 0.15
 FINALIZE = 0.12
 PRERECORDED_BASE = 0.25
 PRERECORDED_PER_SECOND = 0.02
-STRATEGIES = ("deepgram", "finalize", "closestream", "prerecorded")
+STRATEGIES = (
+    "deepgram",
+    "finalize",
+    "closestream",
+    "prerecorded",
+    "flux",
+    "flux-eager",
+    "flux-vad",
+)
 MODE_OF = {
     "deepgram": "deepgram",
     "finalize": "home_assistant",
     "closestream": "home_assistant",
     "prerecorded": "home_assistant",
+    "flux": "flux",
+    "flux-eager": "flux_eager",
+    "flux-vad": "flux_vad",
+}
+# The Flux profiles: what each changes from the recommended options.
+FLUX_PROFILES: dict[str, dict[str, Any]] = {
+    "flux": {},
+    "flux_eager": {CONF_EAGER_EOT_THRESHOLD: 0.35},
+    "flux_vad": {CONF_EOT_THRESHOLD: 1.0},
 }
 ENTITY_OF = {
     "deepgram": "stt.bench_deepgram",
     "home_assistant": "stt.bench_home_assistant",
+    **{mode: f"stt.bench_{mode}" for mode in FLUX_PROFILES},
 }
 
 
@@ -326,7 +356,8 @@ async def one_run(hass: HomeAssistant, pipeline_id: str, speech: Speech) -> RunR
 
 
 async def setup_home_assistant(hass: HomeAssistant, base_url: str) -> dict[str, str]:
-    """The integration with one profile per mode, a light, and a pipeline each."""
+    """The integration with one profile per mode (nova and Flux), a light, and
+    a pipeline each."""
     hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(
@@ -360,6 +391,15 @@ async def setup_home_assistant(hass: HomeAssistant, base_url: str) -> dict[str, 
                 unique_id=None,
             )
             for mode in ("deepgram", "home_assistant")
+        ]
+        + [
+            ConfigSubentryData(
+                data={**RECOMMENDED_FLUX_OPTIONS, **changes},
+                subentry_type=SUBENTRY_FLUX,
+                title=f"bench {mode}",
+                unique_id=None,
+            )
+            for mode, changes in FLUX_PROFILES.items()
         ],
     )
     entry.add_to_hass(hass)
@@ -600,9 +640,7 @@ async def profile_batch(bench: Bench, strategy: str, speech: Speech, n: int) -> 
 
 def floor(strategy: str, rtt: float, audio: float) -> float | None:
     """The latency model's least time from stream end to transcript."""
-    if strategy == "finalize":
-        return rtt + FINALIZE
-    if strategy == "closestream":
+    if strategy in ("finalize", "closestream", "flux-vad"):
         return rtt + FINALIZE
     if strategy == "prerecorded":
         return rtt + PRERECORDED_BASE + PRERECORDED_PER_SECOND * audio
@@ -755,7 +793,8 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
         "## Set-up\n",
         f"- Home Assistant {HA_VERSION}, its assist pipeline and voice activity "
         "detector (default sensitivity), the built-in conversation agent, a "
-        "template light; the integration with one profile per end-of-speech mode.",
+        "template light; the integration with one nova profile per end-of-speech "
+        "mode and three Flux profiles.",
         "- A satellite streams the fixture at real time in 10 ms chunks and keeps "
         "streaming silence after it (as ESPHome and Wyoming satellites do).",
         f"- Latency model (local server, separate process): round trip applied in "
@@ -763,7 +802,10 @@ async def _run_all(args: argparse.Namespace, base: str, config_dir: str) -> str:
         f"processing {FINALIZE * 1000:.0f} ms, pre-recorded "
         f"{PRERECORDED_BASE * 1000:.0f} ms + {PRERECORDED_PER_SECOND * 1000:.0f} ms "
         "per audio second; Deepgram marks speech_final 300 ms (endpointing) and "
-        "UtteranceEnd 1000 ms after the last word.",
+        "UtteranceEnd 1000 ms after the last word; Flux's EndOfTurn comes "
+        f"{DEFAULT_EOT_DELAY * 1000:.0f} ms after the last word (at the default "
+        "threshold 0.7; the eager end of turn at 0.35 half as long), "
+        "ForceEndTurn as Finalize.",
         "- last word → stt-end: from the moment the satellite delivered the end of "
         "the last word to the pipeline's stt-end event. stream end → transcript: "
         "from the end of the stream the entity read to its answer (— when the run "
@@ -792,7 +834,7 @@ def draw_chart(chart: dict[str, dict[int, float]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     rtts = sorted({rtt for values in chart.values() for rtt in values})
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 5))
     width = 0.8 / len(chart)
     for index, (strategy, values) in enumerate(chart.items()):
         xs = [i + index * width for i in range(len(rtts))]
@@ -801,7 +843,7 @@ def draw_chart(chart: dict[str, dict[int, float]], path: Path) -> None:
     ax.set_xticklabels([f"RTT {rtt} ms" for rtt in rtts])
     ax.set_ylabel("last word → stt-end, median (ms)")
     ax.set_title("Pause after the last word, fixture a, real pipeline")
-    ax.legend(loc="upper center", ncol=len(chart), bbox_to_anchor=(0.5, -0.08))
+    ax.legend(loc="upper center", ncol=4, bbox_to_anchor=(0.5, -0.08))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
