@@ -34,7 +34,7 @@ from custom_components.deepgram.const import (
 )
 from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, Segment, Word
-from tests.deepgram_server.testing import wait_for
+from tests.deepgram_server.testing import client_sockets_to, wait_for
 from tests.deepgram_server.turn_rules import check_turn_rules
 
 from .pipeline_helpers import METADATA, chunks, run_pipeline, setup_pipeline, speech_pcm
@@ -245,6 +245,36 @@ async def test_abort_sends_close_stream_quickly(
     assert "ForceEndTurn" not in session.control_messages()
     await server.wait_for_sessions_closed(timeout=1)
     assert entry.runtime_data.history[-1].outcome == "cancelled"
+
+
+# The pipeline's chat session keeps its cleanup timer past Home Assistant's stop.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_stopping_mid_turn_ends_the_session_with_close_stream(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """Home Assistant stopping mid-turn: CloseStream, not a dropped socket."""
+    server.script = SCRIPT
+    await add_flux_entry(hass, server)
+    pipeline_id = await setup_pipeline(hass, stt_engine=FLUX_ENTITY)
+    hold = asyncio.Event()  # the satellite is mid-sentence
+    task = asyncio.create_task(
+        run_pipeline(
+            hass, pipeline_id, chunks(speech_pcm(), hold=hold, after=40000), []
+        )
+    )
+    await server.wait_for_sessions(1)
+    session = server.sessions[0]
+    await wait_for(lambda: session.audio_bytes >= 38400)
+    started = time.monotonic()
+    await hass.async_stop()
+    assert time.monotonic() - started < 3
+    assert session.got_close_stream
+    await server.wait_for_sessions_closed(timeout=1)
+    assert session.close_code == 1000
+    assert client_sockets_to(server.port) == 0
+    hold.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def test_stalled_satellite_ends_the_turn(

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 from homeassistant.config_entries import ConfigEntry
 
-from .api import DeepgramRestClient, Endpoint, LiveSession
+from .api import DeepgramRestClient, Endpoint, FluxSession, LiveSession
 from .const import SESSION_HISTORY
 from .home_terms import KeytermBook
 
@@ -52,7 +52,7 @@ class DeepgramData:
         default_factory=lambda: deque(maxlen=SESSION_HISTORY)
     )
     closing: set[asyncio.Task[None]] = field(default_factory=set)
-    live: set[LiveSession] = field(default_factory=set)
+    live: set[LiveSession | FluxSession] = field(default_factory=set)
     """Sessions of runs in progress (ended at once when Home Assistant stops)."""
     keyterms: KeytermBook = field(default_factory=KeytermBook)
 

@@ -23,7 +23,7 @@ import asyncio
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from typing import Any
 
-from homeassistant.components.stt import SpeechMetadata, SpeechResult, SpeechResultState
+from homeassistant.components.stt import SpeechMetadata, SpeechResult
 from homeassistant.util import dt as dt_util
 
 from .api import (
@@ -36,9 +36,8 @@ from .api import (
     TurnInfo,
 )
 from .api.flux_options import FLUX_MULTI_MODEL
-from .audio import AudioFormatError, pcm_audio
+from .audio import pcm_audio
 from .const import (
-    ABORT_TIMEOUT,
     CONF_EAGER_EOT_THRESHOLD,
     CONF_EOT_THRESHOLD,
     CONF_EOT_TIMEOUT_MS,
@@ -48,7 +47,6 @@ from .const import (
     CONF_MODEL,
     CONNECT_TIMEOUT,
     END_TURN_TIMEOUT,
-    LOGGER,
     RECOMMENDED_FLUX_OPTIONS,
     STALL_TIMEOUT,
 )
@@ -206,37 +204,16 @@ class FluxTranscriber(Transcriber):
             )
         except DeepgramError as err:
             return self._failed(record, err)
-        session.start()
         detector.prepare()
-        try:
+
+        async def run() -> FluxTurn:
             turn = await self._until_turn_end(
                 session, stream, detector, options.sample_rate or 0
             )
             record.ended_by = turn.ended_by
-        except asyncio.CancelledError:
-            record.outcome = "cancelled"
-            await session.abort(ABORT_TIMEOUT)
-            self._fill(record, session)
-            raise
-        except DeepgramError as err:
-            self._close_in_background(data, session, record)
-            return self._failed(record, err)
-        except AudioFormatError as err:
-            LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
-            self._close_in_background(data, session, record)
-            record.outcome = "error"
-            record.error = "audio_format"
-            return SpeechResult(None, SpeechResultState.ERROR)
-        except Exception:
-            LOGGER.exception("Unexpected error during Deepgram speech-to-text")
-            self._close_in_background(data, session, record)
-            record.outcome = "error"
-            record.error = "unexpected"
-            return SpeechResult(None, SpeechResultState.ERROR)
-        finally:
-            await detector.close()
-        self._close_in_background(data, session, record)
-        return self._succeeded(record, session, turn)
+            return turn
+
+        return await self._run_session(record, session, run, detector.close)
 
     @staticmethod
     async def _send_flux_stream(

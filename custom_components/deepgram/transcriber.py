@@ -20,7 +20,14 @@ billed), and the request is ended in the background as above.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,11 +195,10 @@ class Transcriber:
             )
         except DeepgramError as err:
             return self._failed(record, err)
-        session.start()
-        data.live.add(session)
         if detector is not None:
             detector.prepare()
-        try:
+
+        async def run() -> Transcript:
             audio = _bounded(
                 pcm_audio(
                     stream,
@@ -201,10 +207,34 @@ class Transcriber:
                 )
             )
             if detector is None:
-                transcript = await self._until_stream_end(session, audio)
-            else:
-                transcript = await self._until_end_of_turn(session, audio, detector)
-                record.ended_by = detector.policy.ended_by
+                return await self._until_stream_end(session, audio)
+            transcript = await self._until_end_of_turn(session, audio, detector)
+            record.ended_by = detector.policy.ended_by
+            return transcript
+
+        return await self._run_session(
+            record, session, run, detector.close if detector is not None else None
+        )
+
+    async def _run_session[R: (Transcript, FluxTurn)](
+        self,
+        record: SessionRecord,
+        session: LiveSession | FluxSession,
+        run: Callable[[], Awaitable[R]],
+        cleanup: Callable[[], Awaitable[None]] | None,
+    ) -> SpeechResult:
+        """Run one session to its result; every way out ends the request.
+
+        Shared by nova and Flux runs: the session is known to Home
+        Assistant's stop handling while it runs; a cancelled run sends
+        `CloseStream` and closes within `ABORT_TIMEOUT`; an error or a result
+        closes the request cleanly in the background.
+        """
+        data = self.entry.runtime_data
+        session.start()
+        data.live.add(session)
+        try:
+            result = await run()
         except asyncio.CancelledError:
             record.outcome = "cancelled"
             await session.abort(ABORT_TIMEOUT)
@@ -229,10 +259,10 @@ class Transcriber:
             return SpeechResult(None, SpeechResultState.ERROR)
         finally:
             data.live.discard(session)
-            if detector is not None:
-                await detector.close()
+            if cleanup is not None:
+                await cleanup()
         self._close_in_background(data, session, record)
-        return self._succeeded(record, session, transcript)
+        return self._succeeded(record, session, result)
 
     @staticmethod
     async def _send_stream(session: LiveSession, stream: AsyncIterable[bytes]) -> bool:
