@@ -59,7 +59,7 @@ def test_speech_final_asks_the_matcher_and_a_match_returns() -> None:
     assert policy.ended_by is EndedBy.MATCH
     # The turn is over: later events change nothing, the stream end returns.
     assert policy.on_utterance_end().action is Action.LISTEN
-    assert policy.on_stream_ended().action is Action.RETURN
+    assert policy.on_stream_ended() == Decision(Action.RETURN, ended_by=EndedBy.MATCH)
 
 
 def test_no_match_keeps_listening() -> None:
@@ -88,6 +88,23 @@ def test_a_match_on_stale_words_is_ignored(
     assert policy.on_match(ask.question, matched=True).action is Action.LISTEN
     assert not policy.settled
     assert policy.on_stream_ended().action is Action.FINALIZE
+
+
+@pytest.mark.parametrize("interim", [False, True], ids=["silence", "words"])
+def test_an_answer_to_an_older_question_never_ends_the_turn(interim: bool) -> None:
+    """Speech started (a noise, or words) after the matcher was asked; Deepgram
+    then settles again with an empty `speech_final`, which asks anew: only the
+    answer to that new question may end the turn."""
+    policy = EndOfTurnPolicy(DEEPGRAM)
+    old = policy.on_words(final=True, speech_final=True, has_words=True)
+    policy.on_speech_started()
+    if interim:
+        policy.on_words(final=False, speech_final=False, has_words=True)
+    new = policy.on_words(final=True, speech_final=True, has_words=False)
+    assert new.action is Action.ASK_MATCHER
+    assert new.question != old.question
+    assert policy.on_match(old.question, matched=True).action is Action.LISTEN
+    assert policy.on_match(new.question, matched=True).action is Action.RETURN
 
 
 def test_empty_results_are_no_new_speech() -> None:
