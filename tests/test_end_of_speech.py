@@ -131,6 +131,7 @@ def test_utterance_end_returns_whatever_was_said() -> None:
     decision = policy.on_utterance_end()
     assert decision.action is Action.RETURN
     assert decision.ended_by is EndedBy.UTTERANCE_END
+    assert policy.settled  # Deepgram has finalised everything heard
 
 
 def test_stream_end_after_everything_was_final_returns_at_once() -> None:
@@ -156,6 +157,7 @@ def test_home_assistant_mode_only_flushes_at_the_stream_end() -> None:
         Action.LISTEN
     )
     assert policy.on_utterance_end().action is Action.LISTEN
+    assert policy.settled
     assert policy.on_stream_ended().action is Action.FINALIZE
 
 
