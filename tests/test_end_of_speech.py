@@ -241,6 +241,26 @@ async def test_a_slow_matcher_is_no_match(monkeypatch: pytest.MonkeyPatch) -> No
     assert detector.policy.matcher_available
 
 
+async def test_a_warm_up_that_never_answers_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A matcher stuck loading its sentences turns rule 1 off after
+    `PREPARE_TIMEOUT`: the turn goes on with rules 2 and 3."""
+    monkeypatch.setattr(
+        "custom_components.deepgram.end_of_speech.PREPARE_TIMEOUT", 0.01
+    )
+
+    async def matcher(text: str) -> bool:
+        await asyncio.sleep(10)
+        return True
+
+    detector = TurnDetector(EndOfTurnPolicy(DEEPGRAM), lambda: "turn on", matcher)
+    detector.prepare()
+    await asyncio.sleep(0.1)
+    assert not detector.policy.matcher_available
+    await detector.close()
+
+
 async def test_close_cancels_a_running_match() -> None:
     started = asyncio.Event()
 
