@@ -264,9 +264,16 @@ async def test_a_warm_up_that_never_answers_is_bounded(
 async def test_close_cancels_a_running_match() -> None:
     started = asyncio.Event()
 
+    cancelled = False
+
     async def matcher(text: str) -> bool:
+        nonlocal cancelled
         started.set()
-        await asyncio.sleep(10)
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
         return True
 
     detector = TurnDetector(EndOfTurnPolicy(DEEPGRAM), lambda: "turn on", matcher)
@@ -274,6 +281,7 @@ async def test_close_cancels_a_running_match() -> None:
     await started.wait()
     await detector.close()
     assert not detector.ended.is_set()
+    assert cancelled  # close() waited for the call to end, not just asked
 
 
 def test_profile_mode_and_its_options() -> None:
