@@ -90,17 +90,24 @@ def test_a_match_on_stale_words_is_ignored(
     assert policy.on_stream_ended().action is Action.FINALIZE
 
 
-@pytest.mark.parametrize("interim", [False, True], ids=["silence", "words"])
-def test_an_answer_to_an_older_question_never_ends_the_turn(interim: bool) -> None:
-    """Speech started (a noise, or words) after the matcher was asked; Deepgram
-    then settles again with an empty `speech_final`, which asks anew: only the
-    answer to that new question may end the turn."""
+@pytest.mark.parametrize(
+    ("speech_started", "interim", "final_words"),
+    [(True, False, False), (True, True, False), (False, True, True)],
+    ids=["speech_started", "speech_started_interim", "interim_final"],
+)
+def test_an_answer_to_an_older_question_never_ends_the_turn(
+    speech_started: bool, interim: bool, final_words: bool
+) -> None:
+    """The user went on (a noise, or words) after the matcher was asked, and
+    Deepgram settled again (a `speech_final`, even an empty one), which asks
+    anew: only the answer to that new question may end the turn."""
     policy = EndOfTurnPolicy(DEEPGRAM)
     old = policy.on_words(final=True, speech_final=True, has_words=True)
-    policy.on_speech_started()
+    if speech_started:
+        policy.on_speech_started()
     if interim:
         policy.on_words(final=False, speech_final=False, has_words=True)
-    new = policy.on_words(final=True, speech_final=True, has_words=False)
+    new = policy.on_words(final=True, speech_final=True, has_words=final_words)
     assert new.action is Action.ASK_MATCHER
     assert new.question != old.question
     assert policy.on_match(old.question, matched=True).action is Action.LISTEN
