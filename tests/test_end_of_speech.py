@@ -132,6 +132,17 @@ def test_speech_final_without_any_words_settles_nothing() -> None:
     assert policy.on_stream_ended().action is Action.FINALIZE
 
 
+@pytest.mark.parametrize("mode", [DEEPGRAM, HOME_ASSISTANT])
+def test_a_stream_that_ends_before_any_result_is_flushed(mode: EndOfSpeech) -> None:
+    """Nothing is final before Deepgram says so: no early return, no match."""
+    policy = EndOfTurnPolicy(mode)
+    assert not policy.settled
+    assert policy.on_utterance_end().action is Action.LISTEN
+    assert policy.on_match(0, matched=True).action is Action.LISTEN
+    decision = policy.on_stream_ended()
+    assert decision == Decision(Action.FINALIZE, ended_by=EndedBy.STREAM_END_FINALIZE)
+
+
 def test_utterance_end_returns_whatever_was_said() -> None:
     policy = EndOfTurnPolicy(DEEPGRAM)
     policy.on_words(final=True, speech_final=False, has_words=True)
@@ -246,6 +257,30 @@ async def test_a_slow_matcher_is_no_match(monkeypatch: pytest.MonkeyPatch) -> No
     await asyncio.sleep(0.05)
     assert not detector.ended.is_set()
     assert detector.policy.matcher_available
+
+
+async def test_prepare_warms_the_matcher_up_once() -> None:
+    asked: list[str] = []
+
+    async def matcher(text: str) -> bool:
+        asked.append(text)
+        return False
+
+    detector = TurnDetector(EndOfTurnPolicy(DEEPGRAM), lambda: "turn on", matcher)
+    detector.prepare()
+    await asyncio.sleep(0.01)
+    assert asked == [""]
+    assert detector.policy.matcher_available
+    await detector.close()
+
+
+async def test_without_a_matcher_rule_one_is_off() -> None:
+    detector = TurnDetector(EndOfTurnPolicy(DEEPGRAM), lambda: "turn on", None)
+    detector.prepare()
+    assert not detector.policy.matcher_available
+    decision = detector.policy.on_words(final=True, speech_final=True, has_words=True)
+    assert decision.action is Action.LISTEN
+    await detector.close()
 
 
 async def test_a_warm_up_that_never_answers_is_bounded(
