@@ -28,7 +28,6 @@ from custom_components.deepgram.const import (
     CONF_LANGUAGE_HINTS,
     CONF_MIP_OPT_OUT,
     CONF_MODEL,
-    DEFAULT_FLUX_NAME,
     DOMAIN,
     RECOMMENDED_FLUX_OPTIONS,
     SUBENTRY_FLUX,
@@ -106,7 +105,7 @@ async def test_add_flux_profile_with_defaults(
         CONF_LANGUAGE_HINTS,
         CONF_MIP_OPT_OUT,
     ]
-    assert suggested(schema, CONF_NAME) == DEFAULT_FLUX_NAME
+    assert suggested(schema, CONF_NAME) is None  # empty: named after the model
     assert suggested(schema, CONF_EOT_THRESHOLD) == 0.7
     assert suggested(schema, CONF_EAGER_EOT_THRESHOLD) is None
     assert options_of(schema, CONF_MODEL) == ["flux-general-en", "flux-general-multi"]
@@ -150,7 +149,7 @@ async def test_multi_profile_with_every_option(
         ),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == DEFAULT_FLUX_NAME
+    assert result["title"] == "Deepgram flux-general-multi (key terms)"
     assert result["data"] == {
         CONF_MODEL: "flux-general-multi",
         CONF_EOT_THRESHOLD: 1.0,
@@ -253,7 +252,7 @@ async def test_reconfigure_flux_profile(
     ]
     result = await start(hass, config_entry, subentry.subentry_id)
     schema = result["data_schema"]
-    assert CONF_NAME not in [str(m) for m in schema.schema]
+    assert suggested(schema, CONF_NAME) == "Deepgram flux-general-en"
     assert suggested(schema, CONF_EAGER_EOT_THRESHOLD) == 0.5
     assert suggested(schema, CONF_EOT_THRESHOLD) == 0.8
     result = await submit(hass, result["flow_id"], form(eot_threshold=0.8))
@@ -262,7 +261,36 @@ async def test_reconfigure_flux_profile(
     await hass.async_block_till_done()
     updated = config_entry.subentries[subentry.subentry_id]
     assert updated.data[CONF_EAGER_EOT_THRESHOLD] is None
-    assert updated.title == DEFAULT_FLUX_NAME
+    assert updated.title == "Deepgram flux-general-en"
+
+
+async def test_flux_profiles_are_named_once_and_renamed(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A second blank name is numbered; a taken name is refused on its field;
+    reconfigure renames (the picker never shows two alike)."""
+    entry = setup_integration
+    titles = []
+    for _ in range(2):
+        result = await start(hass, entry)
+        result = await submit(hass, result["flow_id"], form())
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        titles.append(result["title"])
+        await hass.async_block_till_done()
+    assert titles == ["Deepgram flux-general-en", "Deepgram flux-general-en 2"]
+    result = await start(hass, entry)
+    result = await submit(
+        hass, result["flow_id"], {CONF_NAME: "deepgram NOVA-3 ", **form()}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "name_taken"}
+    (second,) = [s for s in entry.subentries.values() if s.title == titles[1]]
+    result = await start(hass, entry, second.subentry_id)
+    result = await submit(hass, result["flow_id"], {CONF_NAME: "Kitchen", **form()})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.subentries[second.subentry_id].title == "Kitchen"
 
 
 async def test_models_fallback_and_current_model(

@@ -62,7 +62,6 @@ CONF_EOT_THRESHOLD: Final = "eot_threshold"
 CONF_EAGER_EOT_THRESHOLD: Final = "eager_eot_threshold"
 CONF_EOT_TIMEOUT_MS: Final = "eot_timeout_ms"
 CONF_LANGUAGE_HINTS: Final = "language_hints"
-DEFAULT_FLUX_NAME: Final = "Deepgram Flux"
 
 # Deepgram's own defaults; the eager end of turn is off (None).
 RECOMMENDED_FLUX_OPTIONS: Final[dict[str, Any]] = {

@@ -12,12 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from homeassistant.config_entries import (
-    SOURCE_USER,
-    ConfigEntryState,
-    ConfigSubentryFlow,
-    SubentryFlowResult,
-)
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -47,13 +41,11 @@ from .const import (
     CONF_LANGUAGE_HINTS,
     CONF_MIP_OPT_OUT,
     CONF_MODEL,
-    DEFAULT_FLUX_NAME,
     FALLBACK_MODELS,
     RECOMMENDED_FLUX_OPTIONS,
 )
-from .data import DeepgramConfigEntry
 from .language import MULTI
-from .subentry_flow import keyterm_error
+from .subentry_flow import ProfileSubentryFlow, keyterm_error
 from .term_budget import QUERY_BUDGET, TOKEN_BUDGET
 
 
@@ -145,76 +137,27 @@ def _number(bounds: tuple[float, float], step: float, unit: str = "") -> NumberS
     return NumberSelector(config)
 
 
-class DeepgramFluxSubentryFlow(ConfigSubentryFlow):
+class DeepgramFluxSubentryFlow(ProfileSubentryFlow):
     """Add or change a Flux profile (one STT entity each)."""
 
-    _profile: dict[str, Any]
-    _name: str = DEFAULT_FLUX_NAME
+    recommended = RECOMMENDED_FLUX_OPTIONS
 
-    @property
-    def _is_new(self) -> bool:
-        return self.source == SOURCE_USER
+    def _from_input(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        return flux_profile_from_input(user_input)
 
-    async def async_step_user(
+    def _validate(
         self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> SubentryFlowResult:
-        """Add a Flux profile, starting from Deepgram's defaults."""
-        self._profile = dict(RECOMMENDED_FLUX_OPTIONS)
-        return await self.async_step_init()
+        profile: dict[str, Any],
+        models: Mapping[str, tuple[str, ...]],  # noqa: ARG002
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        return validate_flux_profile(profile)
 
-    async def async_step_reconfigure(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> SubentryFlowResult:
-        """Change a Flux profile."""
-        subentry = self._get_reconfigure_subentry()
-        self._profile = {**RECOMMENDED_FLUX_OPTIONS, **subentry.data}
-        return await self.async_step_init()
-
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """The Flux profile's form."""
-        entry: DeepgramConfigEntry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        models = entry.runtime_data.models
-        errors: dict[str, str] = {}
-        placeholders = flux_placeholders()
-        if user_input is not None:
-            profile = flux_profile_from_input(user_input)
-            errors, placeholders = validate_flux_profile(profile)
-            if not errors:
-                if self._is_new:
-                    name = str(user_input.get(CONF_NAME) or "").strip()
-                    return self.async_create_entry(
-                        title=name or DEFAULT_FLUX_NAME, data=profile
-                    )
-                subentry = self._get_reconfigure_subentry()
-                return self.async_update_and_abort(
-                    entry, subentry, data=profile, title=subentry.title
-                )
-            self._profile = profile
-            self._name = str(user_input.get(CONF_NAME) or DEFAULT_FLUX_NAME)
-        suggested = {
-            key: value for key, value in self._profile.items() if value is not None
-        }
-        suggested[CONF_NAME] = self._name
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                self._schema(models), suggested
-            ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
+    def _placeholders(self) -> dict[str, str]:
+        return flux_placeholders()
 
     def _schema(self, models: Mapping[str, tuple[str, ...]]) -> probatio.Schema:
         defaults = RECOMMENDED_FLUX_OPTIONS
-        fields: dict[probatio.Marker, Any] = {}
-        if self._is_new:
-            fields[probatio.Required(CONF_NAME, default=DEFAULT_FLUX_NAME)] = str
+        fields: dict[probatio.Marker, Any] = {probatio.Optional(CONF_NAME): str}
         fields[probatio.Required(CONF_MODEL, default=defaults[CONF_MODEL])] = (
             SelectSelector(
                 SelectSelectorConfig(

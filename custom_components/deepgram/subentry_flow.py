@@ -203,9 +203,11 @@ class _NumberBox(NumberSelector):
         return value
 
 
-class DeepgramSttSubentryFlow(ConfigSubentryFlow):
-    """Add or change a speech-to-text profile (one STT entity each)."""
+class ProfileSubentryFlow(ConfigSubentryFlow):
+    """Add or change a profile (one STT entity each): the naming and saving
+    that nova and Flux profiles share; each family brings its form."""
 
+    recommended: Mapping[str, Any]
     _profile: dict[str, Any]
     _name: str = ""
 
@@ -218,7 +220,7 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> SubentryFlowResult:
         """Add a profile, starting from the recommended settings."""
-        self._profile = dict(RECOMMENDED_STT_OPTIONS)
+        self._profile = dict(self.recommended)
         return await self.async_step_init()
 
     async def async_step_reconfigure(
@@ -227,7 +229,7 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Change a profile."""
         subentry = self._get_reconfigure_subentry()
-        self._profile = {**RECOMMENDED_STT_OPTIONS, **subentry.data}
+        self._profile = {**self.recommended, **subentry.data}
         self._name = subentry.title
         return await self.async_step_init()
 
@@ -240,11 +242,11 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
             return self.async_abort(reason="entry_not_loaded")
         models = entry.runtime_data.models
         errors: dict[str, str] = {}
-        placeholders = form_placeholders()
+        placeholders = self._placeholders()
         if user_input is not None:
-            profile = profile_from_input(user_input)
+            profile = self._from_input(user_input)
             name = str(user_input.get(CONF_NAME) or "").strip()
-            errors, placeholders = validate_profile(profile, models)
+            errors, placeholders = self._validate(profile, models)
             if name and self._name_taken(entry, name):
                 errors[CONF_NAME] = "name_taken"
             if not errors:
@@ -260,10 +262,27 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
             description_placeholders=placeholders,
         )
 
+    def _from_input(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _validate(
+        self, profile: dict[str, Any], models: Mapping[str, tuple[str, ...]]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        raise NotImplementedError
+
+    def _placeholders(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _schema(self, models: Mapping[str, tuple[str, ...]]) -> probatio.Schema:
+        raise NotImplementedError
+
     def _suggested(self) -> dict[str, Any]:
-        if not self._name:
-            return dict(self._profile)
-        return {**self._profile, CONF_NAME: self._name}
+        suggested = {
+            key: value for key, value in self._profile.items() if value is not None
+        }
+        if self._name:
+            suggested[CONF_NAME] = self._name
+        return suggested
 
     def _other_titles(self, entry: DeepgramConfigEntry) -> list[str]:
         """The names of the entry's other profiles."""
@@ -290,14 +309,29 @@ class DeepgramSttSubentryFlow(ConfigSubentryFlow):
         # An unchanged generated name follows the new settings.
         if not name or (
             name == subentry.title
-            and is_generated_name(
-                subentry.title, {**RECOMMENDED_STT_OPTIONS, **subentry.data}
-            )
+            and is_generated_name(subentry.title, {**self.recommended, **subentry.data})
         ):
             name = numbered_name(profile_name(profile), self._other_titles(entry))
         return self.async_update_and_abort(
             entry, subentry, data=profile, title=name, reason="reconfigure_successful"
         )
+
+
+class DeepgramSttSubentryFlow(ProfileSubentryFlow):
+    """Add or change a speech-to-text profile (one STT entity each)."""
+
+    recommended = RECOMMENDED_STT_OPTIONS
+
+    def _from_input(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        return profile_from_input(user_input)
+
+    def _validate(
+        self, profile: dict[str, Any], models: Mapping[str, tuple[str, ...]]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        return validate_profile(profile, models)
+
+    def _placeholders(self) -> dict[str, str]:
+        return form_placeholders()
 
     def _schema(self, models: Mapping[str, tuple[str, ...]]) -> probatio.Schema:
         defaults = RECOMMENDED_STT_OPTIONS
