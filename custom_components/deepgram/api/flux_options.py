@@ -12,7 +12,7 @@ import re
 from typing import Final
 
 from .errors import DeepgramOptionsError
-from .options import KEYTERM_TOKEN_LIMIT
+from .options import KEYTERM_TOKEN_LIMIT, scalar_params
 
 FLUX_MODELS: Final = ("flux-general-en", "flux-general-multi")
 FLUX_MULTI_MODEL: Final = "flux-general-multi"
@@ -139,15 +139,7 @@ class FluxOptions:
             "eot_timeout_ms": self.eot_timeout_ms,
             "mip_opt_out": self.mip_opt_out,
         }
-        for key, value in scalars.items():
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                params.append((key, "true" if value else "false"))
-            else:
-                params.append(
-                    (key, f"{value:g}" if isinstance(value, float) else str(value))
-                )
+        params.extend(scalar_params(scalars))
         params.extend(("keyterm", term.strip()) for term in self.keyterms)
         params.extend(("language_hint", hint.strip()) for hint in self.language_hints)
         params.extend(("tag", tag.strip()) for tag in self.tags)

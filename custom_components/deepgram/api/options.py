@@ -28,6 +28,24 @@ def supports_multi(model: str) -> bool:
     return model.startswith(("nova-3", "nova-2"))
 
 
+def scalar_params(
+    scalars: dict[str, str | int | float | bool | None],
+) -> list[tuple[str, str]]:
+    """Query pairs for single-valued options: unset ones left out, booleans
+    as `true`/`false`, floats without trailing zeros (`0.7`)."""
+    params: list[tuple[str, str]] = []
+    for key, value in scalars.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            params.append((key, "true" if value else "false"))
+        elif isinstance(value, float):
+            params.append((key, f"{value:g}"))
+        else:
+            params.append((key, str(value)))
+    return params
+
+
 @dataclass(frozen=True, kw_only=True)
 class LiveOptions:
     """What a streaming (or pre-recorded) request asks of Deepgram.
@@ -155,7 +173,7 @@ class LiveOptions:
         """Validate and return the query parameters, list ones repeated."""
         self.validate()
         params: list[tuple[str, str]] = [("model", self.model.strip())]
-        scalars: dict[str, str | int | bool | None] = {
+        scalars: dict[str, str | int | float | bool | None] = {
             "language": self.language,
             "encoding": self.encoding,
             "sample_rate": self.sample_rate,
@@ -173,13 +191,7 @@ class LiveOptions:
             "detect_language": self.detect_language,
             "diarize": self.diarize,
         }
-        for key, value in scalars.items():
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                params.append((key, "true" if value else "false"))
-            else:
-                params.append((key, str(value)))
+        params.extend(scalar_params(scalars))
         params.extend(("keyterm", term.strip()) for term in self.keyterms)
         params.extend(("keywords", word.strip()) for word in self.keywords)
         params.extend(("tag", tag.strip()) for tag in self.tags)
