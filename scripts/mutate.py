@@ -24,10 +24,19 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "docs" / "mutation-equivalents.toml"
 PACKAGE = "custom_components.deepgram"
-# What `scripts/mutate` checks when given no module: the live session (and
-# the streaming base it shares with Flux), its transcript, the per-run
-# transcriber and the audio helpers.
-DEFAULT_MODULES = ("api.live", "api.stream", "api.transcript", "transcriber", "audio")
+# What `scripts/mutate` checks when given no module: the streaming base and
+# both sessions on it (/v1 live, /v2 Flux), the transcript, the per-run
+# transcribers, the end-of-turn policy and the audio helpers.
+DEFAULT_MODULES = (
+    "api.stream",
+    "api.live",
+    "api.flux",
+    "api.transcript",
+    "transcriber",
+    "flux_transcriber",
+    "end_of_speech",
+    "audio",
+)
 # Tests that may kill a mutant, by the mutated module's prefix (first match).
 TEST_SELECTION: tuple[tuple[str, tuple[str, ...]], ...] = (
     (f"{PACKAGE}.api.", ("tests/test_api_",)),
