@@ -43,6 +43,7 @@ from custom_components.deepgram.api.redact import (
     secrets_of,
 )
 from custom_components.deepgram.api.transport import client_failure
+from tests.api_helpers import chunks, live, pcm, send, send_until_it_fails
 from tests.conftest import API_KEY, OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
 from tests.deepgram_server.testing import (
@@ -50,14 +51,6 @@ from tests.deepgram_server.testing import (
     unused_port,
     wait_for,
 )
-
-CHUNK = 320
-
-
-def pcm(seconds: float, seed: int = 0) -> bytes:
-    """Recognisable 16-bit PCM (even length)."""
-    size = int(32000 * seconds) // 2 * 2
-    return bytes((seed + i) % 251 for i in range(size))
 
 
 def deepgram_tasks() -> list[asyncio.Task[object]]:
@@ -77,26 +70,6 @@ def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:
         "turn on the kitchen light now", start=0.1, end=1.3, words_per_segment=2
     )
     return deepgram_server
-
-
-def live(
-    server: FakeDeepgram,
-    http: aiohttp.ClientSession,
-    options: LiveOptions | None = None,
-    *,
-    key: str = API_KEY,
-    base_url: str | None = None,
-) -> LiveSession:
-    return LiveSession(
-        http, Endpoint(base_url or server.base_url, key), options or LiveOptions()
-    )
-
-
-async def send_until_it_fails(session: LiveSession) -> None:
-    """Send 10 s chunks until a send fails (buffers fill first)."""
-    ten_seconds = pcm(10.0)
-    for _ in range(1000):
-        await session.send_audio(ten_seconds)
 
 
 async def assert_nothing_left(session: LiveSession, port: int) -> None:
@@ -140,8 +113,8 @@ async def test_audio_the_server_never_read_is_not_a_success(
     server.faults = Faults(stop_reading_after_audio_seconds=0.05)
     session = live(server, http)
     await session.connect()
-    for offset in range(0, 16000, CHUNK):
-        await session.send_audio(pcm(0.5)[offset : offset + CHUNK])
+    for chunk in chunks(pcm(0.5)):
+        await session.send_audio(chunk)
         await asyncio.sleep(0.001)
     started = time.monotonic()
     with pytest.raises(DeepgramTimeoutError, match="did not take the audio"):
@@ -158,8 +131,7 @@ async def test_finalize_unanswered_by_a_reading_server_is_still_a_result(
     server.faults = Faults(stall_after_finalize=True)
     session = live(server, http)
     await session.connect()
-    for offset in range(0, 32000, CHUNK):
-        await session.send_audio(pcm(1.0)[offset : offset + CHUNK])
+    await send(session, pcm(1.0))
     await wait_for(lambda: bool(session.transcript.finals))
     transcript = await session.finalize(timeout=0.3)
     assert transcript.text == "turn on"
@@ -315,8 +287,7 @@ async def test_other_close_codes_mid_stream(
     """Any early close is a connection error carrying its code and reason."""
     server.faults = Faults(close_after_audio=(0.2, code, reason))
     session = live(server, http)
-    for offset in range(0, 16000, CHUNK):
-        await session.send_audio(pcm(0.5)[offset : offset + CHUNK])
+    await send(session, pcm(0.5))
     with pytest.raises(DeepgramConnectionError) as info:
         await session.finalize(timeout=2)
     assert info.value.status == code

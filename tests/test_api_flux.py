@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -15,14 +14,9 @@ import pytest
 from custom_components.deepgram.api import (
     ConfigureSuccess,
     Connected,
-    DeepgramAuthError,
-    DeepgramBadRequestError,
     DeepgramConnectionError,
     DeepgramError,
-    DeepgramForbiddenError,
     DeepgramOptionsError,
-    DeepgramPaymentRequiredError,
-    DeepgramRateLimitError,
     DeepgramServerError,
     DeepgramTimeoutError,
     Endpoint,
@@ -33,40 +27,29 @@ from custom_components.deepgram.api import (
     TurnInfo,
     stream as stream_module,
 )
-from tests.conftest import Handler, OddServer
+from tests.api_helpers import (
+    HANDSHAKE_REFUSALS,
+    KEY,
+    flux,
+    pcm,
+    send,
+    send_until_it_fails,
+    websocket_route,
+    wire_audio,
+)
+from tests.conftest import OddServer
 from tests.deepgram_server import (
     NO_ANSWER,
     FakeDeepgram,
     Faults,
     Latency,
-    LiveSessionRecord,
     script_from_text,
 )
 from tests.deepgram_server.testing import unused_port, wait_for
 from tests.deepgram_server.turn_rules import check_turn_rules
 
-KEY = "dg-test-key"
-BYTES_PER_SECOND = 32000
-CHUNK = 320  # 10 ms, as Home Assistant hands it over
 FRAME = 2560  # 80 ms, what Deepgram recommends for Flux
 COMMAND = "Turn on the kitchen light."
-
-
-def pcm(seconds: float, seed: int = 0) -> bytes:
-    """Recognisable 16-bit PCM."""
-    size = int(BYTES_PER_SECOND * seconds) // 2 * 2
-    return bytes((seed + i) % 251 for i in range(size))
-
-
-async def send(session: FluxSession, audio: bytes) -> None:
-    """Send audio in 10 ms chunks."""
-    for start in range(0, len(audio), CHUNK):
-        await session.send_audio(audio[start : start + CHUNK])
-
-
-def wire_audio(record: LiveSessionRecord) -> bytes:
-    """Every binary frame the server received, joined."""
-    return b"".join(f.data for f in record.frames if isinstance(f.data, bytes))
 
 
 @pytest.fixture
@@ -76,18 +59,6 @@ def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:
         COMMAND, start=0.5, end=1.8, words_per_segment=5
     )
     return deepgram_server
-
-
-def flux(
-    server: FakeDeepgram,
-    http: aiohttp.ClientSession,
-    options: FluxOptions | None = None,
-    **kwargs: Any,
-) -> FluxSession:
-    """A session to the fake server."""
-    return FluxSession(
-        http, Endpoint(server.base_url, KEY), options or FluxOptions(), **kwargs
-    )
 
 
 # -- a turn ----------------------------------------------------------------
@@ -348,17 +319,7 @@ async def test_configure_refused_by_the_server(
 # -- failures ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("status", "error"),
-    [
-        (400, DeepgramBadRequestError),
-        (401, DeepgramAuthError),
-        (402, DeepgramPaymentRequiredError),
-        (403, DeepgramForbiddenError),
-        (429, DeepgramRateLimitError),
-        (503, DeepgramServerError),
-    ],
-)
+@pytest.mark.parametrize(("status", "error"), HANDSHAKE_REFUSALS)
 async def test_handshake_refusals_are_typed(
     server: FakeDeepgram,
     http: aiohttp.ClientSession,
@@ -472,33 +433,21 @@ async def test_odd_messages_are_ignored(
 
 # -- a hand-written server ---------------------------------------------------
 
-type Behaviour = Any
-
-
-def v2_route(behaviour: Behaviour) -> dict[str, Handler]:
-    """A /v2/listen that accepts the socket and runs `behaviour` on it."""
-
-    async def listen(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        await behaviour(ws)
-        return ws
-
-    return {"GET /v2/listen": listen}
-
 
 async def test_configure_without_an_answer_times_out(
     odd_server: OddServer, http: aiohttp.ClientSession
 ) -> None:
     """No answer to Configure: a timeout error; the session is still usable."""
 
-    async def behaviour(ws: web.WebSocketResponse) -> None:
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
         async for msg in ws:
             if msg.type is aiohttp.WSMsgType.TEXT and "CloseStream" in msg.data:
                 await ws.close()
 
     session = FluxSession(
-        http, Endpoint(await odd_server(v2_route(behaviour))), FluxOptions()
+        http,
+        Endpoint(await odd_server(websocket_route("/v2/listen", behaviour))),
+        FluxOptions(),
     )
     with pytest.raises(DeepgramTimeoutError, match="Configure"):
         await session.configure(eot_threshold=0.8, timeout=0.2)
@@ -512,7 +461,7 @@ async def test_server_closing_before_the_turn_ends(
 ) -> None:
     """A clean close nobody asked for, before EndOfTurn: an error, not a hang."""
 
-    async def behaviour(ws: web.WebSocketResponse) -> None:
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_str(
             json.dumps(
                 {
@@ -531,7 +480,9 @@ async def test_server_closing_before_the_turn_ends(
         await ws.close(code=1000)
 
     session = FluxSession(
-        http, Endpoint(await odd_server(v2_route(behaviour))), FluxOptions()
+        http,
+        Endpoint(await odd_server(websocket_route("/v2/listen", behaviour))),
+        FluxOptions(),
     )
     with pytest.raises(DeepgramConnectionError, match="ended early"):
         await asyncio.wait_for(session.wait_for_turn_end(), 3)
@@ -548,21 +499,17 @@ async def test_server_that_stops_reading_times_the_send_out(
     monkeypatch.setattr(stream_module, "DEFAULT_SEND_TIMEOUT", 0.3)
     stop = asyncio.Event()
 
-    async def behaviour(ws: web.WebSocketResponse) -> None:
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
         await stop.wait()
 
     session = FluxSession(
-        http, Endpoint(await odd_server(v2_route(behaviour))), FluxOptions()
+        http,
+        Endpoint(await odd_server(websocket_route("/v2/listen", behaviour))),
+        FluxOptions(),
     )
     await session.connect()
-    ten_seconds = pcm(10.0)
-
-    async def send_until_it_fails() -> None:
-        for _ in range(1000):
-            await session.send_audio(ten_seconds)
-
     with pytest.raises(DeepgramTimeoutError, match="stopped taking audio"):
-        await send_until_it_fails()
+        await send_until_it_fails(session)
     await session.abort()
     stop.set()
 
@@ -593,7 +540,7 @@ async def test_server_text_is_scrubbed_of_the_key(
     """An in-band Error that quotes the key: the error and the log never hold it."""
     secret = "dg-flux-secret-0123456789abcdef"
 
-    async def behaviour(ws: web.WebSocketResponse) -> None:
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_str(f'{{"type": "Nope", "echo": "{secret}"}}')
         await ws.send_str(
             json.dumps(
@@ -607,7 +554,7 @@ async def test_server_text_is_scrubbed_of_the_key(
         )
         await ws.receive()
 
-    base_url = await odd_server(v2_route(behaviour))
+    base_url = await odd_server(websocket_route("/v2/listen", behaviour))
     session = FluxSession(http, Endpoint(base_url, secret), FluxOptions())
     with pytest.raises(DeepgramServerError) as info:
         await asyncio.wait_for(session.wait_for_turn_end(), 3)

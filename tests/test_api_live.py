@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 import logging
 import re
 import time
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -18,10 +16,8 @@ from custom_components.deepgram.api import (
     DeepgramBadRequestError,
     DeepgramConnectionError,
     DeepgramError,
-    DeepgramForbiddenError,
     DeepgramPaymentRequiredError,
     DeepgramProtocolError,
-    DeepgramRateLimitError,
     DeepgramServerError,
     DeepgramTimeoutError,
     Endpoint,
@@ -37,43 +33,31 @@ from custom_components.deepgram.api import (
     live as live_module,
     stream as stream_module,
 )
-from tests.conftest import Handler, OddServer
+from tests.api_helpers import (
+    BYTES_PER_SECOND,
+    HANDSHAKE_REFUSALS,
+    KEY,
+    chunks,
+    live,
+    pcm,
+    send,
+    send_until_it_fails,
+    websocket_route,
+    wire_audio,
+)
+from tests.conftest import OddServer
 from tests.deepgram_server import (
     NO_ANSWER,
     FakeDeepgram,
     Faults,
     Latency,
-    LiveSessionRecord,
     Segment,
     Word,
     script_from_text,
 )
 from tests.deepgram_server.testing import unused_port, wait_for
 
-KEY = "dg-test-key"
-BYTES_PER_SECOND = 32000  # linear16, 16 kHz, mono
-CHUNK = 320  # 10 ms, what Home Assistant's pipeline hands over
 FRAME = 1600  # 50 ms, the default frame
-
-type Behaviour = Callable[[web.Request, web.WebSocketResponse], Awaitable[None]]
-
-
-def pcm(seconds: float, seed: int = 0) -> bytes:
-    """Recognisable (non-silent) 16-bit PCM, so order and loss show on the wire."""
-    size = int(BYTES_PER_SECOND * seconds) // 2 * 2
-    return bytes((seed + i) % 251 for i in range(size))
-
-
-def chunks(audio: bytes, size: int = CHUNK) -> list[bytes]:
-    """Split audio as the pipeline hands it over."""
-    return [audio[i : i + size] for i in range(0, len(audio), size)]
-
-
-def wire_audio(record: LiveSessionRecord) -> bytes:
-    """Every binary frame the server received, joined."""
-    return b"".join(
-        frame.data for frame in record.frames if isinstance(frame.data, bytes)
-    )
 
 
 @pytest.fixture
@@ -90,37 +74,10 @@ def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:
     return deepgram_server
 
 
-def live(
-    server: FakeDeepgram,
-    http: aiohttp.ClientSession,
-    options: LiveOptions | None = None,
-    *,
-    key: str = KEY,
-    **kwargs: Any,
-) -> LiveSession:
-    """A session to the fake server."""
-    return LiveSession(
-        http, Endpoint(server.base_url, key), options or LiveOptions(), **kwargs
-    )
-
-
-async def send(session: LiveSession, audio: bytes) -> None:
-    """Send audio in 10 ms chunks."""
-    for chunk in chunks(audio):
-        await session.send_audio(chunk)
-
-
 async def send_and_finalize(session: LiveSession, audio: bytes) -> Transcript:
     """Send audio in 10 ms chunks, then finalize."""
     await send(session, audio)
     return await session.finalize(timeout=5)
-
-
-async def send_until_it_fails(session: LiveSession) -> None:
-    """Send 10 s chunks until a send fails (at most 320 MB; buffers fill first)."""
-    ten_seconds = pcm(10.0)
-    for _ in range(1000):
-        await session.send_audio(ten_seconds)
 
 
 # -- connecting ---------------------------------------------------------------
@@ -837,18 +794,7 @@ async def test_abort_during_the_handshake_fails_a_waiting_connect_with_an_error(
 # -- handshake failures ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("status", "cls"),
-    [
-        (400, DeepgramBadRequestError),
-        (401, DeepgramAuthError),
-        (402, DeepgramPaymentRequiredError),
-        (403, DeepgramForbiddenError),
-        (429, DeepgramRateLimitError),
-        (500, DeepgramServerError),
-        (503, DeepgramServerError),
-    ],
-)
+@pytest.mark.parametrize(("status", "cls"), HANDSHAKE_REFUSALS)
 async def test_handshake_status_maps_to_its_error(
     server: FakeDeepgram,
     http: aiohttp.ClientSession,
@@ -1242,18 +1188,6 @@ async def test_the_key_never_shows_in_logs_errors_or_reprs(
 # -- a hand-written server for what the fake one never does ------------------
 
 
-def listen_route(behaviour: Behaviour) -> dict[str, Handler]:
-    """A /v1/listen that accepts the socket and runs `behaviour` on it."""
-
-    async def listen(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        await behaviour(request, ws)
-        return ws
-
-    return {"GET /v1/listen": listen}
-
-
 async def test_binary_frames_from_the_server_are_ignored(
     odd_server: OddServer,
     http: aiohttp.ClientSession,
@@ -1267,7 +1201,7 @@ async def test_binary_frames_from_the_server_are_ignored(
                 await ws.send_str('{"type": "Metadata", "request_id": "r-1"}')
                 await ws.close()
 
-    base_url = await odd_server(listen_route(behaviour))
+    base_url = await odd_server(websocket_route("/v1/listen", behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.connect()
     await session.close()
@@ -1286,7 +1220,7 @@ async def test_server_close_1000_without_close_stream_is_early(
         await ws.receive()
         await ws.close(code=1000, message=b"bye")
 
-    base_url = await odd_server(listen_route(behaviour))
+    base_url = await odd_server(websocket_route("/v1/listen", behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.send_audio(pcm(0.1))
     with pytest.raises(
@@ -1348,7 +1282,7 @@ async def test_connection_lost_while_sending(
         assert request.transport is not None
         request.transport.abort()
 
-    base_url = await odd_server(listen_route(behaviour))
+    base_url = await odd_server(websocket_route("/v1/listen", behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.connect()
     with pytest.raises(DeepgramConnectionError) as info:
@@ -1375,7 +1309,7 @@ async def test_close_stream_still_sent_after_an_in_band_error(
                     await ws.send_str('{"type": "Metadata", "request_id": "r-2"}')
                     await ws.close()
 
-    base_url = await odd_server(listen_route(behaviour))
+    base_url = await odd_server(websocket_route("/v1/listen", behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     session.start()
     await wait_for(lambda: session.error is not None)
@@ -1410,7 +1344,7 @@ async def test_in_band_error_ends_the_finalize_wait_at_once(
             elif msg.type is aiohttp.WSMsgType.TEXT and "CloseStream" in msg.data:
                 await ws.close()
 
-    base_url = await odd_server(listen_route(behaviour))
+    base_url = await odd_server(websocket_route("/v1/listen", behaviour))
     session = LiveSession(http, Endpoint(base_url), LiveOptions())
     await session.send_audio(pcm(0.1))
     started = time.monotonic()
