@@ -34,6 +34,7 @@ from custom_components.deepgram.const import (
 from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram, Faults
 from tests.deepgram_server.testing import unreachable_url
+from tests.flow_helpers import suggested
 
 OTHER_KEY = "dg-other-key-51e0c4a9b7d3"
 EU_URL = "https://api.eu.deepgram.com"
@@ -63,14 +64,6 @@ def add_entry(
     )
     entry.add_to_hass(hass)
     return entry
-
-
-def suggested(schema: probatio.Schema, name: str) -> Any:
-    """The suggested value of a field of a form's schema."""
-    for marker in schema.schema:
-        if str(marker) == name:
-            return (marker.description or {}).get("suggested_value")
-    raise AssertionError(f"no field {name}")
 
 
 def section_schema(

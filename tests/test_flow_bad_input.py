@@ -39,6 +39,7 @@ from custom_components.deepgram.const import (
 )
 from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram, Faults
+from tests.flow_helpers import suggested
 from tests.pipeline_helpers import ENTITY_ID, METADATA
 from tests.test_config_flow import (
     EU_URL,
@@ -46,7 +47,6 @@ from tests.test_config_flow import (
     form_input,
     section_schema,
     start_user_flow,
-    suggested,
 )
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / DOMAIN

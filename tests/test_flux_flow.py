@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import (
-    SOURCE_RECONFIGURE,
-    SOURCE_USER,
-    SubentryFlowContext,
-)
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.selector import NumberSelector, SelectSelector
-from homeassistant.helpers.translation import async_get_translations
-import probatio
+from homeassistant.helpers.selector import NumberSelector
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -28,33 +20,22 @@ from custom_components.deepgram.const import (
     CONF_LANGUAGE_HINTS,
     CONF_MIP_OPT_OUT,
     CONF_MODEL,
-    DOMAIN,
     RECOMMENDED_FLUX_OPTIONS,
     SUBENTRY_FLUX,
 )
 from custom_components.deepgram.flux_flow import flux_models
 from tests.deepgram_server import FakeDeepgram
+from tests.flow_helpers import (
+    check_profile_flow_texts,
+    field,
+    select_options,
+    start_subentry_flow,
+    stt_entities,
+    submit,
+    suggested,
+)
 
 TOO_MANY_TERMS = [f"word{i}" for i in range(501)]
-
-
-def field(schema: probatio.Schema, name: str) -> tuple[probatio.Marker, Any]:
-    """A form field's marker and validator."""
-    for marker, validator in schema.schema.items():
-        if str(marker) == name:
-            return marker, validator
-    raise AssertionError(f"no field {name}")
-
-
-def suggested(schema: probatio.Schema, name: str) -> Any:
-    marker, _ = field(schema, name)
-    return (marker.description or {}).get("suggested_value")
-
-
-def options_of(schema: probatio.Schema, name: str) -> list[str]:
-    _, selector = field(schema, name)
-    assert isinstance(selector, SelectSelector)
-    return [str(option) for option in selector.config["options"]]
 
 
 def form(**changes: Any) -> dict[str, Any]:
@@ -63,34 +44,12 @@ def form(**changes: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-async def start(
-    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str | None = None
-) -> dict[str, Any]:
-    context = SubentryFlowContext(source=SOURCE_USER)
-    if subentry_id is not None:
-        context = SubentryFlowContext(
-            source=SOURCE_RECONFIGURE, subentry_id=subentry_id
-        )
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_FLUX), context=context
-    )
-    return dict(result)
-
-
-async def submit(
-    hass: HomeAssistant, flow_id: str, user_input: dict[str, Any]
-) -> dict[str, Any]:
-    return dict(
-        await hass.config_entries.subentries.async_configure(flow_id, user_input)
-    )
-
-
 async def test_add_flux_profile_with_defaults(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """Only Flux fields, Deepgram's defaults, eager off; a new entity appears."""
     entry = setup_integration
-    result = await start(hass, entry)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_FLUX)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     schema = result["data_schema"]
@@ -108,9 +67,12 @@ async def test_add_flux_profile_with_defaults(
     assert suggested(schema, CONF_NAME) is None  # empty: named after the model
     assert suggested(schema, CONF_EOT_THRESHOLD) == 0.7
     assert suggested(schema, CONF_EAGER_EOT_THRESHOLD) is None
-    assert options_of(schema, CONF_MODEL) == ["flux-general-en", "flux-general-multi"]
-    assert "de" in options_of(schema, CONF_LANGUAGE_HINTS)
-    assert "multi" not in options_of(schema, CONF_LANGUAGE_HINTS)
+    assert select_options(schema, CONF_MODEL) == [
+        "flux-general-en",
+        "flux-general-multi",
+    ]
+    assert "de" in select_options(schema, CONF_LANGUAGE_HINTS)
+    assert "multi" not in select_options(schema, CONF_LANGUAGE_HINTS)
     _, eot = field(schema, CONF_EOT_THRESHOLD)
     assert isinstance(eot, NumberSelector)
     assert (eot.config["min"], eot.config["max"]) == (0.5, 1.0)  # the wider range
@@ -125,15 +87,14 @@ async def test_add_flux_profile_with_defaults(
     await hass.async_block_till_done()
     (subentry,) = [s for s in entry.subentries.values() if s.title == "Kitchen"]
     assert subentry.subentry_type == SUBENTRY_FLUX
-    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-    assert "stt.kitchen" in [e.entity_id for e in entities]
+    assert "stt.kitchen" in stt_entities(hass, entry).values()
 
 
 async def test_multi_profile_with_every_option(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """Thresholds, keyterms and hints are cleaned and kept."""
-    result = await start(hass, setup_integration)
+    result = await start_subentry_flow(hass, setup_integration, SUBENTRY_FLUX)
     result = await submit(
         hass,
         result["flow_id"],
@@ -189,7 +150,7 @@ async def test_invalid_profiles_are_refused(
     errors: dict[str, str],
 ) -> None:
     """Each refusal is on its field; the form keeps what was typed."""
-    result = await start(hass, setup_integration)
+    result = await start_subentry_flow(hass, setup_integration, SUBENTRY_FLUX)
     result = await submit(
         hass, result["flow_id"], {CONF_NAME: "Mine", **form(**changes)}
     )
@@ -214,7 +175,7 @@ async def test_out_of_range_numbers_are_refused_by_the_form(
     hass: HomeAssistant, setup_integration: MockConfigEntry, key: str, value: float
 ) -> None:
     """Deepgram's documented ranges bound the number boxes."""
-    result = await start(hass, setup_integration)
+    result = await start_subentry_flow(hass, setup_integration, SUBENTRY_FLUX)
     with pytest.raises(InvalidData):
         await submit(hass, result["flow_id"], form(**{key: value}))
 
@@ -223,7 +184,7 @@ async def test_validation_reason_reaches_the_error_text(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """The error texts get their numbers: the budget, what was typed, the reason."""
-    result = await start(hass, setup_integration)
+    result = await start_subentry_flow(hass, setup_integration, SUBENTRY_FLUX)
     result = await submit(hass, result["flow_id"], form(keyterms=TOO_MANY_TERMS))
     placeholders = result["description_placeholders"]
     assert int(placeholders["tokens"]) > int(placeholders["token_budget"])
@@ -242,7 +203,7 @@ async def test_reconfigure_flux_profile(
     config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    result = await start(hass, config_entry)
+    result = await start_subentry_flow(hass, config_entry, SUBENTRY_FLUX)
     result = await submit(
         hass, result["flow_id"], form(eager_eot_threshold=0.5, eot_threshold=0.8)
     )
@@ -250,7 +211,9 @@ async def test_reconfigure_flux_profile(
     (subentry,) = [
         s for s in config_entry.subentries.values() if s.subentry_type == SUBENTRY_FLUX
     ]
-    result = await start(hass, config_entry, subentry.subentry_id)
+    result = await start_subentry_flow(
+        hass, config_entry, SUBENTRY_FLUX, subentry.subentry_id
+    )
     schema = result["data_schema"]
     assert suggested(schema, CONF_NAME) == "Deepgram flux-general-en"
     assert suggested(schema, CONF_EAGER_EOT_THRESHOLD) == 0.5
@@ -272,20 +235,20 @@ async def test_flux_profiles_are_named_once_and_renamed(
     entry = setup_integration
     titles = []
     for _ in range(2):
-        result = await start(hass, entry)
+        result = await start_subentry_flow(hass, entry, SUBENTRY_FLUX)
         result = await submit(hass, result["flow_id"], form())
         assert result["type"] is FlowResultType.CREATE_ENTRY
         titles.append(result["title"])
         await hass.async_block_till_done()
     assert titles == ["Deepgram flux-general-en", "Deepgram flux-general-en 2"]
-    result = await start(hass, entry)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_FLUX)
     result = await submit(
         hass, result["flow_id"], {CONF_NAME: "deepgram NOVA-3 ", **form()}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_NAME: "name_taken"}
     (second,) = [s for s in entry.subentries.values() if s.title == titles[1]]
-    result = await start(hass, entry, second.subentry_id)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_FLUX, second.subentry_id)
     result = await submit(hass, result["flow_id"], {CONF_NAME: "Kitchen", **form()})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -301,8 +264,8 @@ async def test_models_fallback_and_current_model(
     config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    result = await start(hass, config_entry)
-    assert options_of(result["data_schema"], CONF_MODEL) == [
+    result = await start_subentry_flow(hass, config_entry, SUBENTRY_FLUX)
+    assert select_options(result["data_schema"], CONF_MODEL) == [
         "flux-general-en",
         "flux-general-multi",
     ]
@@ -312,8 +275,10 @@ async def test_models_fallback_and_current_model(
     (subentry,) = [
         s for s in config_entry.subentries.values() if s.subentry_type == SUBENTRY_FLUX
     ]
-    result = await start(hass, config_entry, subentry.subentry_id)
-    assert "flux-general-next" in options_of(result["data_schema"], CONF_MODEL)
+    result = await start_subentry_flow(
+        hass, config_entry, SUBENTRY_FLUX, subentry.subentry_id
+    )
+    assert "flux-general-next" in select_options(result["data_schema"], CONF_MODEL)
 
 
 async def test_entry_not_loaded(
@@ -321,7 +286,7 @@ async def test_entry_not_loaded(
 ) -> None:
     """Without a loaded entry the models are unknown: the flow aborts."""
     config_entry.add_to_hass(hass)
-    result = await start(hass, config_entry)
+    result = await start_subentry_flow(hass, config_entry, SUBENTRY_FLUX)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
 
@@ -330,26 +295,20 @@ async def test_every_text_of_the_flux_flow_exists(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """Home Assistant finds a text for each field, error and abort."""
-    texts = await async_get_translations(hass, "en", "config_subentries", {DOMAIN})
-    prefix = f"component.{DOMAIN}.config_subentries.{SUBENTRY_FLUX}"
-    assert texts[f"{prefix}.entry_type"] == "Flux profile"
-    assert texts[f"{prefix}.initiate_flow.user"] == "Add Flux profile"
-    assert texts[f"{prefix}.initiate_flow.reconfigure"] == "Reconfigure Flux profile"
-    result = await start(hass, setup_integration)
-    for marker in result["data_schema"].schema:
-        assert texts[f"{prefix}.step.init.data.{marker}"]
-        assert texts[f"{prefix}.step.init.data_description.{marker}"]
-    for error in (
-        "not_flux",
-        "language_hints_unsupported",
-        "eager_above_threshold",
-        "keyterms_too_long",
-        "keyterms_bad_character",
-        "invalid_option",
-    ):
-        assert texts[f"{prefix}.error.{error}"]
-    assert texts[f"{prefix}.abort.entry_not_loaded"]
-    assert texts[f"{prefix}.abort.reconfigure_successful"]
+    await check_profile_flow_texts(
+        hass,
+        setup_integration,
+        SUBENTRY_FLUX,
+        ("Flux profile", "Add Flux profile", "Reconfigure Flux profile"),
+        (
+            "not_flux",
+            "language_hints_unsupported",
+            "eager_above_threshold",
+            "keyterms_too_long",
+            "keyterms_bad_character",
+            "invalid_option",
+        ),
+    )
 
 
 def test_model_choices_without_a_current_model() -> None:

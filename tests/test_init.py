@@ -12,7 +12,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -26,6 +25,7 @@ from custom_components.deepgram.const import (
 from custom_components.deepgram.data import DeepgramData
 from tests.deepgram_server import CatalogModel, FakeDeepgram, Faults
 from tests.deepgram_server.testing import unreachable_url
+from tests.flow_helpers import stt_entities
 
 ENTITY_ID = "stt.deepgram_nova_3"
 
@@ -33,15 +33,6 @@ ENTITY_ID = "stt.deepgram_nova_3"
 def state_of(entry: MockConfigEntry) -> ConfigEntryState:
     """The entry's state, read anew (mypy keeps an asserted one otherwise)."""
     return entry.state
-
-
-def stt_entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
-    """Subentry id -> entity id of the entry's STT entities."""
-    return {
-        str(e.config_subentry_id): e.entity_id
-        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-        if e.domain == "stt"
-    }
 
 
 async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -7,21 +7,17 @@ from typing import Any
 
 from homeassistant.components import stt
 from homeassistant.config_entries import (
-    SOURCE_RECONFIGURE,
-    SOURCE_USER,
     ConfigEntryState,
     ConfigSubentry,
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.selector import (
     NumberSelector,
-    SelectSelector,
     TextSelector,
 )
-from homeassistant.helpers.translation import async_get_translations
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -56,29 +52,25 @@ from custom_components.deepgram.profile_names import (
 from custom_components.deepgram.subentry_flow import bad_character
 from custom_components.deepgram.term_budget import fit_terms
 from tests.deepgram_server import FakeDeepgram
+from tests.flow_helpers import (
+    check_profile_flow_texts,
+    field,
+    select_options,
+    start_subentry_flow,
+    stt_entities,
+    submit,
+    suggested,
+)
 from tests.pipeline_helpers import METADATA
 
 SERVER_MODELS = ["base", "nova-2", "nova-3"]
 
 
-def field(schema: probatio.Schema, name: str) -> tuple[probatio.Marker, Any]:
-    """A form field's marker and validator."""
-    for marker, validator in schema.schema.items():
-        if str(marker) == name:
-            return marker, validator
-    raise AssertionError(f"no field {name}")
-
-
-def suggested(schema: probatio.Schema, name: str) -> Any:
-    marker, _ = field(schema, name)
-    return (marker.description or {}).get("suggested_value")
-
-
 def model_options(schema: probatio.Schema) -> list[str]:
+    """The models offered; a model not listed may be typed in."""
     _, selector = field(schema, CONF_MODEL)
-    assert isinstance(selector, SelectSelector)
     assert selector.config["custom_value"] is True
-    return [str(option) for option in selector.config["options"]]
+    return select_options(schema, CONF_MODEL)
 
 
 def profile(**changes: Any) -> dict[str, Any]:
@@ -96,32 +88,6 @@ def stt_subentry(entry: MockConfigEntry) -> ConfigSubentry:
     return next(iter(entry.subentries.values()))
 
 
-async def start_add(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_STT), context={"source": SOURCE_USER}
-    )
-    return dict(result)
-
-
-async def start_reconfigure(
-    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
-) -> dict[str, Any]:
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_STT),
-        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
-    )
-    return dict(result)
-
-
-def stt_entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
-    """Subentry id -> entity id of the entry's STT entities."""
-    return {
-        str(e.config_subentry_id): e.entity_id
-        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-        if e.domain == "stt"
-    }
-
-
 # -- add ----------------------------------------------------------------
 
 
@@ -130,7 +96,7 @@ async def test_add_profile_with_defaults(
 ) -> None:
     """The form's defaults are the recommended settings; a new entity appears."""
     entry = setup_integration
-    result = await start_add(hass, entry)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     assert result["errors"] == {}
@@ -169,11 +135,7 @@ async def test_add_profile_with_defaults(
     assert endpointing.config["step"] == 10
     assert endpointing.config["mode"] == "box"
 
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "Kitchen"}
-        )
-    )
+    result = await submit(hass, result["flow_id"], {CONF_NAME: "Kitchen"})
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Kitchen"
@@ -191,7 +153,7 @@ async def test_add_profile_with_settings(
 ) -> None:
     """Every setting is stored under its key, cleaned and typed."""
     entry = setup_integration
-    result = await start_add(hass, entry)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT)
     form = profile(
         model=" nova-3-general ",
         multilingual=True,
@@ -206,10 +168,8 @@ async def test_add_profile_with_settings(
         end_of_speech="home_assistant",
         utterance_end_ms=1500.0,
     )
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "  Living room  ", **form}
-        )
+    result = await submit(
+        hass, result["flow_id"], {CONF_NAME: "  Living room  ", **form}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -240,14 +200,10 @@ async def test_add_profile_blank_name_and_no_keyterms(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """A blank name is made from the model; missing key terms are none."""
-    result = await start_add(hass, setup_integration)
+    result = await start_subentry_flow(hass, setup_integration, SUBENTRY_STT)
     form = profile(model="nova-2-general")
     del form[CONF_KEYTERMS]
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "   ", **form}
-        )
-    )
+    result = await submit(hass, result["flow_id"], {CONF_NAME: "   ", **form})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Deepgram nova-2-general"
     assert result["data"][CONF_KEYTERMS] == []
@@ -257,17 +213,16 @@ async def test_typed_in_model(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """A model Deepgram did not list is judged by its name."""
-    result = await start_add(hass, setup_integration)
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"],
-            {
-                CONF_NAME: "Custom",
-                **profile(
-                    model="nova-3-custom-0a1b", multilingual=True, keyterms=["Anouk"]
-                ),
-            },
-        )
+    result = await start_subentry_flow(hass, setup_integration, SUBENTRY_STT)
+    result = await submit(
+        hass,
+        result["flow_id"],
+        {
+            CONF_NAME: "Custom",
+            **profile(
+                model="nova-3-custom-0a1b", multilingual=True, keyterms=["Anouk"]
+            ),
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_MODEL] == "nova-3-custom-0a1b"
@@ -333,11 +288,9 @@ async def test_add_errors_then_recover(
 ) -> None:
     """Each invalid combination shows its error and keeps the input."""
     entry = setup_integration
-    result = await start_add(hass, entry)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT)
     form = {CONF_NAME: "Office", **profile(**changes)}
-    result = dict(
-        await hass.config_entries.subentries.async_configure(result["flow_id"], form)
-    )
+    result = await submit(hass, result["flow_id"], form)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
     assert reason in result["description_placeholders"]["error"]
@@ -347,11 +300,7 @@ async def test_add_errors_then_recover(
     assert "" not in model_options(schema)
     assert len(entry.subentries) == 1
 
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "Office", **profile()}
-        )
-    )
+    result = await submit(hass, result["flow_id"], {CONF_NAME: "Office", **profile()})
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert len(entry.subentries) == 2
@@ -361,13 +310,9 @@ async def test_endpointing_bounds(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """Endpointing outside 10-5000 ms: an error that names the bounds."""
-    result = await start_add(hass, setup_integration)
+    result = await start_subentry_flow(hass, setup_integration, SUBENTRY_STT)
     for value in (5, 4, 5010, -300, 1e9):
-        result = dict(
-            await hass.config_entries.subentries.async_configure(
-                result["flow_id"], profile(endpointing=value)
-            )
-        )
+        result = await submit(hass, result["flow_id"], profile(endpointing=value))
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {CONF_ENDPOINTING: "endpointing_out_of_range"}
         placeholders = result["description_placeholders"]
@@ -376,14 +321,8 @@ async def test_endpointing_bounds(
         assert suggested(result["data_schema"], CONF_ENDPOINTING) == round(value)
     for text in ("fast", "inf", "nan"):
         with pytest.raises(InvalidData):
-            await hass.config_entries.subentries.async_configure(
-                result["flow_id"], profile(endpointing=text)
-            )
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], profile(endpointing=10)
-        )
-    )
+            await submit(hass, result["flow_id"], profile(endpointing=text))
+    result = await submit(hass, result["flow_id"], profile(endpointing=10))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_ENDPOINTING] == 10
 
@@ -396,7 +335,7 @@ async def test_models_from_server(
 ) -> None:
     """Streaming models Deepgram lists (not Flux), plus the current one."""
     assert setup_integration.runtime_data.models_from_server
-    result = await start_add(hass, setup_integration)
+    result = await start_subentry_flow(hass, setup_integration, SUBENTRY_STT)
     assert model_options(result["data_schema"]) == SERVER_MODELS
 
 
@@ -409,25 +348,23 @@ async def test_models_fallback(
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     assert not config_entry.runtime_data.models_from_server
-    result = await start_add(hass, config_entry)
+    result = await start_subentry_flow(hass, config_entry, SUBENTRY_STT)
     # Flux models have their own profile type (test_flux_flow.py).
     assert model_options(result["data_schema"]) == sorted(
         model for model in FALLBACK_MODELS if not model.startswith("flux")
     )
 
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"],
-            {CONF_NAME: "Clinic", **profile(model="nova-3-medical", multilingual=True)},
-        )
+    result = await submit(
+        hass,
+        result["flow_id"],
+        {CONF_NAME: "Clinic", **profile(model="nova-3-medical", multilingual=True)},
     )
     assert result["errors"] == {CONF_MULTILINGUAL: "multilingual_unsupported"}
 
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"],
-            {CONF_NAME: "Clinic", **profile(model="nova-2", multilingual=True)},
-        )
+    result = await submit(
+        hass,
+        result["flow_id"],
+        {CONF_NAME: "Clinic", **profile(model="nova-2", multilingual=True)},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -441,7 +378,7 @@ async def test_reconfigure_profile(
     """The form shows the profile and its name; saving reloads the entry."""
     entry = setup_integration
     subentry = stt_subentry(entry)
-    result = await start_reconfigure(hass, entry, subentry.subentry_id)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT, subentry.subentry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     schema = result["data_schema"]
@@ -449,14 +386,13 @@ async def test_reconfigure_profile(
     assert suggested(schema, CONF_MODEL) == "nova-3"
     assert suggested(schema, CONF_ENDPOINTING) == 300
 
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"],
-            {
-                CONF_NAME: DEFAULT_STT_NAME,
-                **profile(keyterms=["Anouk"], endpointing=800, smart_format=True),
-            },
-        )
+    result = await submit(
+        hass,
+        result["flow_id"],
+        {
+            CONF_NAME: DEFAULT_STT_NAME,
+            **profile(keyterms=["Anouk"], endpointing=800, smart_format=True),
+        },
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
@@ -495,7 +431,7 @@ async def test_reconfigure_old_profile_and_unlisted_model(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     subentry = stt_subentry(entry)
-    result = await start_reconfigure(hass, entry, subentry.subentry_id)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT, subentry.subentry_id)
     schema = result["data_schema"]
     assert "nova-2-phonecall" in model_options(schema)
     assert suggested(schema, CONF_PUNCTUATE) is True
@@ -507,21 +443,17 @@ async def test_reconfigure_errors_then_recover(
     """Errors on reconfigure keep the profile unchanged until fixed."""
     entry = setup_integration
     subentry = stt_subentry(entry)
-    result = await start_reconfigure(hass, entry, subentry.subentry_id)
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], profile(model="whisper-large", keyterms=["Anouk"])
-        )
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT, subentry.subentry_id)
+    result = await submit(
+        hass, result["flow_id"], profile(model="whisper-large", keyterms=["Anouk"])
     )
     assert result["errors"] == {CONF_KEYTERMS: "keyterms_unsupported"}
     assert suggested(result["data_schema"], CONF_MODEL) == "whisper-large"
     assert "whisper-large" in model_options(result["data_schema"])
     assert dict(entry.subentries[subentry.subentry_id].data) == RECOMMENDED_STT_OPTIONS
 
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], profile(model="nova-2-general", multilingual=True)
-        )
+    result = await submit(
+        hass, result["flow_id"], profile(model="nova-2-general", multilingual=True)
     )
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
@@ -536,12 +468,14 @@ async def test_entry_not_loaded(
 ) -> None:
     """Without a loaded entry the models are unknown: both flows abort."""
     config_entry.add_to_hass(hass)
-    result = await start_add(hass, config_entry)
+    result = await start_subentry_flow(hass, config_entry, SUBENTRY_STT)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
 
     subentry = stt_subentry(config_entry)
-    result = await start_reconfigure(hass, config_entry, subentry.subentry_id)
+    result = await start_subentry_flow(
+        hass, config_entry, SUBENTRY_STT, subentry.subentry_id
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
 
@@ -550,31 +484,27 @@ async def test_every_text_of_the_profile_flow_exists(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """Home Assistant finds a text for each field, error and abort."""
-    texts = await async_get_translations(hass, "en", "config_subentries", {DOMAIN})
-    prefix = f"component.{DOMAIN}.config_subentries.{SUBENTRY_STT}"
-    assert texts[f"{prefix}.entry_type"] == "Speech-to-text profile"
-    assert texts[f"{prefix}.initiate_flow.user"] == "Add speech-to-text profile"
-    assert (
-        texts[f"{prefix}.initiate_flow.reconfigure"]
-        == "Reconfigure speech-to-text profile"
+    texts = await check_profile_flow_texts(
+        hass,
+        setup_integration,
+        SUBENTRY_STT,
+        (
+            "Speech-to-text profile",
+            "Add speech-to-text profile",
+            "Reconfigure speech-to-text profile",
+        ),
+        (
+            "invalid_model",
+            "multilingual_unsupported",
+            "keyterms_unsupported",
+            "keyterms_too_long",
+            "keyterms_bad_character",
+            "endpointing_out_of_range",
+            "name_taken",
+        ),
     )
-    result = await start_add(hass, setup_integration)
-    for marker in result["data_schema"].schema:
-        assert texts[f"{prefix}.step.init.data.{marker}"]
-        assert texts[f"{prefix}.step.init.data_description.{marker}"]
-    assert texts[f"{prefix}.step.init.title"]
-    for error in (
-        "invalid_model",
-        "multilingual_unsupported",
-        "keyterms_unsupported",
-        "keyterms_too_long",
-        "keyterms_bad_character",
-        "endpointing_out_of_range",
-        "name_taken",
-    ):
-        assert texts[f"{prefix}.error.{error}"]
-    assert texts[f"{prefix}.abort.entry_not_loaded"]
-    assert texts[f"{prefix}.abort.reconfigure_successful"] == "The profile was saved."
+    assert texts["step.init.title"]
+    assert texts["abort.reconfigure_successful"] == "The profile was saved."
 
 
 # -- names --------------------------------------------------------------
@@ -610,11 +540,9 @@ def test_generated_names() -> None:
 async def add_named(
     hass: HomeAssistant, entry: MockConfigEntry, name: str, **changes: Any
 ) -> dict[str, Any]:
-    result = await start_add(hass, entry)
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: name, **profile(**changes)}
-        )
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT)
+    result = await submit(
+        hass, result["flow_id"], {CONF_NAME: name, **profile(**changes)}
     )
     await hass.async_block_till_done()  # the entry reloads with the profile
     return result
@@ -638,11 +566,7 @@ async def test_new_profiles_get_distinct_names(
     assert suggested(result["data_schema"], CONF_NAME) == (
         "deepgram NOVA-2 (multilingual)"
     )
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "Kitchen", **profile()}
-        )
-    )
+    result = await submit(hass, result["flow_id"], {CONF_NAME: "Kitchen", **profile()})
     assert result["title"] == "Kitchen"
     await hass.async_block_till_done()
     titles = [s.title for s in entry.subentries.values()]
@@ -673,12 +597,11 @@ async def test_old_default_name_follows_the_model(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     subentry = stt_subentry(entry)
-    result = await start_reconfigure(hass, entry, subentry.subentry_id)
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"],
-            {CONF_NAME: DEFAULT_STT_NAME, **profile(model="nova-2")},
-        )
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT, subentry.subentry_id)
+    result = await submit(
+        hass,
+        result["flow_id"],
+        {CONF_NAME: DEFAULT_STT_NAME, **profile(model="nova-2")},
     )
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
@@ -694,18 +617,14 @@ async def test_reconfigure_renames(
     await hass.async_block_till_done()
     kitchen = next(s for s in entry.subentries.values() if s.title == "Kitchen")
 
-    result = await start_reconfigure(hass, entry, kitchen.subentry_id)
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT, kitchen.subentry_id)
     assert suggested(result["data_schema"], CONF_NAME) == "Kitchen"
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: DEFAULT_STT_NAME.upper(), **profile()}
-        )
+    result = await submit(
+        hass, result["flow_id"], {CONF_NAME: DEFAULT_STT_NAME.upper(), **profile()}
     )
     assert result["errors"] == {CONF_NAME: "name_taken"}
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "Office", **profile(smart_format=True)}
-        )
+    result = await submit(
+        hass, result["flow_id"], {CONF_NAME: "Office", **profile(smart_format=True)}
     )
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
@@ -717,22 +636,16 @@ async def test_reconfigure_renames(
     assert device.name == "Office"
 
     # Its own name is not a duplicate; a chosen name survives new settings.
-    result = await start_reconfigure(hass, entry, kitchen.subentry_id)
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "Office", **profile(model="nova-2")}
-        )
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT, kitchen.subentry_id)
+    result = await submit(
+        hass, result["flow_id"], {CONF_NAME: "Office", **profile(model="nova-2")}
     )
     await hass.async_block_till_done()
     assert entry.subentries[kitchen.subentry_id].title == "Office"
 
     # Blank: named after the settings, numbered past the default profile.
-    result = await start_reconfigure(hass, entry, kitchen.subentry_id)
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "", **profile()}
-        )
-    )
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT, kitchen.subentry_id)
+    result = await submit(hass, result["flow_id"], {CONF_NAME: "", **profile()})
     await hass.async_block_till_done()
     assert entry.subentries[kitchen.subentry_id].title == "Deepgram nova-3 2"
 
@@ -760,11 +673,9 @@ async def test_odd_key_terms_arrive_as_typed(
     """`&`, `=`, `#`, `%`, newlines, other scripts: each term is one keyterm."""
     entry = setup_integration
     subentry = stt_subentry(entry)
-    result = await start_reconfigure(hass, entry, subentry.subentry_id)
-    result = dict(
-        await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_NAME: "", **profile(keyterms=ODD_TERMS)}
-        )
+    result = await start_subentry_flow(hass, entry, SUBENTRY_STT, subentry.subentry_id)
+    result = await submit(
+        hass, result["flow_id"], {CONF_NAME: "", **profile(keyterms=ODD_TERMS)}
     )
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
