@@ -25,7 +25,7 @@ from .flux_options import (
     merge_thresholds,
     parse_flux_query,
 )
-from .live import LiveSession, accept_upgrade
+from .live import LiveSession, serve_upgrade
 from .options import QueryError
 from .records import Frame, LiveSessionRecord
 
@@ -35,17 +35,12 @@ if TYPE_CHECKING:
 
 async def handle_flux(server: FakeDeepgram, request: web.Request) -> web.StreamResponse:
     """Answer a ``/v2/listen`` upgrade like Deepgram and run the session."""
-    accepted = await accept_upgrade(
-        server, request, lambda query: parse_flux_query(query, server.catalog)
+    return await serve_upgrade(
+        server,
+        request,
+        lambda query: parse_flux_query(query, server.catalog),
+        FluxSession,
     )
-    if isinstance(accepted, web.StreamResponse):
-        return accepted
-    ws, session_record, options, faults = accepted
-    try:
-        await FluxSession(server, ws, session_record, options, faults).run()
-    finally:
-        session_record.closed.set()
-    return ws
 
 
 def connected(request_id: str) -> dict[str, Any]:
@@ -120,10 +115,7 @@ class FluxSession(LiveSession):
 
     def _first_audio_faults(self) -> bool:
         faults = self._faults
-        if faults.malformed_json:
-            self._enqueue(raw="{this is not json")
-        if faults.unknown_message:
-            self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
+        self._odd_message_faults()
         if faults.in_band_error:
             self._enqueue(
                 fatal_error(
@@ -143,10 +135,7 @@ class FluxSession(LiveSession):
         kind = frame.control_type
         if kind == "CloseStream":
             self._stream_closed = True
-            if self._faults.never_close:
-                self._idle_active = False
-            else:
-                self._server_close(1000, "")
+            self._close_after_close_stream()
         elif kind == "ForceEndTurn":
             if self._faults.ignore_force_end_turn:
                 return

@@ -106,23 +106,43 @@ async def accept_upgrade[O](
     return ws, session_record, options, faults
 
 
-async def handle_listen(
-    server: FakeDeepgram, request: web.Request
+type _Session[O] = Callable[
+    [FakeDeepgram, web.WebSocketResponse, LiveSessionRecord, O, Faults], LiveSession
+]
+
+
+async def serve_upgrade[O](
+    server: FakeDeepgram,
+    request: web.Request,
+    parse: _Parse[O],
+    session: _Session[O],
 ) -> web.StreamResponse:
-    """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
-    accepted = await accept_upgrade(
-        server,
-        request,
-        lambda query: parse_listen_query(query, server.catalog, streaming=True),
-    )
+    """Answer an upgrade (:func:`accept_upgrade`), then run `session` on the socket.
+
+    Shared by ``/v1`` and ``/v2/listen``; the record is marked closed however
+    the session ends.
+    """
+    accepted = await accept_upgrade(server, request, parse)
     if isinstance(accepted, web.StreamResponse):
         return accepted
     ws, session_record, options, faults = accepted
     try:
-        await LiveSession(server, ws, session_record, options, faults).run()
+        await session(server, ws, session_record, options, faults).run()
     finally:
         session_record.closed.set()
     return ws
+
+
+async def handle_listen(
+    server: FakeDeepgram, request: web.Request
+) -> web.StreamResponse:
+    """Answer a ``/v1/listen`` upgrade like Deepgram and run the session."""
+    return await serve_upgrade(
+        server,
+        request,
+        lambda query: parse_listen_query(query, server.catalog, streaming=True),
+        LiveSession,
+    )
 
 
 class LiveSession:
@@ -339,10 +359,7 @@ class LiveSession:
     def _first_audio_faults(self) -> bool:
         """Inject first-audio faults; True when the session is ending."""
         faults = self._faults
-        if faults.malformed_json:
-            self._enqueue(raw="{this is not json")
-        if faults.unknown_message:
-            self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
+        self._odd_message_faults()
         if faults.huge_final_chars is not None:
             huge = self._engine.finalize()
             huge["from_finalize"] = False
@@ -361,6 +378,13 @@ class LiveSession:
             self._server_close(1011, "NET-0000")
             return True
         return False
+
+    def _odd_message_faults(self) -> None:
+        """Messages a client must skip (shared with /v2): not JSON, unknown type."""
+        if self._faults.malformed_json:
+            self._enqueue(raw="{this is not json")
+        if self._faults.unknown_message:
+            self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
 
     def _on_text(self, text: str) -> None:
         frame = Frame("text", text, time.monotonic())
@@ -398,6 +422,11 @@ class LiveSession:
                 created=self._created,
             ),
         )
+        self._close_after_close_stream()
+
+    def _close_after_close_stream(self) -> None:
+        """Close 1000 once CloseStream is answered (shared with /v2), unless
+        the ``never_close`` fault keeps the socket open (and the idle timer off)."""
         if self._faults.never_close:
             self._idle_active = False
         else:
