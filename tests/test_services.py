@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 import shutil
 
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.service import async_get_all_descriptions
@@ -25,9 +23,7 @@ from custom_components.deepgram.const import (
     DOMAIN,
     EVENT_TRANSCRIPT,
     RECOMMENDED_STT_OPTIONS,
-    SUBENTRY_STT,
 )
-from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram, script_from_text
 from tests.deepgram_server.testing import wav_silence
 from tests.services_helpers import (
@@ -37,7 +33,9 @@ from tests.services_helpers import (
     WAV,
     WAV_SECONDS,
     Transcribe,
+    call_transcribe,
     posts,
+    set_up_profiles,
 )
 
 
@@ -176,37 +174,18 @@ async def test_multilingual_profile(
     hass: HomeAssistant, server: FakeDeepgram, allowed: Path
 ) -> None:
     """A multilingual profile sends language=multi and reports the words' language."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Deepgram",
-        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
-        subentries_data=[
-            ConfigSubentryData(
-                data={**RECOMMENDED_STT_OPTIONS, CONF_MULTILINGUAL: True},
-                subentry_type=SUBENTRY_STT,
-                title="Mixed",
-                unique_id=None,
-            )
-        ],
+    await set_up_profiles(
+        hass, server, {"Mixed": {**RECOMMENDED_STT_OPTIONS, CONF_MULTILINGUAL: True}}
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
     server.script = script_from_text("Hola, hello.", start=0.2)
     server.detected_language = "es"
     path = allowed / "mixed.wav"
     path.write_bytes(wav_silence(1.0))
 
-    response = await hass.services.async_call(
-        DOMAIN,
-        "transcribe",
-        {"path": str(path), "profile": "stt.mixed"},
-        blocking=True,
-        return_response=True,
-    )
+    response = await call_transcribe(hass, path=str(path), profile="stt.mixed")
 
     [request] = posts(server)
     assert request.query["language"] == "multi"
-    assert response is not None
     assert response["language"] == "es"
 
 

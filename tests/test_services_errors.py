@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 import shutil
 import time
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigSubentryData
-from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -21,12 +21,16 @@ from custom_components.deepgram.const import (
     CONF_MODEL,
     DOMAIN,
     RECOMMENDED_STT_OPTIONS,
-    SUBENTRY_STT,
 )
-from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import wav_silence
-from tests.services_helpers import WAV, Transcribe, posts
+from tests.services_helpers import (
+    WAV,
+    Transcribe,
+    call_transcribe,
+    posts,
+    set_up_profiles,
+)
 
 
 async def expect_error(
@@ -43,6 +47,10 @@ async def expect_error(
     assert info.value.translation_key == key
     assert str(info.value)  # the translated message, placeholders filled in
     return info.value
+
+
+# A profile of a streaming-only model, which the action cannot use.
+FLUX_PROFILE = {**RECOMMENDED_STT_OPTIONS, CONF_MODEL: "flux-general-en"}
 
 
 @pytest.fixture
@@ -233,47 +241,15 @@ async def test_flux_profile_is_unsupported(
     hass: HomeAssistant, server: FakeDeepgram, voicemail: Path
 ) -> None:
     """A Flux profile only streams: refused by name, skipped as the default."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Deepgram",
-        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
-        subentries_data=[
-            ConfigSubentryData(
-                data={**RECOMMENDED_STT_OPTIONS, CONF_MODEL: "flux-general-en"},
-                subentry_type=SUBENTRY_STT,
-                title="Flux",
-                unique_id=None,
-            ),
-            ConfigSubentryData(
-                data=dict(RECOMMENDED_STT_OPTIONS),
-                subentry_type=SUBENTRY_STT,
-                title="Nova",
-                unique_id=None,
-            ),
-        ],
+    await set_up_profiles(
+        hass, server, {"Flux": FLUX_PROFILE, "Nova": dict(RECOMMENDED_STT_OPTIONS)}
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-    with pytest.raises(ServiceValidationError) as info:
-        await hass.services.async_call(
-            DOMAIN,
-            "transcribe",
-            {"path": str(voicemail), "profile": "stt.flux"},
-            blocking=True,
-            return_response=True,
-        )
-    assert info.value.translation_key == "unsupported_profile"
-    assert "flux-general-en" in str(info.value)
-    response = await hass.services.async_call(
-        DOMAIN,
-        "transcribe",
-        {"path": str(voicemail)},
-        blocking=True,
-        return_response=True,
+    transcribe = partial(call_transcribe, hass)
+    error = await expect_error(
+        transcribe, "unsupported_profile", path=str(voicemail), profile="stt.flux"
     )
-    assert response is not None
+    assert "flux-general-en" in str(error)
+    response = await transcribe(path=str(voicemail))
     assert response["entity_id"] == "stt.nova"
     assert [r.query["model"] for r in posts(server)] == ["nova-3"]
 
@@ -282,30 +258,9 @@ async def test_only_flux_profiles_is_no_profile(
     hass: HomeAssistant, server: FakeDeepgram, voicemail: Path
 ) -> None:
     """With no profile that takes recordings there is no default."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Deepgram",
-        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
-        subentries_data=[
-            ConfigSubentryData(
-                data={**RECOMMENDED_STT_OPTIONS, CONF_MODEL: "flux-general-en"},
-                subentry_type=SUBENTRY_STT,
-                title="Flux",
-                unique_id=None,
-            )
-        ],
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    with pytest.raises(ServiceValidationError) as info:
-        await hass.services.async_call(
-            DOMAIN,
-            "transcribe",
-            {"path": str(voicemail)},
-            blocking=True,
-            return_response=True,
-        )
-    assert info.value.translation_key == "no_profile"
+    await set_up_profiles(hass, server, {"Flux": FLUX_PROFILE})
+    transcribe = partial(call_transcribe, hass)
+    await expect_error(transcribe, "no_profile", path=str(voicemail))
     assert posts(server) == []
 
 
