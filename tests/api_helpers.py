@@ -123,3 +123,15 @@ def websocket_route(path: str, behaviour: Behaviour) -> dict[str, Handler]:
         return ws
 
     return {f"GET {path}": listen}
+
+
+def assert_secret_hidden(
+    secret: str, errors: list[DeepgramError], *objects: object, log: str
+) -> None:
+    """`secret` is in no error's text or repr, no object's repr and not in `log`."""
+    for error in errors:
+        assert secret not in str(error)
+        assert secret not in repr(error)
+    for shown in objects:
+        assert secret not in repr(shown)
+    assert secret not in log

@@ -29,6 +29,7 @@ from custom_components.deepgram.api import (
     LiveOptions,
     ModelInfo,
 )
+from tests.api_helpers import KEY, assert_secret_hidden
 from tests.conftest import Handler, OddServer
 from tests.deepgram_server import (
     CatalogModel,
@@ -39,7 +40,6 @@ from tests.deepgram_server import (
 )
 from tests.deepgram_server.testing import unused_port, wav_silence
 
-KEY = "dg-test-key"
 WAV_OPTIONS = LiveOptions(encoding=None, sample_rate=None, channels=None)
 
 
@@ -688,8 +688,4 @@ async def test_the_key_never_shows_in_logs_or_errors(
         DeepgramTimeoutError,
         DeepgramAuthError,
     ]
-    for error in errors:
-        assert secret not in str(error)
-        assert secret not in repr(error)
-    assert secret not in repr(client)
-    assert secret not in caplog.text
+    assert_secret_hidden(secret, errors, client, log=caplog.text)

@@ -19,11 +19,11 @@ from custom_components.deepgram.api import (
     Endpoint,
     LiveOptions,
 )
+from tests.api_helpers import KEY
 from tests.conftest import OddServer
 from tests.deepgram_server import FakeDeepgram, Latency, script_from_text
 from tests.deepgram_server.testing import unused_port, wav_silence
 
-KEY = "dg-test-key"
 OPTIONS = LiveOptions(encoding=None, sample_rate=None, channels=None, language="en")
 
 
