@@ -17,6 +17,8 @@ from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELIN
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 
+from custom_components.deepgram.stt import DeepgramSttEntity
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEECH_WAV = FIXTURES / "turn_on_the_kitchen_light.wav"
 CHUNK = 320  # 10 ms of 16 kHz 16-bit mono, as Home Assistant delivers it
@@ -29,6 +31,24 @@ METADATA = stt.SpeechMetadata(
     sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
     channel=stt.AudioChannels.CHANNEL_MONO,
 )
+
+
+def stt_entity(hass: HomeAssistant, entity_id: str = ENTITY_ID) -> DeepgramSttEntity:
+    """Our STT entity `entity_id`, which must exist."""
+    found = stt.async_get_speech_to_text_entity(hass, entity_id)
+    assert isinstance(found, DeepgramSttEntity)
+    return found
+
+
+async def transcribe(
+    hass: HomeAssistant,
+    audio: AsyncIterator[bytes],
+    metadata: stt.SpeechMetadata = METADATA,
+    entity_id: str = ENTITY_ID,
+) -> stt.SpeechResult:
+    """Hand `audio` to the STT entity as the pipeline does; its result."""
+    entity = stt_entity(hass, entity_id)
+    return await entity.internal_async_process_audio_stream(metadata, audio)
 
 
 def speech_pcm() -> bytes:

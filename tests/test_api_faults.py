@@ -48,18 +48,10 @@ from tests.conftest import API_KEY, OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
 from tests.deepgram_server.testing import (
     client_sockets_to,
+    deepgram_tasks,
     unused_port,
     wait_for,
 )
-
-
-def deepgram_tasks() -> list[asyncio.Task[object]]:
-    """Tasks of the client still running (their names start with 'deepgram')."""
-    return [
-        t
-        for t in asyncio.all_tasks()
-        if t.get_name().startswith("deepgram") and not t.done()
-    ]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.deepgram_server import FakeDeepgram, script_from_text
-from tests.pipeline_helpers import ENTITY_ID, METADATA
+from tests.pipeline_helpers import METADATA, transcribe
 from tests.test_audio import chunk, fmt, riff, wav_bytes
 
 SCRIPT = script_from_text("turn on the light", start=0.1, end=0.6)
@@ -31,14 +31,6 @@ def metadata(rate: int, channels: int) -> stt.SpeechMetadata:
 async def pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
     for start in range(0, len(data), size):
         yield data[start : start + size]
-
-
-async def run(
-    hass: HomeAssistant, audio: AsyncIterator[bytes], meta: stt.SpeechMetadata
-) -> stt.SpeechResult:
-    entity = stt.async_get_speech_to_text_entity(hass, ENTITY_ID)
-    assert entity is not None
-    return await entity.internal_async_process_audio_stream(meta, audio)
 
 
 @pytest.mark.parametrize(
@@ -59,7 +51,7 @@ async def test_rates_channels_and_odd_chunks(
     server.script = SCRIPT
     pcm = bytes(rate * channels * 2 // 2)  # half a second
     data = wav_bytes(pcm, rate=rate, channels=channels) if as_wav else pcm
-    result = await run(hass, pieces(data, size), metadata(rate, channels))
+    result = await transcribe(hass, pieces(data, size), metadata(rate, channels))
     assert result.result is stt.SpeechResultState.SUCCESS
     await server.wait_for_sessions_closed()
     (session,) = server.sessions
@@ -89,7 +81,7 @@ async def test_wrong_wav_is_an_error(
 ) -> None:
     """An error result and one log line; no audio sent; the request is ended."""
     server.script = SCRIPT
-    result = await run(hass, pieces(data, 320), METADATA)
+    result = await transcribe(hass, pieces(data, 320), METADATA)
     assert result.result is stt.SpeechResultState.ERROR
     errors = [
         r

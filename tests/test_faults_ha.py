@@ -20,12 +20,14 @@ from custom_components.deepgram.const import DOMAIN
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import (
     client_sockets_to,
+    deepgram_tasks,
+    silence,
     unreachable_url,
     wait_for,
 )
 
 from .conftest import API_KEY
-from .pipeline_helpers import ENTITY_ID, METADATA, chunks
+from .pipeline_helpers import chunks, transcribe
 
 SCRIPT = script_from_text(
     "turn on the kitchen light", start=0.2, end=1.4, words_per_segment=3
@@ -33,31 +35,11 @@ SCRIPT = script_from_text(
 ERROR = stt.SpeechResult(None, stt.SpeechResultState.ERROR)
 
 
-def pcm(seconds: float) -> bytes:
-    return bytes(int(32000 * seconds) // 2 * 2)
-
-
-async def transcribe(
-    hass: HomeAssistant, audio: AsyncIterator[bytes]
-) -> stt.SpeechResult:
-    entity = stt.async_get_speech_to_text_entity(hass, ENTITY_ID)
-    assert entity is not None
-    return await entity.internal_async_process_audio_stream(METADATA, audio)
-
-
 async def paced(pcm_bytes: bytes) -> AsyncIterator[bytes]:
     """10 ms chunks at (about) real time, as a satellite sends them."""
     for start in range(0, len(pcm_bytes), 320):
         yield pcm_bytes[start : start + 320]
         await asyncio.sleep(0.01)
-
-
-def deepgram_tasks() -> list[asyncio.Task[object]]:
-    return [
-        t
-        for t in asyncio.all_tasks()
-        if t.get_name().startswith("deepgram") and not t.done()
-    ]
 
 
 # -- Home Assistant stopping ---------------------------------------------------
@@ -73,7 +55,7 @@ async def test_stopping_mid_run_ends_the_session_with_close_stream(
     server.script = SCRIPT
     hold = asyncio.Event()  # the satellite is mid-sentence
     run = asyncio.create_task(
-        transcribe(hass, chunks(pcm(1.5), hold=hold, after=24000))
+        transcribe(hass, chunks(silence(1.5), hold=hold, after=24000))
     )
     await server.wait_for_sessions(1)
     session = server.sessions[0]
@@ -101,7 +83,7 @@ async def test_stopping_while_a_session_closes_in_the_background(
     """Home Assistant cancels background tasks when stopping: CloseStream anyway."""
     server.script = SCRIPT
     server.latency = Latency(rtt=0.6)  # the background close takes a while
-    result = await transcribe(hass, chunks(pcm(1.5)))
+    result = await transcribe(hass, chunks(silence(1.5)))
     assert result.text == "turn on the kitchen light"
     assert setup_integration.runtime_data.closing
     await hass.async_stop()
@@ -128,7 +110,7 @@ async def test_stalled_audio_ends_the_run_with_what_was_heard(
     server.script = SCRIPT
     hold = asyncio.Event()  # never set: the satellite stalls
     started = time.monotonic()
-    result = await transcribe(hass, chunks(pcm(2.0), hold=hold, after=48000))
+    result = await transcribe(hass, chunks(silence(2.0), hold=hold, after=48000))
     assert time.monotonic() - started < 3
     assert result == stt.SpeechResult(
         "turn on the kitchen light", stt.SpeechResultState.SUCCESS
@@ -152,7 +134,7 @@ async def test_endless_audio_ends_at_the_run_bound(
 
     async def endless() -> AsyncIterator[bytes]:
         while True:
-            yield pcm(0.01)
+            yield silence(0.01)
             await asyncio.sleep(0.002)
 
     started = time.monotonic()
@@ -170,7 +152,7 @@ async def test_an_audio_source_raising_timeout_is_its_own_error(
     """The source's own TimeoutError is not taken for the idle bound."""
 
     async def failing() -> AsyncIterator[bytes]:
-        yield pcm(0.1)
+        yield silence(0.1)
         raise TimeoutError("the satellite timed out")
 
     assert await transcribe(hass, failing()) == ERROR
@@ -192,7 +174,7 @@ async def test_audio_deepgram_never_read_is_an_error(
     server.script = SCRIPT
     server.faults = Faults(stop_reading_after_audio_seconds=0.1)
     started = time.monotonic()
-    result = await transcribe(hass, paced(pcm(1.0)))
+    result = await transcribe(hass, paced(silence(1.0)))
     assert result == ERROR
     # The audio (about 1 s at real time) plus the Finalize bound (1.5 s).
     assert time.monotonic() - started < 5
@@ -279,7 +261,7 @@ async def test_cancelled_while_waiting_for_the_flush(
     """Cancelled during Finalize's wait: CloseStream, closed, within the bound."""
     server.script = SCRIPT
     server.faults = Faults(stall_after_finalize=True)
-    run = asyncio.create_task(transcribe(hass, chunks(pcm(1.5))))
+    run = asyncio.create_task(transcribe(hass, chunks(silence(1.5))))
     await server.wait_for_sessions(1)
     session = server.sessions[0]
     await wait_for(lambda: session.got_finalize)
@@ -303,7 +285,7 @@ async def test_entry_removed_mid_run(
     server.script = SCRIPT
     hold = asyncio.Event()
     run = asyncio.create_task(
-        transcribe(hass, chunks(pcm(1.5), hold=hold, after=16000))
+        transcribe(hass, chunks(silence(1.5), hold=hold, after=16000))
     )
     await server.wait_for_sessions(1)
     await hass.config_entries.async_remove(setup_integration.entry_id)
@@ -323,7 +305,7 @@ async def test_two_runs_on_one_entity_at_once(
     """Two satellites on one entity: two sessions, two results, two ends."""
     server.script = SCRIPT
     results = await asyncio.gather(
-        transcribe(hass, paced(pcm(1.5))), transcribe(hass, paced(pcm(1.5)))
+        transcribe(hass, paced(silence(1.5))), transcribe(hass, paced(silence(1.5)))
     )
     assert [r.text for r in results] == ["turn on the kitchen light"] * 2
     await server.wait_for_sessions_closed()

@@ -37,7 +37,14 @@ from tests.deepgram_server import FakeDeepgram, Faults, Latency, Segment, Word
 from tests.deepgram_server.testing import client_sockets_to, wait_for
 from tests.deepgram_server.turn_rules import check_turn_rules
 
-from .pipeline_helpers import METADATA, chunks, run_pipeline, setup_pipeline, speech_pcm
+from .pipeline_helpers import (
+    METADATA,
+    chunks,
+    run_pipeline,
+    setup_pipeline,
+    speech_pcm,
+    stt_entity,
+)
 
 FLUX_ENTITY = "stt.deepgram_flux"
 SENTENCE = "Turn on the kitchen light."
@@ -289,8 +296,7 @@ async def test_stalled_satellite_ends_the_turn(
     entry = await add_flux_entry(
         hass, server, **{CONF_EOT_THRESHOLD: 1.0, CONF_EOT_TIMEOUT_MS: 60000}
     )
-    found = stt.async_get_speech_to_text_entity(hass, FLUX_ENTITY)
-    assert found is not None
+    found = stt_entity(hass, FLUX_ENTITY)
     hold = asyncio.Event()
     result = await asyncio.wait_for(
         found.internal_async_process_audio_stream(
@@ -317,8 +323,7 @@ async def test_refusals_are_reported_as_for_nova(
     """A refused handshake: an error result, the same logs, reauth and repairs."""
     server.faults = Faults(handshake_status=status)
     entry = await add_flux_entry(hass, server)
-    found = stt.async_get_speech_to_text_entity(hass, FLUX_ENTITY)
-    assert found is not None
+    found = stt_entity(hass, FLUX_ENTITY)
     result = await found.internal_async_process_audio_stream(
         METADATA, chunks(speech_pcm()[:16000])
     )
@@ -349,8 +354,7 @@ async def test_profile_options_reach_the_wire(
             CONF_LANGUAGE_HINTS: ["en", "de"],
         },
     )
-    found = stt.async_get_speech_to_text_entity(hass, FLUX_ENTITY)
-    assert found is not None
+    found = stt_entity(hass, FLUX_ENTITY)
     assert "de-DE" in found.supported_languages
     assert "multi" not in found.supported_languages
     result = await found.internal_async_process_audio_stream(
@@ -370,8 +374,7 @@ async def test_english_flux_offers_english_only(
 ) -> None:
     """flux-general-en: the languages of the model list, English only, mono."""
     await add_flux_entry(hass, server)
-    found = stt.async_get_speech_to_text_entity(hass, FLUX_ENTITY)
-    assert found is not None
+    found = stt_entity(hass, FLUX_ENTITY)
     assert all(lang.startswith("en") for lang in found.supported_languages)
     assert "en-GB" in found.supported_languages
     assert found.supported_channels == [stt.AudioChannels.CHANNEL_MONO]
@@ -387,8 +390,7 @@ async def test_diagnostics_show_flux_runs(
 
     server.script = SCRIPT
     entry = await add_flux_entry(hass, server)
-    found = stt.async_get_speech_to_text_entity(hass, FLUX_ENTITY)
-    assert found is not None
+    found = stt_entity(hass, FLUX_ENTITY)
     await found.internal_async_process_audio_stream(METADATA, chunks(speech_pcm()))
     await server.wait_for_sessions_closed()
     await hass.async_block_till_done()
@@ -453,12 +455,9 @@ async def test_partial_results_of_a_flux_turn(
     """Home Assistant 2026.11's progress: the turn's words so far, then the turn."""
     from contextlib import aclosing
 
-    from custom_components.deepgram import stt as deepgram_stt
-
     server.script = SCRIPT
     await add_flux_entry(hass, server)
-    found = stt.async_get_speech_to_text_entity(hass, FLUX_ENTITY)
-    assert isinstance(found, deepgram_stt.DeepgramSttEntity)
+    found = stt_entity(hass, FLUX_ENTITY)
     partials: list[str] = []
     result: stt.SpeechResult | None = None
 

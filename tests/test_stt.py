@@ -48,9 +48,17 @@ from tests.deepgram_server import (
     Word,
     script_from_text,
 )
-from tests.deepgram_server.testing import wait_for
+from tests.deepgram_server.testing import silence, wait_for
 
-from .pipeline_helpers import CHUNK, ENTITY_ID, METADATA, chunks, speech_pcm
+from .pipeline_helpers import (
+    CHUNK,
+    ENTITY_ID,
+    METADATA,
+    chunks,
+    speech_pcm,
+    stt_entity,
+    transcribe,
+)
 
 SCRIPT = script_from_text(
     "turn on the kitchen light", start=0.2, end=1.4, words_per_segment=3
@@ -59,25 +67,6 @@ SCRIPT = script_from_text(
 
 # Seconds a loaded machine may add to a bounded wait (see docs/mutation.md).
 FINALIZE_SLACK = 0.5
-
-
-def pcm(seconds: float) -> bytes:
-    """Silence: the server's script, not the audio, decides the words."""
-    return bytes(int(32000 * seconds) // 2 * 2)
-
-
-def entity(hass: HomeAssistant) -> stt.SpeechToTextEntity:
-    found = stt.async_get_speech_to_text_entity(hass, ENTITY_ID)
-    assert found is not None
-    return found
-
-
-async def transcribe(
-    hass: HomeAssistant,
-    audio: AsyncIterator[bytes],
-    metadata: stt.SpeechMetadata = METADATA,
-) -> stt.SpeechResult:
-    return await entity(hass).internal_async_process_audio_stream(metadata, audio)
 
 
 async def add_entry_with_profile(
@@ -118,11 +107,11 @@ async def test_entity_device_and_languages(
     assert isinstance(device, dr.DeviceEntry)
     assert device.name == "Deepgram nova-3"
     assert device.entry_type is dr.DeviceEntryType.SERVICE
-    languages = entity(hass).supported_languages
+    languages = stt_entity(hass).supported_languages
     for tag in ("en", "en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "nl-NL"):
         assert tag in languages
     assert "multi" not in languages
-    processing = entity(hass).audio_processing
+    processing = stt_entity(hass).audio_processing
     assert processing.requires_external_vad
 
 
@@ -134,7 +123,7 @@ async def test_final_segments_and_finalize(
         Segment((Word("Turn", 0.1, 0.3), Word("on", 0.3, 0.5))),
         Segment((Word("the", 0.7, 0.8), Word("light.", 0.8, 1.2))),
     ]
-    result = await transcribe(hass, chunks(pcm(1.2)))
+    result = await transcribe(hass, chunks(silence(1.2)))
     assert result == stt.SpeechResult(
         "Turn on the light.", stt.SpeechResultState.SUCCESS
     )
@@ -155,8 +144,8 @@ async def test_final_segments_and_finalize(
     assert session.authorization is not None
     # 10 ms chunks were sent as fewer, larger frames; nothing was held back.
     sizes = session.binary_frame_sizes()
-    assert len(sizes) < len(pcm(1.2)) // CHUNK
-    assert sum(sizes) == len(pcm(1.2))
+    assert len(sizes) < len(silence(1.2)) // CHUNK
+    assert sum(sizes) == len(silence(1.2))
     assert 0 not in sizes
 
 
@@ -166,7 +155,7 @@ async def test_audio_held_while_connecting_is_sent(
     """A slow handshake loses nothing: what arrived meanwhile goes out first."""
     server.script = SCRIPT
     server.latency = Latency(rtt=0.5)
-    audio = pcm(1.5)
+    audio = silence(1.5)
     result = await transcribe(hass, chunks(audio))
     assert result.text == "turn on the kitchen light"
     await server.wait_for_sessions_closed()
@@ -185,7 +174,7 @@ async def test_transcript_returned_before_close(
     """The user does not wait for CloseStream: it happens afterwards."""
     server.script = SCRIPT
     server.faults = Faults(never_close=True)
-    result = await transcribe(hass, chunks(pcm(1.5)))
+    result = await transcribe(hass, chunks(silence(1.5)))
     assert result.text == "turn on the kitchen light"
     session = server.sessions[0]
     assert not session.closed.is_set()
@@ -206,7 +195,7 @@ async def test_finalize_not_answered(
     ended: list[float] = []
 
     async def audio() -> AsyncIterator[bytes]:
-        async for chunk in chunks(pcm(1.3)):
+        async for chunk in chunks(silence(1.3)):
             yield chunk
         ended.append(time.monotonic())
 
@@ -279,7 +268,7 @@ async def test_transcript_event(
     """Every successful transcription is announced on the bus."""
     server.script = SCRIPT
     events = async_capture_events(hass, EVENT_TRANSCRIPT)
-    await transcribe(hass, chunks(pcm(1.6)))
+    await transcribe(hass, chunks(silence(1.6)))
     await hass.async_block_till_done()
     (event,) = events
     assert event.data["entity_id"] == ENTITY_ID
@@ -311,8 +300,8 @@ async def test_pipeline_language_is_mapped(
         sample_rate=METADATA.sample_rate,
         channel=METADATA.channel,
     )
-    assert entity(hass).check_metadata(metadata)
-    await transcribe(hass, chunks(pcm(0.3)), metadata)
+    assert stt_entity(hass).check_metadata(metadata)
+    await transcribe(hass, chunks(silence(0.3)), metadata)
     await server.wait_for_sessions_closed()
     assert server.sessions[0].query["language"] == sent
 
@@ -327,7 +316,7 @@ async def test_multilingual_profile_sends_multi(
         {CONF_MULTILINGUAL: True, CONF_KEYTERMS: ["Hue", "Zigbee"]},
         "Deepgram nova-3",
     )
-    await transcribe(hass, chunks(pcm(0.3)))
+    await transcribe(hass, chunks(silence(0.3)))
     await server.wait_for_sessions_closed()
     query = server.sessions[0].query
     assert query["language"] == "multi"
@@ -341,10 +330,8 @@ async def test_model_from_profile(
     await add_entry_with_profile(
         hass, config_entry, {CONF_MODEL: "nova-2"}, "Deepgram nova-2"
     )
-    found = stt.async_get_speech_to_text_entity(hass, "stt.deepgram_nova_2")
-    assert found is not None
-    assert "da-DK" in found.supported_languages
-    await found.internal_async_process_audio_stream(METADATA, chunks(pcm(0.3)))
+    assert "da-DK" in stt_entity(hass, "stt.deepgram_nova_2").supported_languages
+    await transcribe(hass, chunks(silence(0.3)), entity_id="stt.deepgram_nova_2")
     await server.wait_for_sessions_closed()
     assert server.sessions[0].query["model"] == "nova-2"
 
@@ -359,7 +346,7 @@ async def test_invalid_profile_fails_before_connecting(
     await add_entry_with_profile(
         hass, config_entry, {CONF_ENDPOINTING: 70000}, "Deepgram nova-3"
     )
-    result = await transcribe(hass, chunks(pcm(0.3)))
+    result = await transcribe(hass, chunks(silence(0.3)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
     assert "Invalid endpointing" in caplog.text
     assert server.handshakes == []
@@ -372,8 +359,8 @@ async def test_flux_model_in_a_nova_profile_streams_on_v2(
     await add_entry_with_profile(
         hass, config_entry, {CONF_MODEL: "flux-general-en"}, "Deepgram nova-3"
     )
-    assert entity(hass).supported_channels == [stt.AudioChannels.CHANNEL_MONO]
-    result = await transcribe(hass, chunks(pcm(0.3)))
+    assert stt_entity(hass).supported_channels == [stt.AudioChannels.CHANNEL_MONO]
+    result = await transcribe(hass, chunks(silence(0.3)))
     assert result == stt.SpeechResult("", stt.SpeechResultState.SUCCESS)
     assert server.handshakes[0].path == "/v2/listen"
 
@@ -389,7 +376,7 @@ async def test_auth_error_starts_reauth(
 ) -> None:
     """401/403 in a session (even one without audio): error and reauth."""
     server.faults = Faults(handshake_status=status)
-    result = await transcribe(hass, chunks(pcm(seconds)))
+    result = await transcribe(hass, chunks(silence(seconds)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -406,7 +393,7 @@ async def test_failing_audio_source_still_ends_the_request(
     server.script = SCRIPT
 
     async def broken() -> AsyncIterator[bytes]:
-        yield pcm(0.5)
+        yield silence(0.5)
         raise RuntimeError("satellite went away")
 
     result = await transcribe(hass, broken())
@@ -431,7 +418,7 @@ async def test_reload_during_a_run(
     server.script = SCRIPT
     hold = asyncio.Event()
     run = asyncio.create_task(
-        transcribe(hass, chunks(pcm(1.5), hold=hold, after=16000))
+        transcribe(hass, chunks(silence(1.5), hold=hold, after=16000))
     )
     await server.wait_for_sessions(1)
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
@@ -448,7 +435,7 @@ async def test_silence_fires_no_event(
 ) -> None:
     """No words, no transcript event (the pipeline says it heard nothing)."""
     events = async_capture_events(hass, EVENT_TRANSCRIPT)
-    result = await transcribe(hass, chunks(pcm(1.0)))
+    result = await transcribe(hass, chunks(silence(1.0)))
     assert result == stt.SpeechResult("", stt.SpeechResultState.SUCCESS)
     await hass.async_block_till_done()
     assert events == []
@@ -461,7 +448,7 @@ async def test_payment_required_raises_repair_issue(
     issues = ir.async_get(hass)
     issue_id = f"{ISSUE_PAYMENT_REQUIRED}_{setup_integration.entry_id}"
     server.faults = Faults(handshake_status=402)
-    result = await transcribe(hass, chunks(pcm(0.5)))
+    result = await transcribe(hass, chunks(silence(0.5)))
     assert result.result is stt.SpeechResultState.ERROR
     issue = issues.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
@@ -474,12 +461,12 @@ async def test_payment_required_raises_repair_issue(
         "entry_title": setup_integration.title,
     }
     server.faults = Faults()
-    result = await transcribe(hass, chunks(pcm(0.5)))
+    result = await transcribe(hass, chunks(silence(0.5)))
     assert result.result is stt.SpeechResultState.SUCCESS
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     # Removing the entry removes its issue too.
     server.faults = Faults(handshake_status=402)
-    await transcribe(hass, chunks(pcm(0.5)))
+    await transcribe(hass, chunks(silence(0.5)))
     assert issues.async_get_issue(DOMAIN, issue_id) is not None
     await hass.config_entries.async_remove(setup_integration.entry_id)
     assert issues.async_get_issue(DOMAIN, issue_id) is None
@@ -518,7 +505,7 @@ async def test_handshake_errors_are_logged(
 ) -> None:
     """Each refusal ends in an error result and one clear log line with the id."""
     server.faults = Faults(handshake_status=status)
-    result = await transcribe(hass, chunks(pcm(0.5)))
+    result = await transcribe(hass, chunks(silence(0.5)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
     [line] = [
         r
@@ -541,7 +528,7 @@ async def test_mid_stream_failure(
     """Deepgram closing 1011 mid-utterance gives an error result, no exception."""
     server.script = SCRIPT
     server.faults = Faults(close_1011_after_audio_seconds=0.5)
-    result = await transcribe(hass, chunks(pcm(2.0)))
+    result = await transcribe(hass, chunks(silence(2.0)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
     record = setup_integration.runtime_data.history[-1]
     assert record.outcome == "error"
@@ -562,7 +549,7 @@ async def test_unreachable_is_bounded(
         Faults(refuse=True) if fault == "refuse" else Faults(stall_handshake=True)
     )
     started = time.monotonic()
-    result = await transcribe(hass, chunks(pcm(0.5)))
+    result = await transcribe(hass, chunks(silence(0.5)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
     assert time.monotonic() - started < 5
 
@@ -573,7 +560,7 @@ async def test_unload_waits_for_closing_sessions(
     """Unloading right after a run leaves nothing running."""
     server.script = SCRIPT
     server.latency = Latency(rtt=0.2)
-    await transcribe(hass, chunks(pcm(1.5)))
+    await transcribe(hass, chunks(silence(1.5)))
     [closing] = setup_integration.runtime_data.closing
     assert closing.get_name() == f"deepgram close {server.sessions[0].request_id}"
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
@@ -594,7 +581,7 @@ async def test_diagnostics_redact_the_key(
     from .conftest import API_KEY
 
     server.script = SCRIPT
-    await transcribe(hass, chunks(pcm(1.5)))
+    await transcribe(hass, chunks(silence(1.5)))
     await server.wait_for_sessions_closed()
     await hass.async_block_till_done()
     assert await async_setup_component(hass, "diagnostics", {})
@@ -619,7 +606,7 @@ async def test_many_runs_leave_nothing_running(
     """Several runs in a row: one socket each, each ended with CloseStream."""
     server.script = SCRIPT
     for _ in range(3):
-        result = await transcribe(hass, chunks(pcm(1.5)))
+        result = await transcribe(hass, chunks(silence(1.5)))
         assert result.text == "turn on the kitchen light"
     await server.wait_for_sessions_closed()
     assert len(server.sessions) == 3
@@ -635,7 +622,7 @@ async def test_endpointing_from_the_profile(
     await add_entry_with_profile(
         hass, config_entry, {CONF_ENDPOINTING: 750}, "Deepgram nova-3"
     )
-    await transcribe(hass, chunks(pcm(0.3)))
+    await transcribe(hass, chunks(silence(0.3)))
     await server.wait_for_sessions_closed()
     query = server.sessions[0].query
     assert query["endpointing"] == "750"
@@ -670,7 +657,7 @@ async def test_endpointing_off_in_a_profile_is_sent_as_false(
     await add_entry_with_profile(
         hass, config_entry, {CONF_ENDPOINTING: 0}, "Deepgram nova-3"
     )
-    await transcribe(hass, chunks(pcm(0.3)))
+    await transcribe(hass, chunks(silence(0.3)))
     await server.wait_for_sessions_closed()
     assert server.sessions[0].query["endpointing"] == "false"
 
@@ -694,7 +681,7 @@ async def test_multilingual_event_language_is_the_one_detected_most(
         )
     ]
     events = async_capture_events(hass, EVENT_TRANSCRIPT)
-    result = await transcribe(hass, chunks(pcm(1.3)))
+    result = await transcribe(hass, chunks(silence(1.3)))
     assert result.text == "Hey schalte das Licht an."
     await hass.async_block_till_done()
     (event,) = events
@@ -708,7 +695,7 @@ async def test_cancelled_run_is_recorded_for_diagnostics(
     server.script = SCRIPT
     hold = asyncio.Event()
     run = asyncio.create_task(
-        transcribe(hass, chunks(pcm(1.5), hold=hold, after=16000))
+        transcribe(hass, chunks(silence(1.5), hold=hold, after=16000))
     )
     await server.wait_for_sessions(1)
     await wait_for(lambda: server.sessions[0].audio_bytes >= 8000)

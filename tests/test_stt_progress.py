@@ -20,22 +20,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.deepgram import stt as deepgram_stt
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
+from tests.deepgram_server.testing import silence
 
-from .pipeline_helpers import ENTITY_ID, METADATA, chunks
+from .pipeline_helpers import METADATA, chunks, stt_entity
 
 SCRIPT = script_from_text(
     "turn on the kitchen light please", start=0.2, end=2.6, words_per_segment=2
 )
-
-
-def pcm(seconds: float) -> bytes:
-    return bytes(int(32000 * seconds) // 2 * 2)
-
-
-def entity(hass: HomeAssistant) -> deepgram_stt.DeepgramSttEntity:
-    found = stt.async_get_speech_to_text_entity(hass, ENTITY_ID)
-    assert isinstance(found, deepgram_stt.DeepgramSttEntity)
-    return found
 
 
 async def consume(
@@ -45,7 +36,9 @@ async def consume(
     seen: asyncio.Event | None = None,
 ) -> stt.SpeechResult:
     """Home Assistant 2026.11's consumer: read until the first SpeechResult."""
-    generator = entity(hass).async_process_audio_stream_with_progress(METADATA, audio)
+    generator = stt_entity(hass).async_process_audio_stream_with_progress(
+        METADATA, audio
+    )
     async with aclosing(generator) as results:
         async for result in results:
             if isinstance(result, stt.SpeechResult):
@@ -71,7 +64,7 @@ async def test_partials_then_one_result(
     """Each partial is the whole text so far, growing; then the final result."""
     server.script = SCRIPT
     partials: list[str] = []
-    result = await consume(hass, slow(pcm(3.0), 0.002), partials)
+    result = await consume(hass, slow(silence(3.0), 0.002), partials)
     assert result == stt.SpeechResult(
         "turn on the kitchen light please", stt.SpeechResultState.SUCCESS
     )
@@ -92,7 +85,7 @@ async def test_result_not_delayed_by_the_close(
     server.script = SCRIPT
     server.faults = Faults(never_close=True)
     started = time.monotonic()
-    result = await consume(hass, chunks(pcm(3.0)), [])
+    result = await consume(hass, chunks(silence(3.0)), [])
     assert time.monotonic() - started < 2
     assert result.text == "turn on the kitchen light please"
     session = server.sessions[0]
@@ -108,7 +101,7 @@ async def test_cancelled_consumer_sends_close_stream(
     server.script = SCRIPT
     hold = asyncio.Event()
     seen = asyncio.Event()
-    audio = chunks(pcm(3.0), hold=hold, after=int(32000 * 1.5))
+    audio = chunks(silence(3.0), hold=hold, after=int(32000 * 1.5))
     task = asyncio.create_task(consume(hass, audio, [], seen))
     async with asyncio.timeout(5):
         await seen.wait()
@@ -129,7 +122,7 @@ async def test_errors_end_in_one_error_result(
     """A refused stream yields no partial and one error result."""
     server.faults = Faults(handshake_status=400)
     partials: list[str] = []
-    result = await consume(hass, chunks(pcm(0.5)), partials)
+    result = await consume(hass, chunks(silence(0.5)), partials)
     assert result.result is stt.SpeechResultState.ERROR
     assert partials == []
 

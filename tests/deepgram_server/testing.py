@@ -139,6 +139,15 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
             await asyncio.sleep(0.01)
 
 
+def deepgram_tasks() -> list[asyncio.Task[object]]:
+    """Tasks of the client still running (their names start with 'deepgram')."""
+    return [
+        t
+        for t in asyncio.all_tasks()
+        if t.get_name().startswith("deepgram") and not t.done()
+    ]
+
+
 def client_sockets_to(port: int) -> int:
     """TCP sockets of this machine connected to 127.0.0.1:`port` (client side).
 
