@@ -18,6 +18,8 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from custom_components.deepgram.stt import DeepgramSttEntity
+from tests.deepgram_server import FakeDeepgram
+from tests.deepgram_server.testing import silence
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEECH_WAV = FIXTURES / "turn_on_the_kitchen_light.wav"
@@ -67,6 +69,23 @@ async def chunks(
             await hold.wait()
         yield pcm[start : start + CHUNK]
         await asyncio.sleep(0)
+
+
+async def start_held_run(
+    hass: HomeAssistant, server: FakeDeepgram, seconds: float = 1.5, after: int = 16000
+) -> tuple[asyncio.Task[stt.SpeechResult], asyncio.Event]:
+    """Start a run whose satellite goes silent mid-sentence.
+
+    It sends `after` bytes of `seconds` of silence, then waits for the
+    returned event before sending the rest. Returns once Deepgram has the
+    session: the run's task and the event.
+    """
+    hold = asyncio.Event()
+    run = asyncio.create_task(
+        transcribe(hass, chunks(silence(seconds), hold=hold, after=after))
+    )
+    await server.wait_for_sessions(1)
+    return run, hold
 
 
 async def setup_pipeline(

@@ -329,28 +329,19 @@ async def test_close_cancels_a_running_match() -> None:
 def test_profile_mode_and_its_options() -> None:
     """Deepgram mode asks for its signals; Home Assistant mode's query is as before;
     a profile from an older or newer release falls back safely."""
-    from homeassistant.components import stt
-
     from custom_components.deepgram.const import RECOMMENDED_STT_OPTIONS
     from custom_components.deepgram.transcriber import (
         end_of_speech,
         live_options,
     )
+    from tests.pipeline_helpers import METADATA
 
-    metadata = stt.SpeechMetadata(
-        language="en-US",
-        format=stt.AudioFormats.WAV,
-        codec=stt.AudioCodecs.PCM,
-        bit_rate=stt.AudioBitRates.BITRATE_16,
-        sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
-        channel=stt.AudioChannels.CHANNEL_MONO,
-    )
     deepgram = {**RECOMMENDED_STT_OPTIONS, "end_of_speech": "deepgram"}
-    options = live_options({**deepgram, "utterance_end_ms": 1500}, "en-US", metadata)
+    options = live_options({**deepgram, "utterance_end_ms": 1500}, "en-US", METADATA)
     assert (options.utterance_end_ms, options.vad_events) == (1500, True)
     assert options.interim_results is True
     home = {**RECOMMENDED_STT_OPTIONS, "end_of_speech": "home_assistant"}
-    options = live_options(home, "en-US", metadata)
+    options = live_options(home, "en-US", METADATA)
     assert (options.utterance_end_ms, options.vad_events) == (None, None)
     assert end_of_speech({"end_of_speech": "something new"}) is HOME_ASSISTANT
     assert end_of_speech({}) is EndOfSpeech(RECOMMENDED_STT_OPTIONS["end_of_speech"])

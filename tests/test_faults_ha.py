@@ -27,7 +27,7 @@ from tests.deepgram_server.testing import (
 )
 
 from .conftest import API_KEY
-from .pipeline_helpers import chunks, transcribe
+from .pipeline_helpers import chunks, start_held_run, transcribe
 
 SCRIPT = script_from_text(
     "turn on the kitchen light", start=0.2, end=1.4, words_per_segment=3
@@ -53,11 +53,8 @@ async def test_stopping_mid_run_ends_the_session_with_close_stream(
 ) -> None:
     """A real stop: CloseStream and a clean close before the HTTP session goes."""
     server.script = SCRIPT
-    hold = asyncio.Event()  # the satellite is mid-sentence
-    run = asyncio.create_task(
-        transcribe(hass, chunks(silence(1.5), hold=hold, after=24000))
-    )
-    await server.wait_for_sessions(1)
+    # The satellite is mid-sentence.
+    run, hold = await start_held_run(hass, server, after=24000)
     session = server.sessions[0]
     await wait_for(lambda: session.audio_bytes >= 16000)
     started = time.monotonic()
@@ -283,11 +280,7 @@ async def test_entry_removed_mid_run(
 ) -> None:
     """The entry is deleted while someone speaks: the run ends, CloseStream."""
     server.script = SCRIPT
-    hold = asyncio.Event()
-    run = asyncio.create_task(
-        transcribe(hass, chunks(silence(1.5), hold=hold, after=16000))
-    )
-    await server.wait_for_sessions(1)
+    run, hold = await start_held_run(hass, server)
     await hass.config_entries.async_remove(setup_integration.entry_id)
     hold.set()
     result = await run

@@ -56,6 +56,7 @@ from .pipeline_helpers import (
     METADATA,
     chunks,
     speech_pcm,
+    start_held_run,
     stt_entity,
     transcribe,
 )
@@ -416,11 +417,7 @@ async def test_reload_during_a_run(
     """The entry reloads (a profile changed) while someone speaks: no crash,
     the run returns its transcript and the request is still closed."""
     server.script = SCRIPT
-    hold = asyncio.Event()
-    run = asyncio.create_task(
-        transcribe(hass, chunks(silence(1.5), hold=hold, after=16000))
-    )
-    await server.wait_for_sessions(1)
+    run, hold = await start_held_run(hass, server)
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
     hold.set()
     result = await run
@@ -693,11 +690,7 @@ async def test_cancelled_run_is_recorded_for_diagnostics(
 ) -> None:
     """A cancelled run's record tells what happened up to the abort."""
     server.script = SCRIPT
-    hold = asyncio.Event()
-    run = asyncio.create_task(
-        transcribe(hass, chunks(silence(1.5), hold=hold, after=16000))
-    )
-    await server.wait_for_sessions(1)
+    run, _ = await start_held_run(hass, server)  # the satellite never resumes
     await wait_for(lambda: server.sessions[0].audio_bytes >= 8000)
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
