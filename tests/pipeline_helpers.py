@@ -18,7 +18,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from custom_components.deepgram.stt import DeepgramSttEntity
-from tests.deepgram_server import FakeDeepgram
+from tests.deepgram_server import FakeDeepgram, LiveSessionRecord
 from tests.deepgram_server.testing import silence
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -141,3 +141,25 @@ async def run_pipeline(
         start_stage=PipelineStage.STT,
         end_stage=end_stage,
     )
+
+
+async def start_held_pipeline(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    pipeline_id: str,
+    after: int,
+    events: list[PipelineEvent] | None = None,
+) -> tuple[asyncio.Task[None], asyncio.Event, LiveSessionRecord]:
+    """Start a pipeline run on the speech fixture whose satellite goes silent.
+
+    It sends `after` bytes, then waits for the returned event before sending
+    the rest. Returns once Deepgram has the session: the run's task, the
+    event and the server's record of the session.
+    """
+    hold = asyncio.Event()
+    stream = chunks(speech_pcm(), hold=hold, after=after)
+    task = asyncio.create_task(
+        run_pipeline(hass, pipeline_id, stream, [] if events is None else events)
+    )
+    await server.wait_for_sessions(1)
+    return task, hold, server.sessions[0]

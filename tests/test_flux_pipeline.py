@@ -43,6 +43,7 @@ from .pipeline_helpers import (
     run_pipeline,
     setup_pipeline,
     speech_pcm,
+    start_held_pipeline,
     stt_entity,
 )
 
@@ -234,14 +235,7 @@ async def test_abort_sends_close_stream_quickly(
     server.script = SCRIPT
     entry = await add_flux_entry(hass, server)
     pipeline_id = await setup_pipeline(hass, stt_engine=FLUX_ENTITY)
-    hold = asyncio.Event()
-    task = asyncio.create_task(
-        run_pipeline(
-            hass, pipeline_id, chunks(speech_pcm(), hold=hold, after=40000), []
-        )
-    )
-    await server.wait_for_sessions(1)
-    session = server.sessions[0]
+    task, _, session = await start_held_pipeline(hass, server, pipeline_id, 40000)
     await wait_for(lambda: session.audio_bytes >= 38400)
     task.cancel()
     started = time.monotonic()
@@ -263,14 +257,8 @@ async def test_stopping_mid_turn_ends_the_session_with_close_stream(
     server.script = SCRIPT
     await add_flux_entry(hass, server)
     pipeline_id = await setup_pipeline(hass, stt_engine=FLUX_ENTITY)
-    hold = asyncio.Event()  # the satellite is mid-sentence
-    task = asyncio.create_task(
-        run_pipeline(
-            hass, pipeline_id, chunks(speech_pcm(), hold=hold, after=40000), []
-        )
-    )
-    await server.wait_for_sessions(1)
-    session = server.sessions[0]
+    # The satellite is mid-sentence.
+    task, hold, session = await start_held_pipeline(hass, server, pipeline_id, 40000)
     await wait_for(lambda: session.audio_bytes >= 38400)
     started = time.monotonic()
     await hass.async_stop()

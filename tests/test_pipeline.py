@@ -33,6 +33,7 @@ from .pipeline_helpers import (
     run_pipeline,
     setup_pipeline,
     speech_pcm,
+    start_held_pipeline,
 )
 
 # What the fixture audio says, on its timeline (seconds of audio).
@@ -142,15 +143,11 @@ async def test_abort_sends_close_stream(
     """Cancelling the run mid-utterance: CloseStream, socket closed, quickly."""
     server.script = SCRIPT
     pipeline_id = await setup_pipeline(hass)
-    hold = asyncio.Event()  # never set: the user is mid-sentence
     events: list[PipelineEvent] = []
-    task = asyncio.create_task(
-        run_pipeline(
-            hass, pipeline_id, chunks(speech_pcm(), hold=hold, after=24000), events
-        )
+    # The satellite never resumes: the user is mid-sentence.
+    task, _, session = await start_held_pipeline(
+        hass, server, pipeline_id, 24000, events
     )
-    await server.wait_for_sessions(1)
-    session = server.sessions[0]
     await wait_for(lambda: session.audio_bytes >= 16000)
     assert session.audio_bytes >= 16000
 
@@ -180,12 +177,7 @@ async def test_abort_when_deepgram_does_not_close(
     server.script = SCRIPT
     server.faults = Faults(never_close=True)
     pipeline_id = await setup_pipeline(hass)
-    hold = asyncio.Event()
-    task = asyncio.create_task(
-        run_pipeline(hass, pipeline_id, chunks(speech_pcm(), hold=hold, after=8000), [])
-    )
-    await server.wait_for_sessions(1)
-    session = server.sessions[0]
+    task, _, session = await start_held_pipeline(hass, server, pipeline_id, 8000)
     await wait_for(lambda: session.audio_bytes >= 3200)
     task.cancel()
     started = time.monotonic()
