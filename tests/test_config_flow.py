@@ -108,6 +108,22 @@ async def start_user_flow(hass: HomeAssistant) -> str:
     return result["flow_id"]
 
 
+async def submit_refused_url(
+    hass: HomeAssistant, server: FakeDeepgram, url: str, error: str
+) -> tuple[str, probatio.Schema]:
+    """Start the user flow and submit `url`: refused with `error` on the
+    Advanced section, nothing sent to Deepgram. Returns the flow id and the
+    form shown again."""
+    flow_id = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, form_input(url))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {SECTION_ADVANCED: error}
+    assert server.rest_requests == []
+    schema = result["data_schema"]
+    assert schema is not None
+    return flow_id, schema
+
+
 # -- helpers ------------------------------------------------------------
 
 
@@ -249,15 +265,9 @@ async def test_invalid_url_then_recover(
     hass: HomeAssistant, server: FakeDeepgram, url: str
 ) -> None:
     """A URL that cannot work shows invalid_url; a good one then succeeds."""
-    flow_id = await start_user_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, form_input(url))
-    assert result["type"] is FlowResultType.FORM
     # On the section that holds the URL, which stays open to show it.
-    assert result["errors"] == {SECTION_ADVANCED: "invalid_url"}
-    assert server.rest_requests == []
+    flow_id, schema = await submit_refused_url(hass, server, url, "invalid_url")
     # What was typed stays in the form.
-    schema = result["data_schema"]
-    assert schema is not None
     assert suggested(schema, CONF_API_KEY) == API_KEY
     assert suggested(section_schema(schema, collapsed=False), CONF_URL) == url
 

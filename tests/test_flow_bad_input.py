@@ -47,6 +47,7 @@ from tests.test_config_flow import (
     form_input,
     section_schema,
     start_user_flow,
+    submit_refused_url,
 )
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / DOMAIN
@@ -88,14 +89,8 @@ async def test_url_with_credentials_refused(
     hass: HomeAssistant, server: FakeDeepgram, url: str
 ) -> None:
     """User information in the URL: its own error, on the open section."""
-    flow_id = await start_user_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, form_input(url))
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {SECTION_ADVANCED: "url_credentials"}
-    schema = result["data_schema"]
-    assert schema is not None
+    flow_id, schema = await submit_refused_url(hass, server, url, "url_credentials")
     assert suggested(section_schema(schema, collapsed=False), CONF_URL) == url
-    assert server.rest_requests == []
 
     result = await hass.config_entries.flow.async_configure(
         flow_id, form_input(server.base_url)
@@ -125,11 +120,7 @@ async def test_malformed_urls_refused(
     hass: HomeAssistant, server: FakeDeepgram, url: str
 ) -> None:
     """Bad schemes and malformed hosts: invalid_url, nothing sent."""
-    flow_id = await start_user_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, form_input(url))
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {SECTION_ADVANCED: "invalid_url"}
-    assert server.rest_requests == []
+    await submit_refused_url(hass, server, url, "invalid_url")
 
 
 @pytest.mark.parametrize(
