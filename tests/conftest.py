@@ -94,22 +94,42 @@ def stt_profile() -> dict[str, Any]:
     return dict(RECOMMENDED_STT_OPTIONS)
 
 
-@pytest.fixture
-def config_entry(server: FakeDeepgram, stt_profile: dict[str, Any]) -> MockConfigEntry:
-    """A Deepgram entry pointing at the local server, with one profile."""
+def entry_with_profiles(
+    server: FakeDeepgram,
+    profiles: dict[str, dict[str, Any]],
+    *,
+    subentry_type: str = SUBENTRY_STT,
+    api_key: str = API_KEY,
+) -> MockConfigEntry:
+    """A Deepgram entry on the local server with a profile per title -> settings.
+
+    Not yet added to Home Assistant.
+    """
     return MockConfigEntry(
         domain=DOMAIN,
         title="Deepgram",
-        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
+        data={CONF_API_KEY: api_key, CONF_URL: server.base_url},
         subentries_data=[
             ConfigSubentryData(
-                data=stt_profile,
-                subentry_type=SUBENTRY_STT,
-                title=DEFAULT_STT_NAME,
-                unique_id=None,
+                data=data, subentry_type=subentry_type, title=title, unique_id=None
             )
+            for title, data in profiles.items()
         ],
     )
+
+
+async def set_up_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Add `entry` to Home Assistant and set it up; it must load."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+@pytest.fixture
+def config_entry(server: FakeDeepgram, stt_profile: dict[str, Any]) -> MockConfigEntry:
+    """A Deepgram entry pointing at the local server, with one profile."""
+    return entry_with_profiles(server, {DEFAULT_STT_NAME: stt_profile})
 
 
 @pytest.fixture
@@ -117,10 +137,7 @@ async def setup_integration(
     hass: HomeAssistant, config_entry: MockConfigEntry
 ) -> MockConfigEntry:
     """The entry, set up."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
+    return await set_up_entry(hass, config_entry)
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.deepgram.const import DOMAIN, SUBENTRY_STT
-from tests.conftest import API_KEY
+from custom_components.deepgram.const import DOMAIN
 from tests.deepgram_server import FakeDeepgram, RestRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -68,24 +65,3 @@ def transcribe(hass: HomeAssistant, setup_integration: MockConfigEntry) -> Trans
         return await call_transcribe(hass, **data)
 
     return call
-
-
-async def set_up_profiles(
-    hass: HomeAssistant, server: FakeDeepgram, profiles: dict[str, dict[str, Any]]
-) -> MockConfigEntry:
-    """Set up an entry on the local server with an STT profile per title."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Deepgram",
-        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
-        subentries_data=[
-            ConfigSubentryData(
-                data=data, subentry_type=SUBENTRY_STT, title=title, unique_id=None
-            )
-            for title, data in profiles.items()
-        ],
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry

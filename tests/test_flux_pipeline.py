@@ -10,7 +10,6 @@ from typing import Any
 
 from homeassistant.components import stt
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
@@ -32,7 +31,7 @@ from custom_components.deepgram.const import (
     RECOMMENDED_FLUX_OPTIONS,
     SUBENTRY_FLUX,
 )
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, entry_with_profiles, set_up_entry
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, Segment, Word
 from tests.deepgram_server.testing import client_sockets_to, wait_for
 from tests.deepgram_server.turn_rules import check_turn_rules
@@ -80,23 +79,12 @@ async def add_flux_entry(
     hass: HomeAssistant, server: FakeDeepgram, **profile: Any
 ) -> MockConfigEntry:
     """An entry with one Flux profile, set up."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Deepgram",
-        data={"api_key": API_KEY, "url": server.base_url},
-        subentries_data=[
-            ConfigSubentryData(
-                data={**RECOMMENDED_FLUX_OPTIONS, **profile},
-                subentry_type=SUBENTRY_FLUX,
-                title="Deepgram Flux",
-                unique_id=None,
-            )
-        ],
+    entry = entry_with_profiles(
+        server,
+        {"Deepgram Flux": {**RECOMMENDED_FLUX_OPTIONS, **profile}},
+        subentry_type=SUBENTRY_FLUX,
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+    return await set_up_entry(hass, entry)
 
 
 def stt_text(events: list[PipelineEvent]) -> str:

@@ -24,6 +24,7 @@ from custom_components.deepgram.const import (
     EVENT_TRANSCRIPT,
     RECOMMENDED_STT_OPTIONS,
 )
+from tests.conftest import entry_with_profiles, set_up_entry
 from tests.deepgram_server import FakeDeepgram, script_from_text
 from tests.deepgram_server.testing import wav_silence
 from tests.services_helpers import (
@@ -35,7 +36,6 @@ from tests.services_helpers import (
     Transcribe,
     call_transcribe,
     posts,
-    set_up_profiles,
 )
 
 
@@ -174,9 +174,8 @@ async def test_multilingual_profile(
     hass: HomeAssistant, server: FakeDeepgram, allowed: Path
 ) -> None:
     """A multilingual profile sends language=multi and reports the words' language."""
-    await set_up_profiles(
-        hass, server, {"Mixed": {**RECOMMENDED_STT_OPTIONS, CONF_MULTILINGUAL: True}}
-    )
+    mixed = {**RECOMMENDED_STT_OPTIONS, CONF_MULTILINGUAL: True}
+    await set_up_entry(hass, entry_with_profiles(server, {"Mixed": mixed}))
     server.script = script_from_text("Hola, hello.", start=0.2)
     server.detected_language = "es"
     path = allowed / "mixed.wav"

@@ -22,6 +22,7 @@ from custom_components.deepgram.const import (
     DOMAIN,
     RECOMMENDED_STT_OPTIONS,
 )
+from tests.conftest import entry_with_profiles, set_up_entry
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import wav_silence
 from tests.services_helpers import (
@@ -29,7 +30,6 @@ from tests.services_helpers import (
     Transcribe,
     call_transcribe,
     posts,
-    set_up_profiles,
 )
 
 
@@ -241,9 +241,8 @@ async def test_flux_profile_is_unsupported(
     hass: HomeAssistant, server: FakeDeepgram, voicemail: Path
 ) -> None:
     """A Flux profile only streams: refused by name, skipped as the default."""
-    await set_up_profiles(
-        hass, server, {"Flux": FLUX_PROFILE, "Nova": dict(RECOMMENDED_STT_OPTIONS)}
-    )
+    profiles = {"Flux": FLUX_PROFILE, "Nova": dict(RECOMMENDED_STT_OPTIONS)}
+    await set_up_entry(hass, entry_with_profiles(server, profiles))
     transcribe = partial(call_transcribe, hass)
     error = await expect_error(
         transcribe, "unsupported_profile", path=str(voicemail), profile="stt.flux"
@@ -258,7 +257,7 @@ async def test_only_flux_profiles_is_no_profile(
     hass: HomeAssistant, server: FakeDeepgram, voicemail: Path
 ) -> None:
     """With no profile that takes recordings there is no default."""
-    await set_up_profiles(hass, server, {"Flux": FLUX_PROFILE})
+    await set_up_entry(hass, entry_with_profiles(server, {"Flux": FLUX_PROFILE}))
     transcribe = partial(call_transcribe, hass)
     await expect_error(transcribe, "no_profile", path=str(voicemail))
     assert posts(server) == []

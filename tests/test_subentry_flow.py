@@ -51,6 +51,7 @@ from custom_components.deepgram.profile_names import (
 )
 from custom_components.deepgram.subentry_flow import bad_character
 from custom_components.deepgram.term_budget import fit_terms
+from tests.conftest import entry_with_profiles, set_up_entry
 from tests.deepgram_server import FakeDeepgram
 from tests.flow_helpers import (
     check_profile_flow_texts,
@@ -413,23 +414,13 @@ async def test_reconfigure_old_profile_and_unlisted_model(
     hass: HomeAssistant, server: FakeDeepgram
 ) -> None:
     """Missing settings get their defaults; a model not listed stays offered."""
-    entry = MockConfigEntry(
-        domain="deepgram",
-        title="Deepgram",
-        data={"api_key": "", "url": server.base_url},
-        subentries_data=[
-            {
-                "data": {CONF_MODEL: "nova-2-phonecall"},
-                "subentry_type": SUBENTRY_STT,
-                "title": "Phone",
-                "unique_id": None,
-            }
-        ],
-    )
     server.api_key = None
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await set_up_entry(
+        hass,
+        entry_with_profiles(
+            server, {"Phone": {CONF_MODEL: "nova-2-phonecall"}}, api_key=""
+        ),
+    )
     subentry = stt_subentry(entry)
     result = await start_subentry_flow(hass, entry, SUBENTRY_STT, subentry.subentry_id)
     schema = result["data_schema"]
@@ -579,23 +570,11 @@ async def test_old_default_name_follows_the_model(
     hass: HomeAssistant, server: FakeDeepgram
 ) -> None:
     """A nova-2 profile an earlier version named "Deepgram nova-3" is renamed."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Deepgram",
-        data={"api_key": "", "url": server.base_url},
-        subentries_data=[
-            {
-                "data": {**RECOMMENDED_STT_OPTIONS, CONF_MODEL: "nova-2"},
-                "subentry_type": SUBENTRY_STT,
-                "title": DEFAULT_STT_NAME,
-                "unique_id": None,
-            }
-        ],
-    )
     server.api_key = None
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    nova_2 = {**RECOMMENDED_STT_OPTIONS, CONF_MODEL: "nova-2"}
+    entry = await set_up_entry(
+        hass, entry_with_profiles(server, {DEFAULT_STT_NAME: nova_2}, api_key="")
+    )
     subentry = stt_subentry(entry)
     result = await start_subentry_flow(hass, entry, SUBENTRY_STT, subentry.subentry_id)
     result = await submit(
