@@ -1,4 +1,4 @@
-"""Helpers shared by the protocol-layer tests of `/v1/listen` and `/v2/listen`.
+"""Helpers shared by the protocol-layer tests (`tests/test_api_*.py`).
 
 `LiveSession` (nova, /v1) and `FluxSession` (Flux, /v2) stream audio the same
 way (both are `StreamSession`s), so their tests make, send and read audio with
@@ -30,8 +30,9 @@ from custom_components.deepgram.api import (
 from custom_components.deepgram.api.stream import StreamSession
 from tests.conftest import Handler
 from tests.deepgram_server import FakeDeepgram, LiveSessionRecord
+from tests.deepgram_server.server import DEFAULT_API_KEY
 
-KEY = "dg-test-key"  # the key the fake server expects unless told otherwise
+KEY = DEFAULT_API_KEY  # the key the fake server expects unless told otherwise
 BYTES_PER_SECOND = 32000  # linear16, 16 kHz, mono
 CHUNK = 320  # 10 ms, what Home Assistant's pipeline hands over
 
