@@ -19,6 +19,7 @@ from custom_components.deepgram import transcriber
 from custom_components.deepgram.const import DOMAIN
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import (
+    cancel_and_time,
     client_sockets_to,
     deepgram_tasks,
     silence,
@@ -262,11 +263,7 @@ async def test_cancelled_while_waiting_for_the_flush(
     await server.wait_for_sessions(1)
     session = server.sessions[0]
     await wait_for(lambda: session.got_finalize)
-    run.cancel()
-    started = time.monotonic()
-    with pytest.raises(asyncio.CancelledError):
-        await run
-    assert time.monotonic() - started < 2
+    assert await cancel_and_time(run) < 2
     assert session.got_close_stream
     await server.wait_for_sessions_closed(timeout=1)
     assert session.close_code == 1000

@@ -33,7 +33,7 @@ from custom_components.deepgram.const import (
 )
 from tests.conftest import API_KEY, entry_with_profiles, set_up_entry
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, Segment, Word
-from tests.deepgram_server.testing import client_sockets_to, wait_for
+from tests.deepgram_server.testing import cancel_and_time, client_sockets_to, wait_for
 from tests.deepgram_server.turn_rules import check_turn_rules
 
 from .pipeline_helpers import (
@@ -225,11 +225,7 @@ async def test_abort_sends_close_stream_quickly(
     pipeline_id = await setup_pipeline(hass, stt_engine=FLUX_ENTITY)
     task, _, session = await start_held_pipeline(hass, server, pipeline_id, 40000)
     await wait_for(lambda: session.audio_bytes >= 38400)
-    task.cancel()
-    started = time.monotonic()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    assert time.monotonic() - started < 1.5
+    assert await cancel_and_time(task) < 1.5
     assert session.got_close_stream
     assert "ForceEndTurn" not in session.control_messages()
     await server.wait_for_sessions_closed(timeout=1)

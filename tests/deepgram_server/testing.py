@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 import io
 import json
 import socket
+import time
 from typing import Any
 import wave
 
@@ -137,6 +138,20 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():  # noqa: ASYNC110 - polling plain attributes
             await asyncio.sleep(0.01)
+
+
+async def cancel_and_time(task: asyncio.Task[Any]) -> float:
+    """Cancel `task` and wait for it to end; the seconds that took.
+
+    The cancellation must propagate: a task that swallows it fails the check.
+    """
+    task.cancel()
+    started = time.monotonic()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return time.monotonic() - started
+    raise AssertionError("the cancellation must propagate")
 
 
 def deepgram_tasks() -> list[asyncio.Task[object]]:
