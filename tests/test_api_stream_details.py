@@ -22,7 +22,9 @@ from aiohttp import web
 import pytest
 
 from custom_components.deepgram.api import (
+    DeepgramConnectionError,
     DeepgramOptionsError,
+    DeepgramProtocolError,
     DeepgramServerError,
     DeepgramTimeoutError,
     Endpoint,
@@ -31,10 +33,12 @@ from custom_components.deepgram.api import (
     LiveOptions,
     LiveSession,
 )
+from custom_components.deepgram.api.live import MAX_TRANSCRIPT_CHARS
 from custom_components.deepgram.api.redact import REDACTED
 from custom_components.deepgram.api.stream import StreamSession
 from tests.conftest import Handler, OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
+from tests.deepgram_server.testing import wait_for
 
 KEY = "dg-test-key"
 COMMAND = "Turn on the kitchen light."
@@ -342,3 +346,76 @@ async def test_a_sample_split_across_the_flush_is_completed_by_the_next_chunk(
     record = server.sessions[0]
     sent = b"".join(f.data for f in record.frames if isinstance(f.data, bytes))
     assert sent == audio + b"\x02"
+
+
+@pytest.mark.parametrize("path", ["/v1/listen", "/v2/listen"])
+async def test_an_abort_names_its_reason_and_the_request(
+    server: FakeDeepgram, http: aiohttp.ClientSession, path: str
+) -> None:
+    """Whoever uses an aborted session is told why, with the request id."""
+    session = session_for(path, server.base_url, http)
+    await session.connect()
+    await session.abort(reason="Home Assistant is stopping")
+    with pytest.raises(DeepgramConnectionError) as info:
+        await session.send_audio(pcm(0.1))
+    assert info.value.message == "Home Assistant is stopping"
+    assert info.value.request_id == server.sessions[0].request_id
+
+
+async def test_flux_sends_a_whole_80ms_frame_at_once(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Exactly one frame of audio held: it goes out now, not with the next chunk."""
+    session = flux(server, http)
+    await session.connect()
+    await session.send_audio(pcm(0.08))
+    record = server.sessions[0]
+    await wait_for(lambda: record.binary_frame_sizes() == [2560])
+    await session.close()
+
+
+# -- /v1: what Finalize and an oversized transcript tell ---------------------
+
+
+async def test_an_oversized_transcript_names_the_request_and_keeps_nothing_after(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Over the cap: a plain error with the request id; later words are not kept."""
+    server.faults = Faults(huge_final_chars=MAX_TRANSCRIPT_CHARS + 1)
+    session = LiveSession(http, Endpoint(server.base_url, KEY), LiveOptions())
+    await session.send_audio(pcm(2.5))
+    with pytest.raises(DeepgramProtocolError) as info:
+        await session.finalize(timeout=2)
+    await session.close()
+    record = server.sessions[0]
+    assert info.value.message == (
+        "Deepgram's transcript is longer than this client accepts (10,000 characters)"
+    )
+    assert info.value.request_id == record.request_id
+    words_after = [
+        m
+        for m in record.sent
+        if m.get("type") == "Results"
+        and 0 < len(m["channel"]["alternatives"][0]["transcript"]) < 100
+    ]
+    assert words_after  # the server went on with the command's words
+    assert session.transcript.text == ""
+
+
+async def test_audio_never_read_names_the_request(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Finalize unanswered and the ping too: the error says so, with the request id."""
+    server.faults = Faults(stop_reading_after_audio_seconds=0.05)
+    session = LiveSession(http, Endpoint(server.base_url, KEY), LiveOptions())
+    await session.connect()
+    for offset in range(0, 16000, 320):
+        await session.send_audio(pcm(0.5)[offset : offset + 320])
+        await asyncio.sleep(0.001)
+    with pytest.raises(DeepgramTimeoutError) as info:
+        await session.finalize(timeout=0.5)
+    await session.abort()
+    assert info.value.message == (
+        "Deepgram did not take the audio: no answer within 0.5 s"
+    )
+    assert info.value.request_id == server.sessions[0].request_id
