@@ -162,7 +162,7 @@ async def test_end_turn_sends_force_end_turn(
     assert turn.ended_by == "manual"
     assert session.stats.end_turn_answered
     assert session.stats.end_turn_seconds is not None
-    assert session.stats.end_turn_seconds >= 0.05
+    assert 0.05 <= session.stats.end_turn_seconds < 2  # within end_turn's bound
     assert await session.end_turn() == turn  # already ended: no second message
     await session.close()
     assert server.sessions[0].control_messages() == ["ForceEndTurn", "CloseStream"]

@@ -156,16 +156,17 @@ class FluxSession(StreamSession):
         self._options = options
         self._stall_timeout = stall_timeout
         self._on_message = on_message
-        self._thresholds: tuple[float | None, float | None, int | None] = (
+        # The two thresholds in force, checked together on every Configure.
+        self._thresholds: tuple[float | None, float | None] = (
             options.eot_threshold,
             options.eager_eot_threshold,
-            options.eot_timeout_ms,
         )
         self.latest: TurnInfo | None = None
         """The latest `TurnInfo` of the first turn (or before it started)."""
         self.end_of_turn: TurnInfo | None = None
         """The first turn's `EndOfTurn`."""
         self.turn_started = False
+        """Whether the first turn's `StartOfTurn` arrived."""
         self._ended = asyncio.Event()
         self._stalled = asyncio.Event()
         self._configured = asyncio.Event()
@@ -234,7 +235,9 @@ class FluxSession(StreamSession):
         is returned at once. Raises the session's error if it failed.
         """
         await self._wait_connected()
-        await self._flush(final=True)
+        # Every whole sample goes out first; a split one stays held (the
+        # stream goes on after the turn) until close() drops it.
+        await self._flush()
         if self.end_of_turn is not None:
             return self.turn
         sent_at = time.monotonic()
@@ -279,13 +282,12 @@ class FluxSession(StreamSession):
         here first, then by the server's `ConfigureFailure`) and
         `DeepgramTimeoutError` when no answer comes within `timeout`.
         """
-        current = self._thresholds
+        eot, eager = self._thresholds
         merged = (
-            current[0] if eot_threshold is None else eot_threshold,
-            current[1] if eager_eot_threshold is None else eager_eot_threshold,
-            current[2] if eot_timeout_ms is None else eot_timeout_ms,
+            eot if eot_threshold is None else eot_threshold,
+            eager if eager_eot_threshold is None else eager_eot_threshold,
         )
-        check_thresholds(*merged)
+        check_thresholds(*merged, eot_timeout_ms)
         message: dict[str, object] = {"type": "Configure"}
         thresholds = {
             key: value
@@ -408,6 +410,5 @@ class FluxSession(StreamSession):
         if info.event is TurnEvent.START_OF_TURN:
             self.turn_started = True
         elif info.event is TurnEvent.END_OF_TURN:
-            self.turn_started = True
             self.end_of_turn = info
             self._ended.set()

@@ -152,7 +152,9 @@ class LiveSession(StreamSession):
         returns what was collected. Raises the session's error if it failed.
         """
         await self._wait_connected()
-        await self._flush(final=True)
+        # Every whole sample goes out first; a split one stays held (the
+        # stream goes on after Finalize) until close() drops it.
+        await self._flush()
         sent_at = time.monotonic()
         self._finalized.clear()
         self._pong.clear()
