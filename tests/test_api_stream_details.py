@@ -11,7 +11,6 @@ how soon a stalled audio source is noticed, and that a sample split across
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import json
 import logging
 import time
@@ -36,33 +35,12 @@ from custom_components.deepgram.api import (
 from custom_components.deepgram.api.live import MAX_TRANSCRIPT_CHARS
 from custom_components.deepgram.api.redact import REDACTED
 from custom_components.deepgram.api.stream import StreamSession
-from tests.conftest import Handler, OddServer
+from tests.api_helpers import KEY, chunks, flux, live, pcm, websocket_route
+from tests.conftest import OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import wait_for
 
-KEY = "dg-test-key"
 COMMAND = "Turn on the kitchen light."
-BYTES_PER_SECOND = 32000
-
-
-def pcm(seconds: float, seed: int = 0) -> bytes:
-    """Recognisable 16-bit PCM."""
-    size = int(BYTES_PER_SECOND * seconds) // 2 * 2
-    return bytes((seed + i) % 251 for i in range(size))
-
-
-def socket_route(
-    path: str, behaviour: Callable[[web.WebSocketResponse], Any]
-) -> dict[str, Handler]:
-    """`path` accepts the socket and runs `behaviour` on it."""
-
-    async def listen(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        await behaviour(ws)
-        return ws
-
-    return {f"GET {path}": listen}
 
 
 def session_for(
@@ -84,18 +62,6 @@ def server(deepgram_server: FakeDeepgram) -> FakeDeepgram:
     return deepgram_server
 
 
-def flux(
-    server: FakeDeepgram,
-    http: aiohttp.ClientSession,
-    options: FluxOptions | None = None,
-    **kwargs: Any,
-) -> FluxSession:
-    """A Flux session to the fake server."""
-    return FluxSession(
-        http, Endpoint(server.base_url, KEY), options or FluxOptions(), **kwargs
-    )
-
-
 # -- warnings a log reader sees ----------------------------------------------
 
 
@@ -109,11 +75,13 @@ async def test_a_malformed_message_is_logged_cut_and_scrubbed(
     """The warning: the first 80 characters of reason and message, no key."""
     text = "{" + KEY + "x" * 200
 
-    async def behaviour(ws: web.WebSocketResponse) -> None:
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_str(text)
         await ws.receive()  # until the client's CloseStream
 
-    session = session_for(path, await odd_server(socket_route(path, behaviour)), http)
+    session = session_for(
+        path, await odd_server(websocket_route(path, behaviour)), http
+    )
     await session.connect()
     await asyncio.sleep(0.1)
     await session.close()
@@ -188,7 +156,7 @@ async def test_flux_request_id_from_the_turn_when_the_handshake_has_none(
 ) -> None:
     """No `dg-request-id` header: the request id of the first TurnInfo is used."""
 
-    async def behaviour(ws: web.WebSocketResponse) -> None:
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
         for event in ("StartOfTurn", "EndOfTurn"):
             await ws.send_str(
                 json.dumps(
@@ -207,7 +175,7 @@ async def test_flux_request_id_from_the_turn_when_the_handshake_has_none(
             )
         await ws.receive()
 
-    base_url = await odd_server(socket_route("/v2/listen", behaviour))
+    base_url = await odd_server(websocket_route("/v2/listen", behaviour))
     session = FluxSession(http, Endpoint(base_url, KEY), FluxOptions())
     turn = await asyncio.wait_for(session.wait_for_turn_end(), 3)
     await session.close()
@@ -382,7 +350,7 @@ async def test_an_oversized_transcript_names_the_request_and_keeps_nothing_after
 ) -> None:
     """Over the cap: a plain error with the request id; later words are not kept."""
     server.faults = Faults(huge_final_chars=MAX_TRANSCRIPT_CHARS + 1)
-    session = LiveSession(http, Endpoint(server.base_url, KEY), LiveOptions())
+    session = live(server, http)
     await session.send_audio(pcm(2.5))
     with pytest.raises(DeepgramProtocolError) as info:
         await session.finalize(timeout=2)
@@ -407,10 +375,10 @@ async def test_audio_never_read_names_the_request(
 ) -> None:
     """Finalize unanswered and the ping too: the error says so, with the request id."""
     server.faults = Faults(stop_reading_after_audio_seconds=0.05)
-    session = LiveSession(http, Endpoint(server.base_url, KEY), LiveOptions())
+    session = live(server, http)
     await session.connect()
-    for offset in range(0, 16000, 320):
-        await session.send_audio(pcm(0.5)[offset : offset + 320])
+    for chunk in chunks(pcm(0.5)):
+        await session.send_audio(chunk)
         await asyncio.sleep(0.001)
     with pytest.raises(DeepgramTimeoutError) as info:
         await session.finalize(timeout=0.5)
