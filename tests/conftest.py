@@ -6,6 +6,7 @@ from __future__ import annotations
 # Assistant finds phacc's own `custom_components` package first.
 import custom_components  # noqa: F401  # isort: skip
 
+import asyncio
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
@@ -167,6 +168,16 @@ async def odd_server(socket_enabled: None) -> AsyncGenerator[OddServer]:
 
 @pytest.fixture
 async def http() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session per test, closed before the server stops."""
-    async with aiohttp.ClientSession() as session:
-        yield session
+    """A client session per test, closed before the server stops.
+
+    The close is bounded: a test that fails midway can leave a socket whose
+    send buffer never drains (a server that stopped reading), and closing
+    the session would wait for that socket forever, hanging the run.
+    """
+    session = aiohttp.ClientSession()
+    yield session
+    try:
+        async with asyncio.timeout(5):
+            await session.close()
+    except TimeoutError:
+        pytest.fail("Closing the client session took over 5 s: a socket was left open")
