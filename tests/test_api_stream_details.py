@@ -3,8 +3,10 @@
 The exact texts and request ids of their errors and warnings (what a user or
 a log reader is told), where a request id comes from when the handshake
 gives none, how `Configure` combines new thresholds with those in force,
-how soon a stalled audio source is noticed, and that a sample split across
-`Finalize` or `ForceEndTurn` is not lost. Found by mutation testing
+how soon a stalled audio source is noticed, that a sample split across
+`Finalize` or `ForceEndTurn` is not lost, and how sockets end (a close
+without a code, a close reason quoting the key, a send the network refuses,
+a close that is itself cancelled). Found by mutation testing
 (docs/mutation.md): each test fails on a small change to the session.
 """
 
@@ -387,3 +389,118 @@ async def test_audio_never_read_names_the_request(
         "Deepgram did not take the audio: no answer within 0.5 s"
     )
     assert info.value.request_id == server.sessions[0].request_id
+
+
+# -- how a socket ends ---------------------------------------------------------
+
+PATHS = ["/v1/listen", "/v2/listen"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_close_frame_without_a_code_ends_the_stream_early(
+    odd_server: OddServer, http: aiohttp.ClientSession, path: str
+) -> None:
+    """A close frame with no status code: "ended early"; aiohttp reads it as 1000."""
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        assert request.transport is not None
+        request.transport.write(b"\x88\x00")  # a close frame, empty payload
+        await ws.receive()
+
+    session = session_for(
+        path, await odd_server(websocket_route(path, behaviour)), http
+    )
+    await session.connect()
+    await wait_for(lambda: session.error is not None)
+    await session.close()
+    assert isinstance(session.error, DeepgramConnectionError)
+    assert session.error.message == "The Deepgram stream ended early (close 1000)"
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_close_reason_is_scrubbed_of_the_key(
+    odd_server: OddServer, http: aiohttp.ClientSession, path: str
+) -> None:
+    """A 1011 close whose reason quotes the key: the error holds it redacted."""
+    secret = "dg-close-secret-0123456789abcdef"
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        await ws.close(code=1011, message=f"bad token {secret}".encode())
+
+    base_url = await odd_server(websocket_route(path, behaviour))
+    endpoint = Endpoint(base_url, secret)
+    session: StreamSession = (
+        LiveSession(http, endpoint, LiveOptions())
+        if path == "/v1/listen"
+        else FluxSession(http, endpoint, FluxOptions())
+    )
+    session.start()
+    await wait_for(lambda: session.error is not None)
+    await session.close()
+    assert isinstance(session.error, DeepgramServerError)
+    assert session.error.reason == f"bad token {REDACTED}"
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_send_the_network_refuses_is_a_lost_connection(
+    server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+) -> None:
+    """The socket fails under a send: a plain connection error, with the request id."""
+    session = session_for(path, server.base_url, http)
+    await session.connect()
+
+    async def refused(*args: object, **kwargs: object) -> None:
+        raise aiohttp.ClientConnectionResetError("Cannot write to closing transport")
+
+    monkeypatch.setattr(aiohttp.ClientWebSocketResponse, "send_bytes", refused)
+    with pytest.raises(DeepgramConnectionError) as info:
+        await session.send_audio(pcm(0.2))
+    monkeypatch.undo()
+    await session.abort()
+    assert info.value.message == "Lost the connection to Deepgram while sending"
+    assert info.value.request_id == server.sessions[0].request_id
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_cancelled_close_is_bounded_when_the_server_never_closes(
+    server: FakeDeepgram, http: aiohttp.ClientSession, path: str
+) -> None:
+    """Cancelled while waiting for a server that never closes: still over soon."""
+    server.faults = Faults(never_close=True)
+    session = session_for(path, server.base_url, http)
+    await session.connect()
+    closing = asyncio.create_task(session.close(timeout=30))
+    await wait_for(lambda: server.sessions[0].got_close_stream)
+    closing.cancel()
+    # CloseStream is out; the wait for the close is bounded at 1 s, then the
+    # socket's own close at 1 s more.
+    done, _ = await asyncio.wait({closing}, timeout=5)
+    assert done, "the cancelled close is still waiting"
+    assert closing.cancelled()
+    assert not session.connected
+
+
+async def test_a_close_cancelled_while_connecting_sends_no_more_audio(
+    server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Home Assistant stopping mid-handshake: no more audio than the open sends.
+
+    The open sends the whole 80 ms frames held, then CloseStream goes out;
+    the part of a frame still held is not sent.
+    """
+    server.latency = Latency(rtt=0.4)
+    session = flux(server, http)
+    for chunk in chunks(pcm(0.5)):  # 6 frames of 2560 bytes and 640 more
+        await session.send_audio(chunk)
+    closing = asyncio.create_task(session.close())
+    await asyncio.sleep(0.05)
+    assert not session.connected
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(closing, 5)
+    record = server.sessions[0]
+    assert record.got_close_stream
+    assert record.binary_frame_sizes() == [2560] * 6

@@ -288,12 +288,12 @@ class StreamSession:
 
     # -- sending -----------------------------------------------------------
 
-    async def _flush(self, *, complete: bool = True, final: bool = False) -> None:
+    async def _flush(self, *, complete: bool = True) -> None:
         """Send held whole samples in frames of at most the largest frame size.
 
         Without `complete`, a remainder smaller than one frame stays held. A
-        split sample stays held for the next chunk; at the end (`final`) it
-        can never be completed and is dropped.
+        split sample always stays held for the next chunk (at the end it is
+        never sent: a part of a sample is not audio).
         """
         async with self._send_lock:
             whole = len(self._pending) // self._block * self._block
@@ -305,12 +305,6 @@ class StreamSession:
                 del self._pending[:size]
                 whole -= size
                 await self._send(frame)
-            if final and self._pending:
-                _LOGGER.debug(
-                    "Dropping %d bytes at the end: not a whole sample",
-                    len(self._pending),
-                )
-                self._pending.clear()
 
     async def _send_text(self, text: str) -> None:
         async with self._send_lock:
@@ -390,9 +384,10 @@ class StreamSession:
                 )
             else:
                 self._fail(
+                    # aiohttp always has a code here: 1000 for a close
+                    # frame without one, 1006 for a lost connection.
                     DeepgramConnectionError(
-                        "The Deepgram stream ended early"
-                        + (f" (close {code})" if code else ""),
+                        f"The Deepgram stream ended early (close {code})",
                         status=code,
                         reason=self._scrub(reason),
                         request_id=self.request_id,
@@ -441,7 +436,7 @@ class StreamSession:
             return
         try:
             if flush and self._error in (None, self._abort_error):
-                await self._flush(final=True)
+                await self._flush()
             if not self._close_stream_sent:
                 self._close_stream_sent = True
                 await self._send_text(CLOSE_STREAM)
