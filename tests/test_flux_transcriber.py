@@ -219,3 +219,22 @@ async def test_wav_in_another_format_is_refused(
     assert entry.runtime_data.history[-1].error == "audio_format"
     await server.wait_for_sessions_closed()
     assert all(record.audio_bytes == 0 for record in server.sessions)
+
+
+async def test_wav_of_the_declared_format_is_sent_without_its_header(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """A mono 16 kHz WAV (what the request declares): its samples, no header."""
+    entry = await add_flux_entry(hass, server)
+    (subentry,) = entry.subentries.values()
+
+    async def wav() -> AsyncIterator[bytes]:
+        yield wav_silence(0.5)
+
+    await FluxTranscriber(hass, entry, FLUX_ENTITY).async_transcribe_flux(
+        flux_options(subentry.data, METADATA), wav()
+    )
+    assert entry.runtime_data.history[-1].error is None
+    await server.wait_for_sessions_closed()
+    (record,) = server.sessions
+    assert record.audio_bytes == 16000  # 0.5 s of 16-bit mono samples
