@@ -35,9 +35,10 @@ async def test_new_words_after_an_eager_end_are_not_lost() -> None:
     detector = FluxTurnDetector(matcher=None)
     detector.on_flux_message(info(TurnEvent.START_OF_TURN, "Turn on the"))
     detector.on_flux_message(info(TurnEvent.EAGER_END_OF_TURN, "Turn on the"))
-    assert detector.policy.settled
+    settled = [detector.policy.settled]
     detector.on_flux_message(info(TurnEvent.UPDATE, "Turn on the kitchen light"))
-    assert not detector.policy.settled
+    settled.append(detector.policy.settled)
+    assert settled == [True, False]
     decision = detector.stream_ended()
     assert (decision.action, decision.ended_by) == (
         Action.FINALIZE,
