@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.deepgram import end_of_speech, flux_transcriber
-from custom_components.deepgram.const import CONF_EAGER_EOT_THRESHOLD
+from custom_components.deepgram.const import CONF_EAGER_EOT_THRESHOLD, CONF_KEYTERMS
 from custom_components.deepgram.flux_transcriber import FluxTranscriber, flux_options
 from tests.deepgram_server import FakeDeepgram
 from tests.deepgram_server.testing import wait_for, wav_silence
@@ -238,3 +238,12 @@ async def test_wav_of_the_declared_format_is_sent_without_its_header(
     await server.wait_for_sessions_closed()
     (record,) = server.sessions
     assert record.audio_bytes == 16000  # 0.5 s of 16-bit mono samples
+
+
+def test_the_profiles_own_keyterms_without_the_homes() -> None:
+    """No fitted list for the profile (not known yet): its own terms are sent."""
+    options = flux_options({CONF_KEYTERMS: ["kitchen light"]}, METADATA)
+    assert options.keyterms == ("kitchen light",)
+    assert flux_options({}, METADATA).keyterms == ()
+    fitted = flux_options({CONF_KEYTERMS: ["kitchen light"]}, METADATA, ["porch"])
+    assert fitted.keyterms == ("porch",)
