@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import dataclasses
 
+from homeassistant.components import stt
 from homeassistant.components.stt import SpeechResultState
 from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.deepgram import end_of_speech, flux_transcriber
-from custom_components.deepgram.const import CONF_EAGER_EOT_THRESHOLD, CONF_KEYTERMS
-from custom_components.deepgram.flux_transcriber import FluxTranscriber, flux_options
-from tests.deepgram_server import FakeDeepgram
+from custom_components.deepgram.api import FluxOptions, FluxTurn
+from custom_components.deepgram.const import (
+    CONF_EAGER_EOT_THRESHOLD,
+    CONF_KEYTERMS,
+    CONF_MIP_OPT_OUT,
+)
+from custom_components.deepgram.flux_transcriber import (
+    MULTI,
+    FluxTranscriber,
+    flux_language,
+    flux_options,
+)
+from tests.deepgram_server import FakeDeepgram, Faults
 from tests.deepgram_server.testing import wait_for, wav_silence
 
 from .pipeline_helpers import METADATA, chunks, speech_pcm
@@ -235,6 +247,7 @@ async def test_wav_of_the_declared_format_is_sent_without_its_header(
         flux_options(subentry.data, METADATA), wav()
     )
     assert entry.runtime_data.history[-1].error is None
+    assert entry.runtime_data.history[-1].entity_id == FLUX_ENTITY
     await server.wait_for_sessions_closed()
     (record,) = server.sessions
     assert record.audio_bytes == 16000  # 0.5 s of 16-bit mono samples
@@ -247,3 +260,58 @@ def test_the_profiles_own_keyterms_without_the_homes() -> None:
     assert flux_options({}, METADATA).keyterms == ()
     fitted = flux_options({CONF_KEYTERMS: ["kitchen light"]}, METADATA, ["porch"])
     assert fitted.keyterms == ("porch",)
+
+
+def test_the_request_follows_the_profile_and_the_audio() -> None:
+    """Opt-out from the profile; the sample rate from the run's audio."""
+    metadata = dataclasses.replace(
+        METADATA, sample_rate=stt.AudioSampleRates.SAMPLERATE_8000
+    )
+    options = flux_options({CONF_MIP_OPT_OUT: True}, metadata)
+    assert (options.mip_opt_out, options.sample_rate) == (True, 8000)
+
+
+def test_the_language_a_run_is_in() -> None:
+    """English model: en; multilingual: its hints, or "multi" without any."""
+    assert flux_language(FluxOptions()) == "en"
+    multi = FluxOptions(model="flux-general-multi", language_hints=("de", "en"))
+    assert flux_language(multi) == "de,en"
+    assert flux_language(FluxOptions(model="flux-general-multi")) == MULTI
+
+
+async def test_words_so_far_are_handed_on_as_updates(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """`on_turn` sees the first turn grow, each marked as an update."""
+    server.script = SCRIPT
+    entry = await add_flux_entry(hass, server)
+    (subentry,) = entry.subentries.values()
+    seen: list[FluxTurn] = []
+    await asyncio.wait_for(
+        FluxTranscriber(hass, entry, FLUX_ENTITY).async_transcribe_flux(
+            flux_options(subentry.data, METADATA),
+            chunks(speech_pcm()),
+            on_turn=seen.append,
+        ),
+        5,
+    )
+    assert seen
+    assert {turn.ended_by for turn in seen} == {"update"}
+    assert seen[-1].transcript == SENTENCE
+
+
+async def test_a_stalled_handshake_ends_within_the_connect_bound(
+    hass: HomeAssistant, server: FakeDeepgram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's own connect bound applies, not the client's longer default."""
+    monkeypatch.setattr(flux_transcriber, "CONNECT_TIMEOUT", 0.2)
+    server.faults = Faults(stall_handshake=True)
+    entry = await add_flux_entry(hass, server)
+    (subentry,) = entry.subentries.values()
+    result = await asyncio.wait_for(
+        FluxTranscriber(hass, entry, FLUX_ENTITY).async_transcribe_flux(
+            flux_options(subentry.data, METADATA), chunks(speech_pcm())
+        ),
+        3,
+    )
+    assert result.result is SpeechResultState.ERROR
