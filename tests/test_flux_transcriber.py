@@ -24,11 +24,11 @@ from custom_components.deepgram.const import (
     CONF_MIP_OPT_OUT,
 )
 from custom_components.deepgram.flux_transcriber import (
-    MULTI,
     FluxTranscriber,
     flux_language,
     flux_options,
 )
+from custom_components.deepgram.language import MULTI
 from tests.deepgram_server import FakeDeepgram, Faults
 from tests.deepgram_server.testing import wait_for, wav_silence
 
