@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.deepgram import transcriber
 from custom_components.deepgram.const import DOMAIN
+from custom_components.deepgram.end_of_speech import EndOfSpeech
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import (
     cancel_and_time,
@@ -28,7 +29,14 @@ from tests.deepgram_server.testing import (
 )
 
 from .conftest import API_KEY
-from .pipeline_helpers import chunks, start_held_run, transcribe
+from .pipeline_helpers import (
+    ENTITY_ID,
+    METADATA,
+    chunks,
+    speech_pcm,
+    start_held_run,
+    transcribe,
+)
 
 SCRIPT = script_from_text(
     "turn on the kitchen light", start=0.2, end=1.4, words_per_segment=3
@@ -142,6 +150,8 @@ async def test_endless_audio_ends_at_the_run_bound(
     assert "The audio did not end within 0 s" in caplog.text
     await server.wait_for_sessions_closed()
     assert server.sessions[0].got_close_stream
+    assert server.sessions[0].audio_bytes > 0  # what came within the bound
+    assert not setup_integration.runtime_data.live  # the run let go of it
 
 
 async def test_an_audio_source_raising_timeout_is_its_own_error(
@@ -304,3 +314,39 @@ async def test_two_runs_on_one_entity_at_once(
     await hass.async_block_till_done()
     assert client_sockets_to(server.port) == 0
     assert not deepgram_tasks()
+
+
+async def test_a_matcher_still_asking_when_the_run_ends_is_cancelled(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """The stream ends while the matcher thinks: the run returns, the call ends."""
+    server.script = SCRIPT
+    asked = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def thinking(text: str) -> bool:
+        if not text:
+            return False  # the warm-up
+        asked.set()
+        try:
+            await asyncio.sleep(0.8)  # under the matcher's own 1 s bound
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return False
+
+    (subentry,) = setup_integration.subentries.values()
+    run = transcriber.Transcriber(
+        hass,
+        setup_integration,
+        ENTITY_ID,
+        EndOfSpeech.DEEPGRAM,
+        thinking,
+    )
+    options = transcriber.live_options(subentry.data, "en", METADATA)
+    result = await asyncio.wait_for(
+        run.async_transcribe(options, chunks(speech_pcm())), 5
+    )
+    assert result.result is stt.SpeechResultState.SUCCESS
+    assert asked.is_set()
+    assert cancelled.is_set()
