@@ -147,7 +147,9 @@ async def test_endless_audio_ends_at_the_run_bound(
     result = await transcribe(hass, endless())
     assert time.monotonic() - started < 3
     assert result.result is stt.SpeechResultState.SUCCESS
-    assert "The audio did not end within 0 s" in caplog.text
+    assert "The audio did not end within 0 s; transcribing what was heard" in [
+        record.getMessage() for record in caplog.records
+    ]
     await server.wait_for_sessions_closed()
     assert server.sessions[0].got_close_stream
     assert server.sessions[0].audio_bytes > 0  # what came within the bound
