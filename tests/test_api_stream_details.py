@@ -46,10 +46,14 @@ COMMAND = "Turn on the kitchen light."
 
 
 def session_for(
-    path: str, base_url: str, http: aiohttp.ClientSession, **kwargs: Any
+    path: str,
+    base_url: str,
+    http: aiohttp.ClientSession,
+    key: str = KEY,
+    **kwargs: Any,
 ) -> StreamSession:
-    """A /v1 or /v2 session (by `path`) to `base_url`."""
-    endpoint = Endpoint(base_url, KEY)
+    """A /v1 or /v2 session (by `path`) to `base_url`, with `key`."""
+    endpoint = Endpoint(base_url, key)
     if path == "/v1/listen":
         return LiveSession(http, endpoint, LiveOptions(), **kwargs)
     return FluxSession(http, endpoint, FluxOptions(), **kwargs)
@@ -428,12 +432,7 @@ async def test_a_close_reason_is_scrubbed_of_the_key(
         await ws.close(code=1011, message=f"bad token {secret}".encode())
 
     base_url = await odd_server(websocket_route(path, behaviour))
-    endpoint = Endpoint(base_url, secret)
-    session: StreamSession = (
-        LiveSession(http, endpoint, LiveOptions())
-        if path == "/v1/listen"
-        else FluxSession(http, endpoint, FluxOptions())
-    )
+    session = session_for(path, base_url, http, key=secret)
     session.start()
     await wait_for(lambda: session.error is not None)
     await session.close()
