@@ -235,8 +235,8 @@ class FluxSession(StreamSession):
         is returned at once. Raises the session's error if it failed.
         """
         await self._wait_connected()
-        # Every whole sample goes out first; a split one stays held (the
-        # stream goes on after the turn) until close() drops it.
+        # Every whole sample goes out first; a split one stays held for the
+        # next chunk (the stream goes on after the turn).
         await self._flush()
         if self.end_of_turn is not None:
             return self.turn

@@ -152,8 +152,8 @@ class LiveSession(StreamSession):
         returns what was collected. Raises the session's error if it failed.
         """
         await self._wait_connected()
-        # Every whole sample goes out first; a split one stays held (the
-        # stream goes on after Finalize) until close() drops it.
+        # Every whole sample goes out first; a split one stays held for the
+        # next chunk (the stream goes on after Finalize).
         await self._flush()
         sent_at = time.monotonic()
         self._finalized.clear()
