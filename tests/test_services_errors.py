@@ -17,12 +17,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.deepgram import services
+from custom_components.deepgram.api.redact import REDACTED
 from custom_components.deepgram.const import (
     CONF_MODEL,
     DOMAIN,
     RECOMMENDED_STT_OPTIONS,
 )
-from tests.conftest import entry_with_profiles, set_up_entry
+from tests.conftest import API_KEY, entry_with_profiles, key_leaks, set_up_entry
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import wav_silence
 from tests.services_helpers import (
@@ -389,3 +390,25 @@ async def test_the_bound_grows_with_the_file(
     )
     response = await transcribe(path=str(large))
     assert response["text"] == "hello"
+
+
+# -- answers that cannot be trusted (issue 18, items 3 and 4) -------------------
+
+
+async def test_a_request_id_echoing_the_key_is_scrubbed(
+    server: FakeDeepgram,
+    voicemail: Path,
+    transcribe: Transcribe,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A proxy putting the Authorization header into the request id: the
+    response (and every log line, checked by conftest) shows no key."""
+    server.script = script_from_text("hello", start=0.1)
+    server.faults = Faults(echo_authorization_in_request_id=True)
+    response = await transcribe(path=str(voicemail))
+    [request] = posts(server)
+    assert request.request_id == f"Token {API_KEY}"  # what the server sent
+    assert response["text"] == "hello"
+    assert response["request_id"] == f"Token {REDACTED}"
+    assert API_KEY not in str(response)
+    assert key_leaks(caplog.records) == []

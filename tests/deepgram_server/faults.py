@@ -52,6 +52,14 @@ class Faults:
     - ``prerecorded_status``: answer with this HTTP status (after the body).
     - ``drop_prerecorded``: read the body, then drop the connection unanswered.
     - ``stall_prerecorded``: read the body, then never answer.
+
+    REST answers a client must not trust (issue 18, items 3 and 4):
+
+    - ``odd_rest_answer``: ``(path, body)``: answer that path with status 200,
+      JSON content type and these raw bytes instead of its real answer.
+    - ``echo_authorization_in_request_id``: every REST answer's request id
+      (``dg-request-id`` and the pre-recorded ``metadata.request_id``) is
+      the request's ``Authorization`` header (a careless proxy).
     """
 
     handshake_status: int | None = None
@@ -76,3 +84,6 @@ class Faults:
     prerecorded_status: int | None = None
     drop_prerecorded: bool = False
     stall_prerecorded: bool = False
+    # REST answers a client must not trust (issue 18, items 3 and 4).
+    odd_rest_answer: tuple[str, bytes] | None = None
+    echo_authorization_in_request_id: bool = False

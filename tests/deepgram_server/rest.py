@@ -108,8 +108,10 @@ class RestHandlers:
 
     def _wrap(self, handler: _Endpoint, *, auth: bool) -> _Route:
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            request_id = str(uuid.uuid4())
             server = self._server
+            request_id = str(uuid.uuid4())
+            if server.faults.echo_authorization_in_request_id:
+                request_id = request.headers.get("Authorization", "")
 
             def record(status: int, body: Body, *, complete: bool = True) -> None:
                 server.rest_requests.append(
@@ -154,6 +156,9 @@ class RestHandlers:
                 response = json_error(401, request_id)
             else:
                 response = await handler(request, body, request_id)
+            odd = faults.odd_rest_answer
+            if odd is not None and odd[0] == request.path:
+                response = web.Response(body=odd[1], content_type="application/json")
             record(response.status, body)
             response.headers.setdefault("dg-request-id", request_id)
             return response

@@ -21,6 +21,8 @@ MIN_EDGE: Final = 4
 """Where text was cut, this many characters of a secret's end or start count."""
 MAX_SERVER_TEXT: Final = 300
 """Server-derived text is cut to this many characters (after scrubbing)."""
+MAX_REQUEST_ID: Final = 100
+"""A request id is cut to this many characters (Deepgram's are 36-long UUIDs)."""
 
 
 def secrets_of(api_key: str, base_url: str = "") -> tuple[str, ...]:
@@ -71,16 +73,29 @@ class Redactor:
         """Remember the secrets to scrub (empty ones are ignored)."""
         self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
 
-    def __call__(self, text: str | None) -> str | None:
-        """`text` cut to `MAX_SERVER_TEXT` characters and scrubbed.
+    def __call__(self, text: str | None, limit: int = MAX_SERVER_TEXT) -> str | None:
+        """`text` cut to `limit` characters and scrubbed.
 
         Cut first, so that scrubbing stays cheap: a secret the cut split is
         still found as a fragment (or as the cut end's prefix of a secret).
         """
         if text is None:
             return None
-        cut = len(text) > MAX_SERVER_TEXT
-        text = text[:MAX_SERVER_TEXT]
+        cut = len(text) > limit
+        text = text[:limit]
         for secret in self._secrets:
             text = _scrub(text, secret)
         return text + "…" if cut else text
+
+    def request_id(self, value: object) -> str | None:
+        """A request id as the server sent it (header or JSON), fit to show.
+
+        It reaches logs, events and action responses, so it is treated like
+        any server text (a proxy may echo the key in it), cut shorter, and
+        kept on one line. Anything but a non-empty string is no id.
+        """
+        if not isinstance(value, str) or not value.strip():
+            return None
+        head = value.strip()[: MAX_REQUEST_ID + 1]
+        line = "".join(c if c.isprintable() else "?" for c in head)
+        return self(line, MAX_REQUEST_ID)

@@ -185,7 +185,7 @@ class DeepgramRestClient:
             if source is not None and source.error is not None:
                 raise source.error from None
             raise
-        return _prerecorded_result(data)
+        return _prerecorded_result(data, self._scrub)
 
     async def _get_json(self, path: str) -> dict[str, Any]:
         return await self._request("GET", path)
@@ -233,7 +233,9 @@ class DeepgramRestClient:
             raise client_failure(err, self._endpoint.host) from None
         if status >= 400:
             detail = _error_detail(raw.decode(errors="replace"))
-            raise error_for_status(status, headers, detail, scrub=self._scrub)
+            error = error_for_status(status, headers, detail, scrub=self._scrub)
+            error.request_id = self._scrub.request_id(headers.get("dg-request-id"))
+            raise error
         try:
             body = json.loads(raw)
         except ValueError:
@@ -261,8 +263,12 @@ class _Chunks:
             raise
 
 
-def _prerecorded_result(data: dict[str, Any]) -> PrerecordedResult:
-    """The transcript of channel 0 of a pre-recorded answer."""
+def _prerecorded_result(data: dict[str, Any], scrub: Redactor) -> PrerecordedResult:
+    """The transcript of channel 0 of a pre-recorded answer.
+
+    The request id is shown to the user and logged: scrubbed like any
+    server text (a proxy may have echoed the key into it).
+    """
     try:
         metadata = data["metadata"]
         channel = data["results"]["channels"][0]
@@ -270,7 +276,7 @@ def _prerecorded_result(data: dict[str, Any]) -> PrerecordedResult:
             {
                 "channel": channel,
                 "is_final": True,
-                "metadata": {"request_id": metadata.get("request_id")},
+                "metadata": {},
             }
         )
         model_info = metadata.get("model_info")
@@ -283,7 +289,7 @@ def _prerecorded_result(data: dict[str, Any]) -> PrerecordedResult:
         confidence=results.confidence,
         words=results.words,
         duration=float(duration) if isinstance(duration, int | float) else 0.0,
-        request_id=results.request_id,
+        request_id=scrub.request_id(metadata.get("request_id")),
         detected_language=_text(channel.get("detected_language")),
         language_confidence=float(confidence)
         if isinstance(confidence, int | float)
