@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+import random
+from typing import override
+
 import pytest
 
 from custom_components.deepgram.api import Results, Transcript, Word
@@ -268,3 +272,163 @@ def test_the_millisecond_tolerance_is_inclusive() -> None:
     transcript.add(spoken(TURN, ("light", end - 1e-3, 2.0), is_final=False))
     transcript.add(spoken(TURN, ON, is_final=True))
     assert transcript.text == "turn on light"
+
+
+# -- built as results arrive ---------------------------------------------------
+
+
+@dataclass(slots=True)
+class Rebuilt:
+    """The utterance rebuilt from every result on each read: the meaning
+    `Transcript` keeps while building it as results arrive."""
+
+    finals: list[Results] = field(default_factory=list)
+    interim: Results | None = None
+
+    def add(self, result: Results) -> None:
+        if not result.is_final:
+            self.interim = result
+            return
+        self.finals.append(result)
+        if self.interim is None:
+            return
+        end = result.start + result.duration
+        interim = self.interim
+        words = tuple(w for w in interim.words if w.start >= end - 1e-3)
+        if interim.start + interim.duration <= end + 1e-3 or not words:
+            self.interim = None
+            return
+        self.interim = replace(
+            interim,
+            transcript=" ".join(w.punctuated_word or w.word for w in words),
+            words=words,
+            start=words[0].start,
+            duration=interim.start + interim.duration - words[0].start,
+        )
+
+    def segments(self) -> list[Results]:
+        return [*self.finals, *([self.interim] if self.interim else [])]
+
+    @property
+    def final_text(self) -> str:
+        return " ".join(s for r in self.finals if (s := r.transcript.strip()))
+
+    @property
+    def text(self) -> str:
+        interim = self.interim.transcript.strip() if self.interim else ""
+        return " ".join(p for p in (self.final_text, interim) if p)
+
+    @property
+    def confidence(self) -> float | None:
+        segments = [r for r in self.segments() if r.transcript.strip()]
+        if not segments:
+            return None
+        weights = [max(len(r.words), 1) for r in segments]
+        total = sum(r.confidence * w for r, w in zip(segments, weights, strict=True))
+        return total / sum(weights)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        counts: dict[str, int] = {}
+        for result in self.segments():
+            for word in result.words:
+                if word.language:
+                    counts[word.language] = counts.get(word.language, 0) + 1
+            for language in result.languages:
+                counts.setdefault(language, 0)
+        return tuple(sorted(counts, key=lambda lang: -counts[lang]))
+
+
+def random_result(rng: random.Random, at: float) -> Results:
+    """A result near `at`: maybe final, maybe empty or blank, with languages."""
+    start = max(0.0, at + rng.choice((-0.5, 0.0, 0.0, 0.3)))
+    count = rng.choice((0, 0, 1, 2, 3, 5))
+    times = sorted(rng.uniform(start, start + 3.0) for _ in range(count))
+    words = tuple(
+        Word(
+            rng.choice(("turn", "on", "licht", "an", "please")),
+            t,
+            t + 0.2,
+            rng.random(),
+            punctuated_word=rng.choice((None, "Turn.")),
+            language=rng.choice((None, "en", "de", "fr")),
+        )
+        for t in times
+    )
+    transcript = rng.choice((" ".join(w.word for w in words), "", "   ", " padded "))
+    return Results(
+        transcript=transcript,
+        confidence=rng.random(),
+        words=words,
+        is_final=rng.random() < 0.5,
+        speech_final=False,
+        from_finalize=False,
+        start=start,
+        duration=(times[-1] + 0.2 - start) if times else rng.uniform(0, 3),
+        request_id=None,
+        languages=tuple(rng.sample(("en", "de", "es"), rng.choice((0, 0, 1, 2)))),
+    )
+
+
+def test_built_as_results_arrive_it_means_what_the_rebuilt_one_means() -> None:
+    """Text, finals, interim tail, confidence and languages equal a rebuild
+    from every result, after each of many random results (seeded)."""
+    rng = random.Random(18)
+    for _ in range(300):
+        built, rebuilt = Transcript(), Rebuilt()
+        at = 0.0
+        for _ in range(rng.randrange(1, 25)):
+            result = random_result(rng, at)
+            if result.is_final:
+                at = result.start + result.duration
+            built.add(result)
+            rebuilt.add(result)
+            assert built.text == rebuilt.text
+            assert built.final_text == rebuilt.final_text
+            assert list(built.finals) == rebuilt.finals
+            assert built.interim == rebuilt.interim
+            assert built.final_words == sum(len(r.words) for r in rebuilt.finals)
+            assert built.languages == rebuilt.languages
+            if rebuilt.confidence is None:
+                assert built.confidence is None
+            else:
+                assert built.confidence == pytest.approx(rebuilt.confidence)
+
+
+class CountedStr(str):
+    """A transcript that counts how often it is stripped (read)."""
+
+    reads = 0
+    limit = 0
+
+    @override
+    def strip(self, chars: str | None = None, /) -> str:
+        CountedStr.reads += 1
+        assert CountedStr.reads <= CountedStr.limit, "read again for every result"
+        return super().strip(chars)
+
+
+def test_twenty_thousand_empty_finals_cost_each_the_same() -> None:
+    """A flood of empty finals (the text read after each, as a session does):
+    each result's transcript is read a fixed number of times, not once per
+    result that came before, and the text stays right."""
+    count = 20_000
+    CountedStr.reads = 0
+    CountedStr.limit = 4 * count  # a rebuild per read needs about count**2 / 2
+    transcript = Transcript()
+    transcript.add(result(CountedStr("turn on")))
+    expected = "turn on"
+    for i in range(count):
+        transcript.add(result(CountedStr(""), start=1.0 + i))
+        assert transcript.text == expected
+        if i == count // 2:
+            transcript.add(result(CountedStr("the light"), is_final=False, start=i))
+            assert transcript.text == "turn on the light"
+            transcript.add(result(CountedStr("the light"), start=i))
+            expected = "turn on the light"
+    transcript.add(result(CountedStr("please"), is_final=False, start=count + 2.0))
+    assert transcript.text == "turn on the light please"
+    assert transcript.final_text == "turn on the light"
+    assert len(transcript.finals) == count + 2
+    assert transcript.confidence == pytest.approx(0.9)
+    assert CountedStr.reads <= 4 * count
