@@ -52,6 +52,8 @@ DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
 MAX_MESSAGE_BYTES: Final = 256 * 1024
 """Largest server message taken (a long Results is a few kB)."""
 _UNKNOWN_RATE_BUFFER: Final = 1 << 20
+_UNKNOWN_RATE_FRAME: Final = 1 << 16
+"""Largest frame when the byte rate is unknown: 64 KiB of whole samples."""
 SAMPLE_BYTES: Final = {"linear16": 2, "linear32": 4, "mulaw": 1, "alaw": 1}
 
 
@@ -106,7 +108,7 @@ class StreamSession:
         self._max_frame_bytes = (
             rate * max_frame_ms // 1000 // block * block
             if rate
-            else 1 << 16 // block * block
+            else _UNKNOWN_RATE_FRAME // block * block
         )
         self._max_buffer = (
             int(rate * max_buffer_seconds) if rate else _UNKNOWN_RATE_BUFFER
