@@ -37,11 +37,11 @@ messages and runs the matcher in the background; no Home Assistant imports.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 import logging
-from typing import Any, Final
+from typing import Final
 
 from .api.messages import Results, ServerMessage, SpeechStarted, UtteranceEnd
 
@@ -186,9 +186,13 @@ class TurnDetector:
 
     `on_message` is the session's message callback; `text` returns the
     transcript so far. `ended` is set when the turn ended early (rules 1
-    and 2); `stream_ended()` applies rule 3. The matcher runs in background
-    tasks, bounded by `MATCH_TIMEOUT`; if it fails once, rule 1 is off for
-    the rest of the turn and the run goes on. `close()` cancels them.
+    and 2); `stream_ended()` applies rule 3. The matcher runs in one
+    background task, one call at a time (the warm-up first), each bounded
+    by `MATCH_TIMEOUT`: a question asked while a call is running waits for
+    it, and a newer one replaces it (Deepgram may send many `speech_final`
+    results while one call runs; only the latest words can end the turn).
+    If the matcher fails once, rule 1 is off for the rest of the turn and
+    the run goes on. `close()` cancels the call.
     """
 
     def __init__(
@@ -204,13 +208,16 @@ class TurnDetector:
         self.ended = asyncio.Event()
         self._text = text
         self._matcher = matcher
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._warm_up_first = False
+        self._question: tuple[str, int] | None = None  # the latest, not yet asked
+        self._asking: asyncio.Task[None] | None = None
 
     def prepare(self) -> None:
         """Warm the matcher up while the user speaks (its first call loads
         the language's sentences, which can take longer than a pause)."""
         if self._matcher is not None:
-            self._spawn(self._warm_up(self._matcher))
+            self._warm_up_first = True
+            self._ask_soon(self._matcher)
 
     def on_message(self, message: ServerMessage) -> None:
         """Feed one server message of a `/v1/listen` session."""
@@ -236,22 +243,37 @@ class TurnDetector:
         return self.policy.on_stream_ended()
 
     async def close(self) -> None:
-        """Cancel matcher calls still running."""
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Cancel the matcher call still running."""
+        self._question = None
+        if self._asking is not None:
+            self._asking.cancel()
+            await asyncio.gather(self._asking, return_exceptions=True)
 
     def _apply(self, decision: Decision) -> None:
         if decision.action is Action.RETURN:
             self.ended.set()
         elif decision.action is Action.ASK_MATCHER and self._matcher is not None:
-            self._spawn(self._ask(self._matcher, self._text(), decision.question))
+            # Replaces a question not yet asked: its words are no longer the
+            # latest, so its answer could not end the turn.
+            self._question = (self._text(), decision.question)
+            self._ask_soon(self._matcher)
 
-    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(job, name="deepgram end of turn match")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _ask_soon(self, matcher: SentenceMatcher) -> None:
+        """Start the asking task unless it is running (it takes the question)."""
+        if self._asking is None or self._asking.done():
+            self._asking = asyncio.create_task(
+                self._ask_in_turn(matcher), name="deepgram end of turn match"
+            )
+
+    async def _ask_in_turn(self, matcher: SentenceMatcher) -> None:
+        """The warm-up, then the latest question until none is left."""
+        if self._warm_up_first:
+            self._warm_up_first = False
+            await self._warm_up(matcher)
+        while self._question is not None and self.policy.matcher_available:
+            text, question = self._question
+            self._question = None
+            await self._ask(matcher, text, question)
 
     async def _warm_up(self, matcher: SentenceMatcher) -> None:
         try:
