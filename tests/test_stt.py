@@ -366,17 +366,18 @@ async def test_flux_model_in_a_nova_profile_streams_on_v2(
     assert server.handshakes[0].path == "/v2/listen"
 
 
-@pytest.mark.parametrize("status", [401, 403])
 @pytest.mark.parametrize("seconds", [0.5, 0.0])
 async def test_auth_error_starts_reauth(
     hass: HomeAssistant,
     server: FakeDeepgram,
     setup_integration: MockConfigEntry,
-    status: int,
     seconds: float,
 ) -> None:
-    """401/403 in a session (even one without audio): error and reauth."""
-    server.faults = Faults(handshake_status=status)
+    """401 in a session (even one without audio): error and reauth.
+
+    403 does not: see test_model_not_allowed.py.
+    """
+    server.faults = Faults(handshake_status=401)
     result = await transcribe(hass, chunks(silence(seconds)))
     assert result == stt.SpeechResult(None, stt.SpeechResultState.ERROR)
     await hass.async_block_till_done()
@@ -483,8 +484,16 @@ async def test_payment_required_raises_repair_issue(
         (
             403,
             "ERROR",
-            "Deepgram refused the key for model nova-3: (.+)[.] Re-authenticate "
-            "the Deepgram integration",
+            "Deepgram does not let this key or project use model nova-3 [(]or "
+            "one of its features[)] for profile Deepgram nova-3: (.+)[.] Choose "
+            "another model in the profile or allow the model in the Deepgram "
+            "console",
+        ),
+        (
+            401,
+            "ERROR",
+            "Deepgram rejected the key for profile Deepgram nova-3 [(]model "
+            "nova-3[)]: (.+)[.] Re-authenticate the Deepgram integration",
         ),
         (402, "ERROR", "Deepgram project is out of credits: (.+)"),
         (500, "ERROR", "Deepgram speech-to-text failed: (.*HTTP 500.*)"),

@@ -37,11 +37,11 @@ from .const import (
     DEFAULT_URL,
     DOMAIN,
     FALLBACK_MODELS,
-    ISSUE_PAYMENT_REQUIRED,
     LOGGER,
 )
 from .data import DeepgramConfigEntry, DeepgramData
 from .home_terms import HomeTermsTracker
+from .problems import async_clear_model_issues, payment_issue_id
 from .services import async_setup_services
 
 PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
@@ -109,6 +109,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
         models=models,
         models_from_server=models_from_server,
     )
+    # The profiles may have changed (or the key): a refused model is tried anew.
+    async_clear_model_issues(hass, entry)
     tracker = HomeTermsTracker(
         hass,
         entry.runtime_data.keyterms,
@@ -175,8 +177,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> None:
-    """Remove the entry's repair issue with it."""
-    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_PAYMENT_REQUIRED}_{entry.entry_id}")
+    """Remove the entry's repair issues with it."""
+    ir.async_delete_issue(hass, DOMAIN, payment_issue_id(entry))
+    async_clear_model_issues(hass, entry)
 
 
 async def _async_update_listener(

@@ -194,6 +194,7 @@ FALLBACK_MODELS: Final[dict[str, tuple[str, ...]]] = {
 
 EVENT_TRANSCRIPT: Final = "deepgram_transcript"
 ISSUE_PAYMENT_REQUIRED: Final = "payment_required"
+ISSUE_MODEL_NOT_ALLOWED: Final = "model_not_allowed"
 
 # Bounds of a pipeline run's session (seconds).
 CONNECT_TIMEOUT: Final = 5.0

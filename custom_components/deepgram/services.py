@@ -25,17 +25,13 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
     entity_registry as er,
-    issue_registry as ir,
 )
 import probatio
 
 from .api import (
-    DeepgramAuthError,
     DeepgramBadRequestError,
     DeepgramError,
-    DeepgramForbiddenError,
     DeepgramOptionsError,
-    DeepgramPaymentRequiredError,
     DeepgramRateLimitError,
     DeepgramTimeoutError,
     LiveOptions,
@@ -51,9 +47,7 @@ from .const import (
     CONF_PROFANITY_FILTER,
     CONF_PUNCTUATE,
     CONF_SMART_FORMAT,
-    CONSOLE_URL,
     DOMAIN,
-    ISSUE_PAYMENT_REQUIRED,
     LOGGER,
     RECOMMENDED_STT_OPTIONS,
     SUBENTRY_STT,
@@ -61,6 +55,7 @@ from .const import (
 from .data import DeepgramConfigEntry
 from .language import MULTI, deepgram_language
 from .media import MEGABYTE, Recording, open_media, open_path
+from .problems import Refusal, RunProfile, async_run_failed, async_run_succeeded
 
 SERVICE_TRANSCRIBE: Final = "transcribe"
 ATTR_MEDIA_CONTENT_ID: Final = "media_content_id"
@@ -166,7 +161,7 @@ async def _async_transcribe(call: ServiceCall) -> ServiceResponse:
             )
         except DeepgramError as err:
             raise _failed(hass, profile, recording, err, timeout) from None
-    ir.async_delete_issue(hass, DOMAIN, _payment_issue_id(profile.entry))
+    async_run_succeeded(hass, profile.entry, _run_profile(profile))
     LOGGER.debug(
         "Transcribed %s (%.1f s of audio) in request %s: %d characters",
         recording.name,
@@ -331,8 +326,11 @@ def _response(
     }
 
 
-def _payment_issue_id(entry: DeepgramConfigEntry) -> str:
-    return f"{ISSUE_PAYMENT_REQUIRED}_{entry.entry_id}"
+def _run_profile(profile: Profile) -> RunProfile:
+    """The profile as problems and their repair issues name it."""
+    return RunProfile(
+        profile.subentry.subentry_id, profile.subentry.title, profile.model
+    )
 
 
 def _failed(
@@ -342,29 +340,28 @@ def _failed(
     err: DeepgramError,
     timeout: float,
 ) -> HomeAssistantError:
-    """The error for a failed request; 401 starts reauth, 402 raises the repair."""
-    LOGGER.warning("Deepgram could not transcribe %s: %s", recording.name, err)
-    entry = profile.entry
+    """The error for a failed request, after the reactions a voice command has.
+
+    401 starts reauth, 402 raises the credits repair, 403 the profile's
+    "model not allowed" repair (`problems.py`).
+    """
+    run_profile = _run_profile(profile)
+    LOGGER.warning(
+        "Deepgram could not transcribe %s with profile %s (model %s): %s",
+        recording.name,
+        run_profile.name,
+        run_profile.model,
+        err,
+    )
     placeholders = {"error": str(err), "model": profile.model}
-    if isinstance(err, DeepgramAuthError):
-        entry.async_start_reauth(hass)
+    refusal = async_run_failed(hass, profile.entry, run_profile, err)
+    if refusal is Refusal.AUTH:
         key = "transcribe_auth_failed"
-    elif isinstance(err, DeepgramPaymentRequiredError):
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            _payment_issue_id(entry),
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_PAYMENT_REQUIRED,
-            translation_placeholders={
-                "console_url": CONSOLE_URL,
-                "entry_title": entry.title,
-            },
-        )
+    elif refusal is Refusal.PAYMENT:
         key = "transcribe_payment_required"
-    elif isinstance(err, DeepgramForbiddenError):
+    elif refusal is Refusal.MODEL:
         key = "transcribe_forbidden"
+        placeholders["profile"] = run_profile.name
     elif isinstance(err, DeepgramRateLimitError):
         key = "transcribe_rate_limited"
     elif isinstance(err, DeepgramBadRequestError):

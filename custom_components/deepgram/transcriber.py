@@ -38,15 +38,11 @@ from homeassistant.components.stt import (
 )
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CoreState, HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .api import (
-    DeepgramAuthError,
     DeepgramBadRequestError,
     DeepgramError,
-    DeepgramForbiddenError,
-    DeepgramPaymentRequiredError,
     DeepgramRateLimitError,
     FluxSession,
     FluxTurn,
@@ -73,11 +69,8 @@ from .const import (
     CONF_SMART_FORMAT,
     CONF_UTTERANCE_END_MS,
     CONNECT_TIMEOUT,
-    CONSOLE_URL,
-    DOMAIN,
     EVENT_TRANSCRIPT,
     FINALIZE_TIMEOUT,
-    ISSUE_PAYMENT_REQUIRED,
     LOGGER,
     MAX_RUN_SECONDS,
     RECOMMENDED_STT_OPTIONS,
@@ -89,6 +82,13 @@ from .end_of_speech import (
     EndOfTurnPolicy,
     SentenceMatcher,
     TurnDetector,
+)
+from .problems import (
+    Refusal,
+    RunProfile,
+    async_run_failed,
+    async_run_succeeded,
+    profile_of_entity,
 )
 
 USAGE_TAG = "home-assistant"
@@ -323,7 +323,7 @@ class Transcriber:
     ) -> SpeechResult:
         record.outcome = "success"
         self._fill(record, session)
-        ir.async_delete_issue(self.hass, DOMAIN, self._payment_issue_id)
+        async_run_succeeded(self.hass, self.entry, self._profile(record))
         text = transcript.text
         LOGGER.debug(
             "Transcribed %.2f s of audio in request %s: %d characters",
@@ -351,28 +351,27 @@ class Transcriber:
         record.outcome = "error"
         record.error = type(err).__name__
         record.request_id = record.request_id or err.request_id
-        if isinstance(err, DeepgramAuthError | DeepgramForbiddenError):
+        profile = self._profile(record)
+        refusal = async_run_failed(self.hass, self.entry, profile, err)
+        if refusal is Refusal.AUTH:
             LOGGER.error(
-                "Deepgram refused the key for model %s: %s. Re-authenticate the "
-                "Deepgram integration",
-                record.model,
+                "Deepgram rejected the key for profile %s (model %s): %s. "
+                "Re-authenticate the Deepgram integration",
+                profile.name,
+                profile.model,
                 err,
             )
-            self.entry.async_start_reauth(self.hass)
-        elif isinstance(err, DeepgramPaymentRequiredError):
-            LOGGER.error("Deepgram project is out of credits: %s", err)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                self._payment_issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_PAYMENT_REQUIRED,
-                translation_placeholders={
-                    "console_url": CONSOLE_URL,
-                    "entry_title": self.entry.title,
-                },
+        elif refusal is Refusal.MODEL:
+            LOGGER.error(
+                "Deepgram does not let this key or project use model %s (or one "
+                "of its features) for profile %s: %s. Choose another model in "
+                "the profile or allow the model in the Deepgram console",
+                profile.model,
+                profile.name,
+                err,
             )
+        elif refusal is Refusal.PAYMENT:
+            LOGGER.error("Deepgram project is out of credits: %s", err)
         elif isinstance(err, DeepgramRateLimitError):
             LOGGER.warning(
                 "Deepgram's limit of concurrent streams for the project was "
@@ -393,9 +392,9 @@ class Transcriber:
             LOGGER.error("Deepgram speech-to-text failed: %s", err)
         return SpeechResult(None, SpeechResultState.ERROR)
 
-    @property
-    def _payment_issue_id(self) -> str:
-        return f"{ISSUE_PAYMENT_REQUIRED}_{self.entry.entry_id}"
+    def _profile(self, record: SessionRecord) -> RunProfile:
+        """The profile of this run, as problems and their issues name it."""
+        return profile_of_entity(self.hass, self.entry, self.entity_id, record.model)
 
     def _close_in_background(
         self,
