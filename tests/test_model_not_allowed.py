@@ -72,6 +72,11 @@ def model_issue(
     return ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
 
 
+def placeholders(issue: ir.IssueEntry) -> dict[str, str]:
+    assert issue.translation_placeholders is not None
+    return issue.translation_placeholders
+
+
 def integration_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     """The integration's warnings and errors."""
     return [
@@ -177,7 +182,7 @@ async def test_a_run_without_a_registered_entity_is_named_by_its_model(
     issue_id = f"{ISSUE_MODEL_NOT_ALLOWED}_{entry.entry_id}_nova-3"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert issue.translation_placeholders["profile"] == entry.title
+    assert placeholders(issue)["profile"] == entry.title
 
 
 async def test_success_clears_only_its_profiles_issue(
@@ -215,7 +220,7 @@ async def test_changed_profile_and_removed_entry_clear_the_issue(
     await transcribe(hass, chunks(silence(0.3)), entity_id=KITCHEN_ENTITY)
     issue = model_issue(hass, entry)
     assert issue is not None
-    assert issue.translation_placeholders["model"] == "nova-2"
+    assert placeholders(issue)["model"] == "nova-2"
     await hass.config_entries.async_remove(entry.entry_id)
     assert model_issue(hass, entry) is None
 
@@ -238,8 +243,8 @@ async def test_flux_run_refused_403_raises_the_model_repair(
     assert await no_reauth(hass)
     issue = model_issue(hass, entry, "Flux")
     assert issue is not None
-    assert issue.translation_placeholders["model"] == "flux-general-en"
-    assert issue.translation_placeholders["profile"] == "Flux"
+    assert placeholders(issue)["model"] == "flux-general-en"
+    assert placeholders(issue)["profile"] == "Flux"
 
 
 async def test_transcribe_action_refused_403_raises_the_same_repair(
@@ -263,7 +268,7 @@ async def test_transcribe_action_refused_403_raises_the_same_repair(
     assert await no_reauth(hass)
     issue = model_issue(hass, entry)
     assert issue is not None
-    assert issue.translation_placeholders["profile"] == KITCHEN
+    assert placeholders(issue)["profile"] == KITCHEN
     server.faults = Faults()
     await call_transcribe(hass, **data)
     assert model_issue(hass, entry) is None
