@@ -262,7 +262,7 @@ class StreamSession:
         response = getattr(ws, "_response", None)
         headers = getattr(response, "headers", None)
         if headers is not None:
-            self.request_id = headers.get("dg-request-id")
+            self.request_id = self._scrub.request_id(headers.get("dg-request-id"))
         self.stats.connect_seconds = time.monotonic() - self._started_at
         self._last_send = time.monotonic()
         self._receive_task = asyncio.create_task(
