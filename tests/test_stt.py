@@ -185,7 +185,10 @@ async def test_transcript_returned_before_close(
 
 
 async def test_finalize_not_answered(
-    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """No answer to Finalize: what arrived is returned after a short bound."""
     server.script = [
@@ -212,6 +215,38 @@ async def test_finalize_not_answered(
     record = setup_integration.runtime_data.history[-1]
     await server.wait_for_sessions_closed()
     assert record.finalize_answered is False
+    # Results came: nothing hints at a problem with the model.
+    assert "Deepgram sent nothing back" not in caplog.text
+
+
+async def test_audio_without_any_answer_warns(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Audio sent, no message at all, Finalize unanswered: the run's empty
+    success comes with a warning naming the likely causes."""
+    server.script = []  # nothing is heard: no results at all
+    server.faults = Faults(stall_after_finalize=True)
+    result = await transcribe(hass, chunks(silence(1.0)))
+    assert result == stt.SpeechResult("", stt.SpeechResultState.SUCCESS)
+    await server.wait_for_sessions_closed()
+    (session,) = server.sessions
+    assert session.got_finalize
+    # Only what CloseStream brings, after the run: nothing during it.
+    assert session.sent_types() == ["Results", "Metadata"]
+    (warning,) = [
+        r for r in caplog.records if "Deepgram sent nothing back" in r.getMessage()
+    ]
+    assert warning.levelno == logging.WARNING
+    assert warning.getMessage() == (
+        "Deepgram sent nothing back for 1.0 s of audio (request "
+        f"{session.request_id}), not even an answer to Finalize: the model "
+        "nova-3 may not work with language en-US or the profile's 0 key terms. "
+        "Check the profile's model and key terms, and the request in "
+        "Deepgram's usage logs"
+    )
 
 
 async def test_no_audio_returns_empty_without_finalize(

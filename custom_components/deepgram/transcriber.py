@@ -179,7 +179,11 @@ class Transcriber:
                 self.matcher,
             )
 
+        answered = False  # whether Deepgram sent any message at all
+
         def on_message(message: ServerMessage) -> None:
+            nonlocal answered
+            answered = True
             if detector is not None:
                 detector.on_message(message)
             if on_transcript is not None and isinstance(message, Results):
@@ -207,9 +211,12 @@ class Transcriber:
                 )
             )
             if detector is None:
-                return await self._until_stream_end(session, audio)
-            transcript = await self._until_end_of_turn(session, audio, detector)
-            record.ended_by = detector.policy.ended_by
+                transcript = await self._until_stream_end(session, audio)
+            else:
+                transcript = await self._until_end_of_turn(session, audio, detector)
+                record.ended_by = detector.policy.ended_by
+            if not answered and session.stats.audio_bytes:
+                _warn_unanswered(session, options)
             return transcript
 
         return await self._run_session(
@@ -435,6 +442,26 @@ class Transcriber:
             record.finalize_answered = session.stats.finalize_answered
         record.audio_seconds = session.audio_seconds
         record.close_code = stats.close_code
+
+
+def _warn_unanswered(session: LiveSession, options: LiveOptions) -> None:
+    """Audio went out, yet Deepgram sent nothing back, not even for Finalize.
+
+    Deepgram answers any audio it transcribes with results (empty ones for
+    silence): a silent request usually means the model could not run with
+    these settings, which the run's empty success would otherwise hide.
+    """
+    LOGGER.warning(
+        "Deepgram sent nothing back for %.1f s of audio (request %s), not "
+        "even an answer to Finalize: the model %s may not work with language "
+        "%s or the profile's %d key terms. Check the profile's model and key "
+        "terms, and the request in Deepgram's usage logs",
+        session.audio_seconds or 0.0,
+        session.request_id,
+        options.model,
+        options.language,
+        len(options.keyterms),
+    )
 
 
 async def _bounded(audio: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
