@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from yarl import URL
 
 from custom_components.deepgram.api import (
     DEFAULT_BASE_URL,
@@ -12,6 +13,7 @@ from custom_components.deepgram.api import (
     Endpoint,
     normalize_base_url,
 )
+from custom_components.deepgram.api.endpoint import is_deepgram_host, is_local_host
 
 KEY = "dg-secret-0123456789abcdef"
 
@@ -156,3 +158,83 @@ def test_endpoint_is_frozen() -> None:
         endpoint.api_key = "other"  # type: ignore[misc]
     assert Endpoint(api_key=KEY) == endpoint
     assert Endpoint("https://api.deepgram.com/", KEY) == endpoint
+
+
+@pytest.mark.parametrize(
+    ("url", "upgraded"),
+    [
+        ("http://api.deepgram.com", "https://api.deepgram.com"),
+        ("ws://api.eu.deepgram.com/", "wss://api.eu.deepgram.com"),
+        ("HTTP://API.Deepgram.COM", "https://api.deepgram.com"),
+        ("http://deepgram.com/x", "https://deepgram.com/x"),
+        ("ws://api.deepgram.com.:8080", "wss://api.deepgram.com.:8080"),
+    ],
+)
+def test_deepgram_hosts_only_over_tls(url: str, upgraded: str) -> None:
+    """Clear text to Deepgram's hosts is upgraded: the key never goes unencrypted."""
+    endpoint = Endpoint(url, KEY)
+    assert endpoint.base_url == upgraded
+    assert endpoint.http_url("/v1/models").scheme == "https"
+    assert endpoint.ws_url("/v1/listen").scheme == "wss"
+    assert not endpoint.key_in_clear_text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://notdeepgram.com",
+        "http://api.deepgram.com.example.net",
+        "ws://deepgram.lan:8080",
+    ],
+)
+def test_other_hosts_keep_their_scheme(url: str) -> None:
+    """Only Deepgram's own hosts are upgraded; look-alikes are not Deepgram's."""
+    assert Endpoint(url, KEY).base_url == url
+    assert not is_deepgram_host(URL(url).host or "")
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "::1",
+        "10.1.2.3",
+        "172.16.0.9",
+        "192.168.1.20",
+        "169.254.3.4",
+        "fd00::5",
+        "fe80::1%25eth0",
+        "localhost",
+        "deepgram",
+        "dg.local",
+        "dg.lan",
+        "DG.LAN.",
+        "dg.home.arpa",
+    ],
+)
+def test_local_hosts(host: str) -> None:
+    assert is_local_host(host)
+
+
+@pytest.mark.parametrize(
+    "host", ["8.8.8.8", "2001:4860::8888", "dg.example.com", "api.deepgram.com"]
+)
+def test_remote_hosts(host: str) -> None:
+    assert not is_local_host(host)
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "flagged"),
+    [
+        ("http://dg.example.com:8080", KEY, True),
+        ("ws://93.184.215.14:8080", KEY, True),
+        ("http://user:pw@dg.example.com", "", True),
+        ("http://dg.example.com:8080", "", False),
+        ("https://dg.example.com", KEY, False),
+        ("http://192.168.1.20:8080", KEY, False),
+        ("http://deepgram.lan:8080", KEY, False),
+    ],
+)
+def test_key_in_clear_text(url: str, key: str, flagged: bool) -> None:
+    """A key (or URL credentials) over http/ws to a host not on the local network."""
+    assert Endpoint(url, key).key_in_clear_text is flagged

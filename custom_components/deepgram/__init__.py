@@ -30,7 +30,9 @@ from .api import (
     DeepgramRequestError,
     DeepgramRestClient,
     Endpoint,
+    redact_url,
 )
+from .api.endpoint import is_clear_text_to_deepgram
 from .const import (
     ABORT_TIMEOUT,
     CLOSE_TIMEOUT,
@@ -64,9 +66,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> bool:
     """Check the key, read the models, and set up the STT entities."""
     http = async_get_clientsession(hass)
-    endpoint = Endpoint(
-        entry.data.get(CONF_URL) or DEFAULT_URL, entry.data[CONF_API_KEY]
-    )
+    endpoint = _endpoint(hass, entry)
     rest = DeepgramRestClient(http, endpoint)
     try:
         await rest.validate_key()
@@ -125,6 +125,35 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
 
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
     return True
+
+
+def _endpoint(hass: HomeAssistant, entry: DeepgramConfigEntry) -> Endpoint:
+    """The entry's endpoint; a stored clear-text URL to Deepgram is upgraded.
+
+    The flows refuse `http`/`ws` for Deepgram's hosts, but an entry stored
+    before they did would send the key unencrypted: `Endpoint` uses TLS for
+    those hosts, and the stored URL is rewritten to match (said once, in the
+    log). Clear text to another host that is not local gets a warning.
+    """
+    url = str(entry.data.get(CONF_URL) or DEFAULT_URL)
+    endpoint = Endpoint(url, entry.data[CONF_API_KEY])
+    if is_clear_text_to_deepgram(url):
+        LOGGER.warning(
+            "Deepgram's cloud is only reached over an encrypted connection: "
+            "the entry's URL %s is changed to %s",
+            redact_url(url),
+            redact_url(endpoint.base_url),
+        )
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_URL: endpoint.base_url}
+        )
+    elif endpoint.key_in_clear_text:
+        LOGGER.warning(
+            "The API key is sent unencrypted to %s, which is not on the local "
+            "network: use an https or wss URL if the server offers one",
+            endpoint.host,
+        )
+    return endpoint
 
 
 async def _async_end_sessions(data: DeepgramData) -> None:

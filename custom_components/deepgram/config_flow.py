@@ -36,6 +36,7 @@ from .api import (
     normalize_base_url,
     redact_url,
 )
+from .api.endpoint import is_clear_text_to_deepgram, is_deepgram_host
 from .const import (
     DEFAULT_TITLE,
     DEFAULT_URL,
@@ -82,8 +83,7 @@ def user_schema(*, expanded: bool = False) -> probatio.Schema:
 
 def is_deepgram_cloud(url: str) -> bool:
     """Whether the base URL is Deepgram's cloud (any region), which needs a key."""
-    host = (URL(url).host or "").lower()
-    return host == "deepgram.com" or host.endswith(".deepgram.com")
+    return is_deepgram_host(URL(url).host or "")
 
 
 def entry_title(url: str) -> str:
@@ -122,6 +122,9 @@ def _url_from(user_input: Mapping[str, Any]) -> tuple[str, str | None]:
     raw = str(user_input[SECTION_ADVANCED][CONF_URL])
     if has_credentials(raw):
         return "", "url_credentials"
+    if is_clear_text_to_deepgram(raw):
+        # The key would travel unencrypted: say so rather than change the URL.
+        return "", "url_not_encrypted"
     try:
         return normalize_base_url(raw), None
     except DeepgramOptionsError:

@@ -3,6 +3,10 @@
 Deepgram's cloud (`https://api.deepgram.com`), a regional host
 (`https://api.eu.deepgram.com`) and a self-hosted Deepgram
 (`http://host:8080`, often without a key) serve the same paths.
+
+Deepgram's own hosts are only ever reached over TLS: an `http` or `ws` URL
+there is upgraded (the key would otherwise travel unencrypted), while a
+self-hosted server may still be reached in clear text.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ _HTTP_FOR = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 _WS_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 _LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
 _HOST_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.?$")
+_TLS_FOR = {"http": "https", "ws": "wss"}
+_LOCAL_SUFFIXES = (".local", ".lan", ".home.arpa", ".internal", ".localhost")
+DEEPGRAM_DOMAIN = "deepgram.com"
 
 
 def _is_host(raw_host: str) -> bool:
@@ -50,6 +57,43 @@ def normalize_base_url(url: str) -> str:
     if parsed.query_string or parsed.fragment:
         raise DeepgramOptionsError("The URL may not carry a query or fragment")
     return text.rstrip("/")
+
+
+def is_deepgram_host(host: str) -> bool:
+    """Whether `host` is Deepgram's: deepgram.com or one of its subdomains."""
+    name = host.lower().rstrip(".")
+    return name == DEEPGRAM_DOMAIN or name.endswith(f".{DEEPGRAM_DOMAIN}")
+
+
+def is_local_host(host: str) -> bool:
+    """Whether `host` is on this machine or the local network.
+
+    Loopback, private and link-local addresses, `localhost`, single-label
+    names and the home network suffixes (.local, .lan, .home.arpa, ...).
+    """
+    name = host.lower().rstrip(".")
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return name == "localhost" or "." not in name or name.endswith(_LOCAL_SUFFIXES)
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def is_clear_text_to_deepgram(url: str) -> bool:
+    """Whether the URL would reach Deepgram's own hosts without TLS."""
+    try:
+        parsed = URL(url.strip())
+    except ValueError:
+        return False
+    return parsed.scheme in _TLS_FOR and is_deepgram_host(parsed.host or "")
+
+
+def over_tls_if_deepgram(url: str) -> str:
+    """`url`, with `https`/`wss` instead of `http`/`ws` for Deepgram's hosts."""
+    if not is_clear_text_to_deepgram(url):
+        return url
+    parsed = URL(url)
+    return str(parsed.with_scheme(_TLS_FOR[parsed.scheme]))
 
 
 def is_valid_key(api_key: str) -> bool:
@@ -92,8 +136,9 @@ class Endpoint:
     api_key: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
-        """Normalise the base URL once."""
-        object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
+        """Normalise the base URL once; Deepgram's hosts only over TLS."""
+        base_url = over_tls_if_deepgram(normalize_base_url(self.base_url))
+        object.__setattr__(self, "base_url", base_url)
 
     def http_url(self, path: str) -> URL:
         """An http(s) URL for a REST path such as `/v1/models`."""
@@ -113,6 +158,21 @@ class Endpoint:
     def host(self) -> str:
         """The host name, for log lines."""
         return URL(self.base_url).host or self.base_url
+
+    @property
+    def key_in_clear_text(self) -> bool:
+        """Whether the key (or URL credentials) would go unencrypted off-site.
+
+        Over `http`/`ws` to a host that is not local: anyone on the way can
+        read it. A keyless server or one on the local network is not flagged.
+        """
+        base = URL(self.base_url)
+        secret = bool(self.api_key) or has_credentials(self.base_url)
+        return (
+            secret
+            and base.scheme in _TLS_FOR
+            and not is_local_host(base.raw_host or "")
+        )
 
     def auth_headers(self) -> dict[str, str]:
         """The Authorization header; none for a keyless self-hosted server."""
