@@ -387,7 +387,7 @@ def test_built_as_results_arrive_it_means_what_the_rebuilt_one_means() -> None:
             assert built.final_text == rebuilt.final_text
             assert list(built.finals) == rebuilt.finals
             assert built.interim == rebuilt.interim
-            assert built.final_words == sum(len(r.words) for r in rebuilt.finals)
+            assert built.word_count == sum(len(r.words) for r in rebuilt.segments())
             assert built.languages == rebuilt.languages
             if rebuilt.confidence is None:
                 assert built.confidence is None

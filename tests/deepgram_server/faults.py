@@ -38,6 +38,10 @@ class Faults:
       stops.
     - ``huge_final_chars``: after the first audio, send one final ``Results``
       whose transcript has this many characters.
+    - ``flood_empty_finals``: after the first audio, send this many empty
+      final ``Results`` at once (a flooding server).
+    - ``flood_malformed``: after the first audio, send this many non-JSON
+      text frames at once (``/v1`` and ``/v2``).
     - ``echo_authorization``: refuse the upgrade with 400 and echo the
       ``Authorization`` header in ``dg-error`` and the body (a careless proxy).
 
@@ -77,6 +81,8 @@ class Faults:
     close_after_audio: tuple[float, int, str] | None = None
     stop_reading_after_audio_seconds: float | None = None
     huge_final_chars: int | None = None
+    flood_empty_finals: int = 0
+    flood_malformed: int = 0
     echo_authorization: bool = False
     rest_status: int | None = None
     auth_endpoint_missing: bool = False

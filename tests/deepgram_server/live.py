@@ -367,6 +367,12 @@ class LiveSession:
                 faults.huge_final_chars
             )
             self._enqueue(huge)
+        if faults.flood_empty_finals:
+            empty = self._engine.finalize()
+            empty["from_finalize"] = False
+            empty["channel"]["alternatives"][0].update(transcript="", words=[])
+            for _ in range(faults.flood_empty_finals):
+                self._enqueue(empty)
         if faults.in_band_error:
             self._enqueue(
                 messages.error(
@@ -383,6 +389,8 @@ class LiveSession:
         """Messages a client must skip (shared with /v2): not JSON, unknown type."""
         if self._faults.malformed_json:
             self._enqueue(raw="{this is not json")
+        for i in range(self._faults.flood_malformed):
+            self._enqueue(raw=f"{{not json {i}")
         if self._faults.unknown_message:
             self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
 

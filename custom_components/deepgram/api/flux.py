@@ -18,6 +18,9 @@ for `stall_timeout` seconds) therefore ends the turn instead of the socket:
 `wait_for_turn_end()` then ends it with `ForceEndTurn` and returns what was
 said, before the server's idle timeout (10 s) would close the socket with
 an error.
+
+A session keeps only the latest `TurnInfo`; the text it takes from the
+server is bounded (`intake.py`), so a flooding server ends it with an error.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from .flux_options import (
     check_language_hints,
     check_thresholds,
 )
+from .intake import Intake
 from .messages import MessageFormatError
 from .stream import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -172,6 +176,7 @@ class FluxSession(StreamSession):
         self._configured = asyncio.Event()
         self._configure_answer: ConfigureSuccess | ConfigureFailure | None = None
         self._last_audio = 0.0
+        self._intake = Intake(self._scrub, self._fail)
 
     # -- public API --------------------------------------------------------
 
@@ -361,6 +366,8 @@ class FluxSession(StreamSession):
             return
 
     def _handle_text(self, text: str) -> None:
+        if not self._intake.take(text, self.request_id):
+            return
         try:
             message = parse_flux_message(text)
         except MessageFormatError as err:

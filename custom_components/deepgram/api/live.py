@@ -19,9 +19,10 @@ and closing are shared with Flux, in `stream.py`):
    that does not close in time is torn down (its transport aborted), and a
    close that is itself cancelled still sends `CloseStream` (bounded).
 
-Every wait is bounded, messages and the transcript are capped in size;
-failures raise a `DeepgramError` subclass. Text from the server is scrubbed
-of the key before it is kept or logged.
+Every wait is bounded; messages, the transcript, the finals and words kept
+and the text received (`intake.py`) are capped, so a flooding server ends the
+session with a clear error; failures raise a `DeepgramError` subclass. Text
+from the server is scrubbed of the key before it is kept or logged.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from .errors import (
     DeepgramServerError,
     DeepgramTimeoutError,
 )
+from .intake import MAX_RECEIVED_CHARS, Intake
 from .messages import (
     ErrorMessage,
     MessageFormatError,
@@ -76,6 +78,18 @@ DEFAULT_FRAME_MS: Final = 50
 MAX_FRAME_MS: Final = 250
 MAX_TRANSCRIPT_CHARS: Final = 10_000
 """Longest transcript a session keeps (minutes of dictation)."""
+MAX_FINALS: Final = 5_000
+"""Most final results a session keeps.
+
+Deepgram sends a final every few seconds of audio (empty ones for silence,
+more with short endpointing): a couple of minutes brings under 200.
+"""
+MAX_WORDS: Final = 10_000
+"""Most words a session keeps (its final results' and the latest interim's).
+
+A spoken command has tens of words, minutes of dictation a few hundred; a
+transcript within `MAX_TRANSCRIPT_CHARS` holds about 2,000.
+"""
 
 __all__ = [
     "CLOSE_STREAM",
@@ -89,9 +103,12 @@ __all__ = [
     "DEFAULT_SEND_TIMEOUT",
     "FINALIZE",
     "KEEP_ALIVE",
+    "MAX_FINALS",
     "MAX_FRAME_MS",
     "MAX_MESSAGE_BYTES",
+    "MAX_RECEIVED_CHARS",
     "MAX_TRANSCRIPT_CHARS",
+    "MAX_WORDS",
     "LiveSession",
     "SessionStats",
 ]
@@ -144,6 +161,7 @@ class LiveSession(StreamSession):
         self.metadata: Metadata | None = None
         self._finalized = asyncio.Event()
         self._over_cap = False
+        self._intake = Intake(self._scrub, self._fail)
 
     async def finalize(self, timeout: float = DEFAULT_FINALIZE_TIMEOUT) -> Transcript:
         """Flush Deepgram and return the transcript (bounded by `timeout`).
@@ -217,6 +235,8 @@ class LiveSession(StreamSession):
             delay = self._keepalive_interval
 
     def _handle_text(self, text: str) -> None:
+        if not self._intake.take(text, self.request_id):
+            return
         try:
             message = parse_message(text)
         except MessageFormatError as err:
@@ -237,16 +257,10 @@ class LiveSession(StreamSession):
             if self._over_cap:
                 return
             self.transcript.add(message)
-            if len(self.transcript.text) > MAX_TRANSCRIPT_CHARS:
+            if (over := self._over_bound()) is not None:
                 self._over_cap = True
-                self.transcript = Transcript()
-                self._fail(
-                    DeepgramProtocolError(
-                        "Deepgram's transcript is longer than this client accepts "
-                        f"({MAX_TRANSCRIPT_CHARS:,} characters)",
-                        request_id=self.request_id,
-                    )
-                )
+                self.transcript = Transcript()  # what it kept is let go
+                self._fail(DeepgramProtocolError(over, request_id=self.request_id))
                 return
             if message.from_finalize:
                 self._finalized.set()
@@ -272,3 +286,20 @@ class LiveSession(StreamSession):
                 self._on_message(message)
             except Exception:
                 _LOGGER.exception("Error in a Deepgram message callback")
+
+    def _over_bound(self) -> str | None:
+        """Which bound on what the session keeps the transcript passed, if any."""
+        transcript = self.transcript
+        if len(transcript.text) > MAX_TRANSCRIPT_CHARS:
+            return (
+                "Deepgram's transcript is longer than this client accepts "
+                f"({MAX_TRANSCRIPT_CHARS:,} characters)"
+            )
+        if len(transcript.finals) > MAX_FINALS:
+            return (
+                "Deepgram sent more final results than this client keeps "
+                f"({MAX_FINALS:,})"
+            )
+        if transcript.word_count > MAX_WORDS:
+            return f"Deepgram sent more words than this client keeps ({MAX_WORDS:,})"
+        return None

@@ -85,9 +85,10 @@ class Transcript:
         return self._interim
 
     @property
-    def final_words(self) -> int:
-        """How many words the final results hold."""
-        return self._final_words
+    def word_count(self) -> int:
+        """How many words the utterance keeps: the finals' and the interim's."""
+        interim = len(self._interim.words) if self._interim else 0
+        return self._final_words + interim
 
     @property
     def final_text(self) -> str:
