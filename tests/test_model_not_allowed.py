@@ -123,8 +123,12 @@ async def test_voice_command_refused_403_raises_the_model_repair(
     prefix = f"component.{DOMAIN}.issues.{ISSUE_MODEL_NOT_ALLOWED}"
     title = texts[f"{prefix}.title"].format(**issue.translation_placeholders)
     assert title == "Deepgram does not allow model nova-3 for profile Kitchen"
-    description = texts[f"{prefix}.description"]
-    assert "Reconfigure" in description.format(**issue.translation_placeholders)
+    description = texts[f"{prefix}.fix_flow.step.model.description"].format(
+        **placeholders(issue)
+    )
+    assert "profile Kitchen" in description
+    assert "model nova-3" in description
+    assert issue.is_fixable  # the fix flow: test_model_not_allowed_fix.py
     # One error line a run, naming profile and model, not asking for the key.
     lines = integration_lines(caplog)
     assert len(lines) == 2
@@ -211,12 +215,18 @@ async def test_changed_profile_and_removed_entry_clear_the_issue(
     server.faults = Faults(handshake_status=403)
     await transcribe(hass, chunks(silence(0.3)), entity_id=KITCHEN_ENTITY)
     assert model_issue(hass, entry) is not None
+    # The credits issue is no model issue: a reload does not prove credits.
+    server.faults = Faults(handshake_status=402)
+    await transcribe(hass, chunks(silence(0.3)), entity_id=HALL_ENTITY)
+    payment_issue = f"payment_required_{entry.entry_id}"
+    server.faults = Faults(handshake_status=403)
     subentry = entry.subentries[subentry_id(entry, KITCHEN)]
     hass.config_entries.async_update_subentry(
         entry, subentry, data={**subentry.data, CONF_MODEL: "nova-2"}
     )
     await hass.async_block_till_done()
     assert model_issue(hass, entry) is None
+    assert ir.async_get(hass).async_get_issue(DOMAIN, payment_issue) is not None
     await transcribe(hass, chunks(silence(0.3)), entity_id=KITCHEN_ENTITY)
     issue = model_issue(hass, entry)
     assert issue is not None

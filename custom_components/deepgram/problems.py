@@ -12,7 +12,9 @@ Deepgram's answer for one profile; they agree on the reactions:
 
 A successful run clears the credits issue and its profile's model issue; the
 model issues of an entry go when it is set up again (a profile changed or was
-removed, the key was replaced) and when it is removed.
+removed, the key was replaced) and when it is removed. The model issue is
+fixable: its flow (repairs.py) changes the profile's model, or keeps it once
+the Deepgram console allows it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from .api import (
 )
 from .const import CONSOLE_URL, DOMAIN, ISSUE_MODEL_NOT_ALLOWED, ISSUE_PAYMENT_REQUIRED
 from .data import DeepgramConfigEntry
+
+# The data of a "model not allowed" issue, for its fix flow (repairs.py).
+DATA_ENTRY_ID = "entry_id"
+DATA_SUBENTRY_ID = "subentry_id"
 
 
 class Refusal(StrEnum):
@@ -110,7 +116,8 @@ def async_run_failed(
             hass,
             DOMAIN,
             model_issue_id(entry, profile.subentry_id),
-            is_fixable=False,
+            is_fixable=True,
+            data={DATA_ENTRY_ID: entry.entry_id, DATA_SUBENTRY_ID: profile.subentry_id},
             severity=ir.IssueSeverity.ERROR,
             translation_key=ISSUE_MODEL_NOT_ALLOWED,
             translation_placeholders={
