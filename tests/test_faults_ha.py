@@ -14,18 +14,21 @@ from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.deepgram import transcriber
 from custom_components.deepgram.const import DOMAIN
 from custom_components.deepgram.end_of_speech import EndOfSpeech
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import (
+    BYTES_PER_SECOND,
     cancel_and_time,
     client_sockets_to,
     deepgram_tasks,
     silence,
     unreachable_url,
     wait_for,
+    wav_file,
 )
 
 from .conftest import API_KEY
@@ -37,6 +40,7 @@ from .pipeline_helpers import (
     start_held_run,
     transcribe,
 )
+from .test_flux_pipeline import FLUX_ENTITY, add_flux_entry
 
 SCRIPT = script_from_text(
     "turn on the kitchen light", start=0.2, end=1.4, words_per_segment=3
@@ -141,8 +145,8 @@ async def test_endless_audio_ends_at_the_run_bound(
     server.script = SCRIPT
 
     async def endless() -> AsyncIterator[bytes]:
-        while True:
-            yield silence(0.01)
+        while True:  # half real time: the time bound, not the audio's, ends it
+            yield silence(0.001)
             await asyncio.sleep(0.002)
 
     started = time.monotonic()
@@ -156,6 +160,66 @@ async def test_endless_audio_ends_at_the_run_bound(
     assert server.sessions[0].got_close_stream
     assert server.sessions[0].audio_bytes > 0  # what came within the bound
     assert not setup_integration.runtime_data.live  # the run let go of it
+
+
+async def test_audio_faster_than_real_time_is_cut_at_the_run_bound(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A 5 s file posted to /api/stt with a 2 s bound: Deepgram gets 2 s of
+    it, the run ends in an error that says why."""
+    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 2.0)
+    server.script = SCRIPT
+    client = await hass_client()
+    response = await client.post(
+        f"/api/stt/{ENTITY_ID}",
+        headers={
+            "X-Speech-Content": "format=wav; codec=pcm; sample_rate=16000; "
+            "bit_rate=16; channel=1; language=en-US"
+        },
+        data=wav_file(silence(5.0)),
+    )
+    assert response.status == 200
+    assert await response.json() == {"text": None, "result": "error"}
+    assert (
+        "The audio is longer than 2 s, the most one run sends to Deepgram: the "
+        "run ended with an error after sending the first 2 s. Transcribe longer "
+        "recordings with the deepgram.transcribe action"
+    ) in [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    await server.wait_for_sessions_closed()
+    (session,) = server.sessions
+    assert session.audio_bytes == 2 * BYTES_PER_SECOND  # the bound, not more
+    assert session.got_close_stream
+    record = setup_integration.runtime_data.history[-1]
+    assert (record.outcome, record.error) == ("error", "audio_too_long")
+
+
+async def test_a_flux_run_is_cut_at_the_run_bound_too(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same bound on /v2/listen: 5 s pushed at once, 2 s sent, an error."""
+    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 2.0)
+    entry = await add_flux_entry(hass, server)
+
+    async def pushed() -> AsyncIterator[bytes]:
+        audio = silence(5.0)
+        for start in range(0, len(audio), 3200):
+            yield audio[start : start + 3200]
+
+    result = await transcribe(hass, pushed(), entity_id=FLUX_ENTITY)
+    assert result == ERROR
+    assert "The audio is longer than 2 s" in caplog.text
+    await server.wait_for_sessions_closed()
+    (session,) = server.sessions
+    assert 0 < session.audio_bytes <= 2 * BYTES_PER_SECOND
+    assert entry.runtime_data.history[-1].error == "audio_too_long"
 
 
 async def test_an_audio_source_raising_timeout_is_its_own_error(

@@ -9,7 +9,10 @@ sends `CloseStream` and closes within about a second, then re-raises.
 
 An audio source that stalls without ending (no audio for
 `AUDIO_IDLE_TIMEOUT`) or never ends (`MAX_RUN_SECONDS`) ends the run the
-same way as the end of speech: with what was heard.
+same way as the end of speech: with what was heard. Audio pushed faster
+than real time (a file posted to `/api/stt`) is cut at `MAX_RUN_SECONDS` of
+audio too, and that run ends in an error saying so: its transcript would
+silently lack the rest.
 
 With a profile's end of speech set to Deepgram, the run may end earlier, as
 `end_of_speech.py` decides from Deepgram's messages: the transcript is
@@ -92,6 +95,10 @@ from .problems import (
 )
 
 USAGE_TAG = "home-assistant"
+
+
+class AudioTooLongError(Exception):
+    """The audio holds more than one run may send (`MAX_RUN_SECONDS`)."""
 
 
 def live_options(
@@ -208,7 +215,8 @@ class Transcriber:
                     stream,
                     sample_rate=options.sample_rate or 0,
                     channels=options.channels or 1,
-                )
+                ),
+                options.bytes_per_second,
             )
             if detector is None:
                 transcript = await self._until_stream_end(session, audio)
@@ -255,6 +263,19 @@ class Transcriber:
             self._close_in_background(data, session, record)
             record.outcome = "error"
             record.error = "audio_format"
+            return SpeechResult(None, SpeechResultState.ERROR)
+        except AudioTooLongError:
+            LOGGER.error(
+                "The audio is longer than %.0f s, the most one run sends to "
+                "Deepgram: the run ended with an error after sending the first "
+                "%.0f s. Transcribe longer recordings with the deepgram.transcribe "
+                "action",
+                MAX_RUN_SECONDS,
+                MAX_RUN_SECONDS,
+            )
+            self._close_in_background(data, session, record)
+            record.outcome = "error"
+            record.error = "audio_too_long"
             return SpeechResult(None, SpeechResultState.ERROR)
         except Exception:
             # Whatever went wrong (the audio source, a bug), the request is
@@ -464,10 +485,19 @@ def _warn_unanswered(session: LiveSession, options: LiveOptions) -> None:
     )
 
 
-async def _bounded(audio: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """`audio` until it ends, stalls for AUDIO_IDLE_TIMEOUT or runs too long."""
+async def _bounded(
+    audio: AsyncIterable[bytes], bytes_per_second: int | None
+) -> AsyncIterator[bytes]:
+    """PCM `audio` until it ends, stalls for AUDIO_IDLE_TIMEOUT or runs too long.
+
+    Too long in time (a source that never ends) ends it quietly: what was
+    heard is the run's. Too long in audio (`MAX_RUN_SECONDS` of it at
+    `bytes_per_second`, reached first only by audio faster than real time)
+    yields the audio up to the bound, then raises `AudioTooLongError`.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_RUN_SECONDS
+    room = int(MAX_RUN_SECONDS * bytes_per_second) if bytes_per_second else None
     chunks = aiter(audio)
     while True:
         left = deadline - loop.time()
@@ -492,4 +522,10 @@ async def _bounded(audio: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
                 AUDIO_IDLE_TIMEOUT,
             )
             return
+        if room is not None:
+            if len(chunk) > room:
+                if room:
+                    yield chunk[:room]
+                raise AudioTooLongError
+            room -= len(chunk)
         yield chunk
