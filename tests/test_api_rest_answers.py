@@ -6,27 +6,35 @@ kept on one line before they reach a result, an error or a log.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+import json
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 import pytest
+from yarl import URL
 
 from custom_components.deepgram.api import (
     DeepgramAuthError,
+    DeepgramProtocolError,
     DeepgramRestClient,
     Endpoint,
     LiveOptions,
+    rest as rest_module,
 )
 from custom_components.deepgram.api.redact import (
     MAX_REQUEST_ID,
+    MAX_SERVER_TEXT,
     REDACTED,
     Redactor,
     secrets_of,
 )
+from custom_components.deepgram.api.rest import MAX_ANSWER, MAX_ERROR_BODY
 from tests.conftest import API_KEY, OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
-from tests.deepgram_server.testing import wav_silence
+from tests.deepgram_server.testing import client_sockets_to, wait_for, wav_silence
 
 WAV_OPTIONS = LiveOptions(encoding=None, sample_rate=None, channels=None)
 
@@ -128,3 +136,237 @@ async def test_an_error_request_id_is_cut_like_any_other(
     assert request_id.endswith("x…")
     assert len(request_id) <= MAX_REQUEST_ID + 1
     assert API_KEY not in str(info.value)
+
+
+# -- answers that cannot be understood (item 3) ----------------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+"""JSON nested 100 000 deep: json.loads raises RecursionError."""
+HUGE = "9" * 400
+"""An integer float() cannot take (OverflowError)."""
+LONG = "9" * 5000
+"""An integer over Python's int-str digit limit (ValueError)."""
+
+
+def with_word(**fields: str) -> bytes:
+    """A pre-recorded answer with one word, `fields` spliced in as raw JSON."""
+    word = {"word": '"hi"', "start": "0", "end": "1", "confidence": "1"}
+    word.update(fields)
+    words = ", ".join(f'"{key}": {value}' for key, value in word.items())
+    return (
+        b'{"metadata": {"duration": 1}, "results": {"channels": [{"alternatives": '
+        b'[{"transcript": "hi", "words": [{' + words.encode() + b"}]}]}]}}"
+    )
+
+
+def raw(body: bytes) -> Any:
+    """A handler answering 200 with these raw bytes as JSON."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    return handler
+
+
+NESTED = "with JSON nested too deeply"
+NO_JSON = "with no JSON"
+ODD = "Unexpected answer from"
+AUTH, MODELS, LISTEN = "GET /v1/auth/token", "GET /v1/models", "POST /v1/listen"
+MODEL = b'{"name": "nova-3", "streaming": true, "languages": '
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "message"),
+    [
+        pytest.param(AUTH, DEEP, NESTED, id="key-deep"),
+        pytest.param(AUTH, b'{"scopes": ' + DEEP + b"}", NESTED, id="key-deep-inside"),
+        pytest.param(
+            AUTH, b'{"api_key_id": ' + LONG.encode() + b"}", NO_JSON, id="key-digits"
+        ),
+        pytest.param(MODELS, b'{"stt": ' + DEEP + b"}", NESTED, id="models-deep"),
+        pytest.param(MODELS, b'{"stt": [' + MODEL + b"5}]}", ODD, id="models-number"),
+        pytest.param(
+            MODELS, b'{"stt": [' + MODEL + b"NaN}]}", NO_JSON, id="models-nan"
+        ),
+        pytest.param(LISTEN, DEEP, NESTED, id="listen-deep"),
+        pytest.param(LISTEN, with_word(confidence=HUGE), ODD, id="listen-confidence"),
+        pytest.param(LISTEN, with_word(start=HUGE), ODD, id="listen-start"),
+        pytest.param(LISTEN, with_word(end="Infinity"), NO_JSON, id="listen-infinity"),
+        pytest.param(LISTEN, with_word(start=LONG), NO_JSON, id="listen-digits"),
+        pytest.param(
+            LISTEN,
+            b'{"metadata": {"duration": ' + HUGE.encode() + b'}, "results": '
+            b'{"channels": [{"alternatives": [{"transcript": "hi"}]}]}}',
+            ODD,
+            id="listen-duration",
+        ),
+        pytest.param(
+            LISTEN,
+            b'{"metadata": {}, "results": {"channels": [{"language_confidence": '
+            + HUGE.encode()
+            + b', "alternatives": [{"transcript": "hi", "confidence": 1}]}]}}',
+            ODD,
+            id="listen-language-confidence",
+        ),
+    ],
+)
+async def test_answers_that_cannot_be_understood(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    route: str,
+    body: bytes,
+    message: str,
+) -> None:
+    """Each is a protocol error naming the request; nothing else escapes."""
+    base_url = await odd_server({route: raw(body)})
+    rest = client(base_url, http)
+    calls: dict[str, Callable[[], Awaitable[object]]] = {
+        AUTH: rest.validate_key,
+        MODELS: rest.list_models,
+        LISTEN: partial(rest.transcribe, wav_silence(0.2), WAV_OPTIONS),
+    }
+    with pytest.raises(DeepgramProtocolError) as info:
+        await calls[route]()
+    what = route if route == LISTEN else route.split(" ")[1]
+    assert message in str(info.value)
+    assert what in str(info.value)
+
+
+def test_a_well_formed_word_is_understood() -> None:
+    """The words the cases above spoil are otherwise fine."""
+    assert json.loads(with_word())["results"]["channels"][0]["alternatives"][0][
+        "words"
+    ] == [{"word": "hi", "start": 0, "end": 1, "confidence": 1}]
+
+
+async def test_projects_that_cannot_be_understood(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """The key check's second way (/v1/projects) is parsed as strictly.
+
+    (The odd server has no /v1/auth/token: 404, so /v1/projects is asked.)
+    """
+    base_url = await odd_server(
+        {"GET /v1/projects": raw(b'{"projects": ' + DEEP + b"}")}
+    )
+    with pytest.raises(DeepgramProtocolError, match="/v1/projects"):
+        await client(base_url, http).validate_key()
+
+
+async def test_an_error_body_that_cannot_be_understood(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """A refusal whose JSON body is nested too deeply keeps its status."""
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=401, body=DEEP, content_type="application/json")
+
+    base_url = await odd_server({"GET /v1/auth/token": refuse})
+    with pytest.raises(DeepgramAuthError) as info:
+        await client(base_url, http).validate_key()
+    assert info.value.status == 401
+    assert info.value.reason == "[" * MAX_SERVER_TEXT + "…"
+
+
+# -- bodies read up to a cap (item 14) -------------------------------------------
+
+BODY = 64 * 1024 * 1024
+"""A body far over the caps; the server counts what it managed to send."""
+SLACK = 16 * 1024 * 1024
+"""What socket buffers and aiohttp may take beyond the cap before reading stops."""
+
+
+def streaming(
+    status: int, head: bytes, sent: list[int], *, content_length: bool
+) -> Any:
+    """A handler sending `head`, then spaces up to `BODY` bytes, counting them."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            status=status, headers={"Content-Type": "application/json"}
+        )
+        if content_length:
+            response.content_length = BODY
+        await response.prepare(request)
+        piece = b" " * (1 << 20)
+        try:
+            await response.write(head)
+            sent[0] += len(head)
+            while sent[0] + len(piece) <= BODY:
+                await response.write(piece)
+                sent[0] += len(piece)
+            await response.write(b" " * (BODY - sent[0]))
+            sent[0] = BODY
+        except ConnectionError:
+            pass  # the client stopped reading and closed the connection
+        return response
+
+    return handler
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["length", "chunked"])
+async def test_a_huge_answer_is_not_read(
+    odd_server: OddServer, http: aiohttp.ClientSession, content_length: bool
+) -> None:
+    """A 64 MB model list: a protocol error after reading about the cap; the
+    rest is never sent and the connection is closed, not kept for reuse."""
+    sent = [0]
+    handler = streaming(200, b'{"stt": []}', sent, content_length=content_length)
+    base_url = await odd_server({"GET /v1/models": handler})
+    with pytest.raises(DeepgramProtocolError) as info:
+        await client(base_url, http).list_models()
+    assert str(info.value) == (
+        f"Deepgram's answer to /v1/models is larger than {MAX_ANSWER:,} bytes"
+    )
+    port = URL(base_url).port
+    assert port is not None
+    await wait_for(lambda: client_sockets_to(port) == 0)
+    assert sent[0] < MAX_ANSWER + SLACK
+
+
+async def test_a_huge_error_body_is_not_read(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """A 401 with a 64 MB body: still the auth error, its reason from the head."""
+    sent = [0]
+    handler = streaming(401, b"x" * 1000, sent, content_length=False)
+    base_url = await odd_server({"GET /v1/auth/token": handler})
+    with pytest.raises(DeepgramAuthError) as info:
+        await client(base_url, http).validate_key()
+    assert info.value.reason == "x" * MAX_SERVER_TEXT + "…"
+    port = URL(base_url).port
+    assert port is not None
+    await wait_for(lambda: client_sockets_to(port) == 0)
+    assert sent[0] < MAX_ERROR_BODY + SLACK
+
+
+async def test_answers_up_to_the_cap_are_read(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer of exactly the cap is read; one byte more is refused."""
+    monkeypatch.setattr(rest_module, "MAX_ANSWER", 1000)
+    answer = b'{"stt": []}'
+    exact = await odd_server({"GET /v1/models": raw(answer + b" " * (1000 - 11))})
+    over = await odd_server({"GET /v1/models": raw(answer + b" " * (1001 - 11))})
+    assert await client(exact, http).list_models() == []
+    with pytest.raises(DeepgramProtocolError, match="larger than 1,000 bytes"):
+        await client(over, http).list_models()
+
+
+async def test_error_bodies_up_to_their_cap_are_read(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An error body's reason comes from its first `MAX_ERROR_BODY` bytes."""
+    monkeypatch.setattr(rest_module, "MAX_ERROR_BODY", 20)
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.json_response({"err_msg": "Invalid credentials."}, status=401)
+
+    base_url = await odd_server({"GET /v1/auth/token": refuse})
+    with pytest.raises(DeepgramAuthError) as info:
+        await client(base_url, http).validate_key()
+    assert info.value.reason == '{"err_msg": "Invalid'  # the head, as text

@@ -17,6 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.deepgram import services
+from custom_components.deepgram.api import rest as rest_module
 from custom_components.deepgram.api.redact import REDACTED
 from custom_components.deepgram.const import (
     CONF_MODEL,
@@ -412,3 +413,66 @@ async def test_a_request_id_echoing_the_key_is_scrubbed(
     assert response["request_id"] == f"Token {REDACTED}"
     assert API_KEY not in str(response)
     assert key_leaks(caplog.records) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"metadata": {}, "results": {"channels": [{"alternatives": [{"transcript":'
+        b' "hi", "confidence": ' + b"9" * 400 + b"}]}]}}",
+    ],
+    ids=["deep", "huge-number"],
+)
+async def test_an_answer_that_cannot_be_understood(
+    server: FakeDeepgram,
+    voicemail: Path,
+    transcribe: Transcribe,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+) -> None:
+    """Odd JSON from POST /v1/listen: the translated error, one log line."""
+    server.faults = Faults(odd_rest_answer=("/v1/listen", body))
+    error = await expect_error(
+        transcribe, "transcribe_failed", HomeAssistantError, path=str(voicemail)
+    )
+    assert "POST /v1/listen" in str(error)
+    [line] = [r for r in caplog.records if "could not transcribe" in r.getMessage()]
+    assert "voicemail.wav" in line.getMessage()
+
+
+async def test_a_refusal_whose_request_id_echoes_the_key(
+    server: FakeDeepgram,
+    voicemail: Path,
+    transcribe: Transcribe,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A refusal's dg-request-id echoing the key: the error and log show none."""
+    server.faults = Faults(
+        prerecorded_status=500, echo_authorization_in_request_id=True
+    )
+    error = await expect_error(
+        transcribe, "transcribe_failed", HomeAssistantError, path=str(voicemail)
+    )
+    assert f"request id: Token {REDACTED}" in str(error)
+    assert API_KEY not in str(error)
+    assert key_leaks(caplog.records) == []
+
+
+async def test_an_answer_larger_than_the_cap(
+    server: FakeDeepgram,
+    voicemail: Path,
+    transcribe: Transcribe,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A transcript answer over the read cap is refused, not held in memory."""
+    monkeypatch.setattr(rest_module, "MAX_ANSWER", 64 * 1024)
+    answer = (
+        b'{"metadata": {}, "results": {"channels": [{"alternatives": '
+        b'[{"transcript": "hi"}]}]}}'
+    )
+    server.faults = Faults(odd_rest_answer=("/v1/listen", answer + b" " * 65536))
+    error = await expect_error(
+        transcribe, "transcribe_failed", HomeAssistantError, path=str(voicemail)
+    )
+    assert "larger than 65,536 bytes" in str(error)

@@ -12,6 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.deepgram as integration
+from custom_components.deepgram.const import FALLBACK_MODELS
 from tests.deepgram_server import FakeDeepgram, Faults
 
 
@@ -69,3 +70,56 @@ async def test_release_without_retry_after(
     await hass.config_entries.async_setup(config_entry.entry_id)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
     assert integration._TAKES_RETRY_AFTER is hasattr(ConfigEntryNotReady, "retry_after")
+
+
+# -- answers that cannot be understood (issue 18, item 3) -------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+"""JSON nested 100 000 deep (json.loads raises RecursionError)."""
+NUMBER_FOR_LIST = b'{"stt": [{"name": "nova-3", "streaming": true, "languages": 5}]}'
+"""A model list with a number where the languages belong (TypeError)."""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, b'{"scopes": ' + DEEP + b"}"],
+    ids=["deep", "deep-inside"],
+)
+async def test_a_key_check_answer_that_cannot_be_understood_is_retried(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+) -> None:
+    """Odd JSON from /v1/auth/token: setup is retried, not failed for good."""
+    server.faults = Faults(odd_rest_answer=("/v1/auth/token", body))
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert "Unexpected error" not in caplog.text
+    assert "nested too deeply" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, b'{"stt": ' + DEEP + b"}", NUMBER_FOR_LIST],
+    ids=["deep", "deep-inside", "number-for-list"],
+)
+async def test_a_model_list_that_cannot_be_understood_falls_back(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+) -> None:
+    """Odd JSON from /v1/models: set up with the built-in model list."""
+    server.faults = Faults(odd_rest_answer=("/v1/models", body))
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.LOADED
+    data = config_entry.runtime_data
+    assert not data.models_from_server
+    assert data.models == dict(FALLBACK_MODELS)
+    assert "Using built-in model list" in caplog.text
+    assert [r.path for r in server.rest_requests] == ["/v1/auth/token", "/v1/models"]

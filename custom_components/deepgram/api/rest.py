@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 import json
 import logging
@@ -18,18 +18,36 @@ from .errors import (
     DeepgramTimeoutError,
     error_for_status,
 )
-from .messages import MessageFormatError, Word, parse_results
+from .messages import Word, parse_results
 from .options import LiveOptions
 from .redact import Redactor, secrets_of
-from .transport import check_request, client_failure
+from .transport import check_request, client_failure, read_at_most
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_REST_TIMEOUT: Final = 10.0
 DEFAULT_TRANSCRIBE_TIMEOUT: Final = 120.0
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+MAX_ANSWER: Final = 8 * 1024 * 1024
+"""Bytes of a JSON answer read at most; a larger one is a protocol error.
+
+Model lists are about 100 kB; a pre-recorded answer takes about 1 MB an
+hour of speech. The body is read in pieces and reading stops at the cap.
+"""
+MAX_ERROR_BODY: Final = 64 * 1024
+"""Bytes of an error body read at most: its reason is cut to 300 characters."""
+_UNREADABLE = (
+    LookupError,  # a key or index missing
+    TypeError,  # a number where a list belongs, ...
+    AttributeError,  # a list where an object belongs
+    ValueError,  # MessageFormatError
+    ArithmeticError,  # a 400-digit integer where a float belongs
+    RecursionError,
+)
+"""What a parse of a well-formed JSON object raises where its shape is odd."""
 
 type AudioBody = bytes | AsyncIterable[bytes]
+type _Parse[T] = Callable[[dict[str, Any]], T]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,34 +106,14 @@ class DeepgramRestClient:
         A self-hosted Deepgram without a key only has to answer `/v1/models`.
         """
         if not self._endpoint.api_key:
-            await self._get_json("/v1/models")
+            await self._get_json("/v1/models", _any_object)
             return KeyInfo(checked_with="/v1/models")
         try:
-            data = await self._get_json("/v1/auth/token")
+            return await self._get_json("/v1/auth/token", _token_info)
         except DeepgramError as err:
             if err.status not in (404, 405):
                 raise
-        else:
-            scopes = data.get("scopes")
-            return KeyInfo(
-                checked_with="/v1/auth/token",
-                api_key_id=_text(data.get("api_key_id")),
-                scopes=tuple(s for s in scopes if isinstance(s, str))
-                if isinstance(scopes, list)
-                else (),
-            )
-        data = await self._get_json("/v1/projects")
-        projects = data.get("projects")
-        if not isinstance(projects, list):
-            raise DeepgramProtocolError("Unexpected answer from /v1/projects")
-        return KeyInfo(
-            checked_with="/v1/projects",
-            project_names=tuple(
-                p["name"]
-                for p in projects
-                if isinstance(p, dict) and isinstance(p.get("name"), str)
-            ),
-        )
+        return await self._get_json("/v1/projects", _projects_info)
 
     async def list_models(self) -> list[ModelInfo]:
         """Streaming speech-to-text models, one entry a name, languages merged.
@@ -124,28 +122,7 @@ class DeepgramRestClient:
         architecture (`nova-3-general` as `nova-3`): the name the API takes
         and people use.
         """
-        data = await self._get_json("/v1/models")
-        entries = data.get("stt")
-        if not isinstance(entries, list):
-            raise DeepgramProtocolError("Unexpected answer from /v1/models")
-        merged: dict[str, tuple[str | None, list[str]]] = {}
-        for entry in entries:
-            if not isinstance(entry, dict) or entry.get("streaming") is not True:
-                continue
-            name = entry.get("canonical_name") or entry.get("name")
-            if not isinstance(name, str) or not name:
-                continue
-            arch = _text(entry.get("architecture"))
-            if arch and name == f"{arch}-general":
-                name = arch  # Deepgram lists nova-3-general; the API says nova-3
-            _, langs = merged.setdefault(name, (arch, []))
-            for lang in entry.get("languages") or []:
-                if isinstance(lang, str) and lang not in langs:
-                    langs.append(lang)
-        return [
-            ModelInfo(name=name, architecture=arch, languages=tuple(langs))
-            for name, (arch, langs) in sorted(merged.items())
-        ]
+        return await self._get_json("/v1/models", _models)
 
     async def transcribe(
         self,
@@ -172,9 +149,10 @@ class DeepgramRestClient:
             headers["Content-Length"] = str(size)
         source = None if isinstance(audio, bytes) else _Chunks(audio)
         try:
-            data = await self._request(
+            return await self._request(
                 "POST",
                 "/v1/listen",
+                self._prerecorded_result,
                 params=params,
                 data=audio if source is None else source,
                 headers=headers,
@@ -185,27 +163,33 @@ class DeepgramRestClient:
             if source is not None and source.error is not None:
                 raise source.error from None
             raise
-        return _prerecorded_result(data, self._scrub)
 
-    async def _get_json(self, path: str) -> dict[str, Any]:
-        return await self._request("GET", path)
+    async def _get_json[T](self, path: str, parse: _Parse[T]) -> T:
+        return await self._request("GET", path, parse)
 
-    async def _request(
+    async def _request[T](
         self,
         method: str,
         path: str,
+        parse: _Parse[T],
         *,
         params: list[tuple[str, str]] | None = None,
         data: bytes | AsyncIterable[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> T:
+        """`parse` of the JSON object Deepgram answered `method` `path` with.
+
+        An answer that cannot be understood (no JSON object, too large, a
+        shape `parse` cannot take) is a `DeepgramProtocolError`.
+        """
         url = self._endpoint.http_url(path)
         auth = self._endpoint.auth_headers()
         check_request(url, params, auth)
         all_headers = {**auth, **(headers or {})}
         limit = timeout if timeout is not None else self._timeout
+        what = path if method == "GET" else f"{method} {path}"
         extra: dict[str, Any] = {}
         if connect_timeout is not None:
             # The session's own total bound (300 s by default) would cut a
@@ -221,9 +205,8 @@ class DeepgramRestClient:
                 ) as resp,
             ):
                 status, headers = resp.status, resp.headers
-                raw = await resp.read()
-        except DeepgramError:
-            raise
+                cap = MAX_ERROR_BODY if status >= 400 else MAX_ANSWER
+                raw = await read_at_most(resp, cap)
         except TimeoutError:
             raise DeepgramTimeoutError(
                 f"{self._endpoint.host} did not answer {path} within {limit:.0f} s"
@@ -232,19 +215,50 @@ class DeepgramRestClient:
             # Refused before sending (ValueError), or the network failed.
             raise client_failure(err, self._endpoint.host) from None
         if status >= 400:
-            detail = _error_detail(raw.decode(errors="replace"))
+            detail = _error_detail(raw[:cap].decode(errors="replace"))
             error = error_for_status(status, headers, detail, scrub=self._scrub)
             error.request_id = self._scrub.request_id(headers.get("dg-request-id"))
             raise error
-        try:
-            body = json.loads(raw)
-        except ValueError:
+        if len(raw) > cap:
             raise DeepgramProtocolError(
-                f"Deepgram answered {path} with no JSON"
-            ) from None
-        if not isinstance(body, dict):
-            raise DeepgramProtocolError(f"Deepgram answered {path} with no JSON object")
-        return body
+                f"Deepgram's answer to {what} is larger than {cap:,} bytes"
+            )
+        body = _json_object(raw, what)
+        try:
+            return parse(body)
+        except _UNREADABLE:
+            raise DeepgramProtocolError(f"Unexpected answer from {what}") from None
+
+    def _prerecorded_result(self, data: dict[str, Any]) -> PrerecordedResult:
+        """The transcript of channel 0 of a pre-recorded answer.
+
+        The request id is shown to the user and logged: scrubbed like any
+        server text (a proxy may have echoed the key into it).
+        """
+        metadata = data["metadata"]
+        channel = data["results"]["channels"][0]
+        results = parse_results({"channel": channel, "is_final": True})
+        model_info = metadata.get("model_info")
+        duration = metadata.get("duration")
+        confidence = channel.get("language_confidence")
+        return PrerecordedResult(
+            transcript=results.transcript,
+            confidence=results.confidence,
+            words=results.words,
+            duration=float(duration) if isinstance(duration, int | float) else 0.0,
+            request_id=self._scrub.request_id(metadata.get("request_id")),
+            detected_language=_text(channel.get("detected_language")),
+            language_confidence=float(confidence)
+            if isinstance(confidence, int | float)
+            else None,
+            model_names=tuple(
+                info["name"]
+                for info in model_info.values()
+                if isinstance(info, dict) and isinstance(info.get("name"), str)
+            )
+            if isinstance(model_info, dict)
+            else (),
+        )
 
 
 class _Chunks:
@@ -263,45 +277,79 @@ class _Chunks:
             raise
 
 
-def _prerecorded_result(data: dict[str, Any], scrub: Redactor) -> PrerecordedResult:
-    """The transcript of channel 0 of a pre-recorded answer.
-
-    The request id is shown to the user and logged: scrubbed like any
-    server text (a proxy may have echoed the key into it).
-    """
+def _json_object(raw: bytes | bytearray, what: str) -> dict[str, Any]:
+    """The JSON object `raw` holds, strictly: no NaN or Infinity either."""
     try:
-        metadata = data["metadata"]
-        channel = data["results"]["channels"][0]
-        results = parse_results(
-            {
-                "channel": channel,
-                "is_final": True,
-                "metadata": {},
-            }
-        )
-        model_info = metadata.get("model_info")
-    except KeyError, IndexError, TypeError, AttributeError, MessageFormatError:
-        raise DeepgramProtocolError("Unexpected answer from POST /v1/listen") from None
-    duration = metadata.get("duration")
-    confidence = channel.get("language_confidence")
-    return PrerecordedResult(
-        transcript=results.transcript,
-        confidence=results.confidence,
-        words=results.words,
-        duration=float(duration) if isinstance(duration, int | float) else 0.0,
-        request_id=scrub.request_id(metadata.get("request_id")),
-        detected_language=_text(channel.get("detected_language")),
-        language_confidence=float(confidence)
-        if isinstance(confidence, int | float)
-        else None,
-        model_names=tuple(
-            info["name"]
-            for info in model_info.values()
-            if isinstance(info, dict) and isinstance(info.get("name"), str)
-        )
-        if isinstance(model_info, dict)
+        body = json.loads(raw, parse_constant=_no_constant)
+    except ValueError:  # not JSON, not UTF-8, an integer of over 4300 digits
+        raise DeepgramProtocolError(f"Deepgram answered {what} with no JSON") from None
+    except RecursionError:
+        raise DeepgramProtocolError(
+            f"Deepgram answered {what} with JSON nested too deeply"
+        ) from None
+    if not isinstance(body, dict):
+        raise DeepgramProtocolError(f"Deepgram answered {what} with no JSON object")
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _any_object(data: dict[str, Any]) -> None:
+    """Any JSON object will do (a keyless server only has to answer)."""
+
+
+def _token_info(data: dict[str, Any]) -> KeyInfo:
+    """The key's details from `/v1/auth/token`, odd details left out."""
+    scopes = data.get("scopes")
+    return KeyInfo(
+        checked_with="/v1/auth/token",
+        api_key_id=_text(data.get("api_key_id")),
+        scopes=tuple(s for s in scopes if isinstance(s, str))
+        if isinstance(scopes, list)
         else (),
     )
+
+
+def _projects_info(data: dict[str, Any]) -> KeyInfo:
+    """The names of the key's projects from `/v1/projects`."""
+    projects = data.get("projects")
+    if not isinstance(projects, list):
+        raise TypeError("projects is not a list")
+    return KeyInfo(
+        checked_with="/v1/projects",
+        project_names=tuple(
+            p["name"]
+            for p in projects
+            if isinstance(p, dict) and isinstance(p.get("name"), str)
+        ),
+    )
+
+
+def _models(data: dict[str, Any]) -> list[ModelInfo]:
+    """The streaming models of `/v1/models`, merged by the name the API takes."""
+    entries = data.get("stt")
+    if not isinstance(entries, list):
+        raise TypeError("stt is not a list")
+    merged: dict[str, tuple[str | None, list[str]]] = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("streaming") is not True:
+            continue
+        name = entry.get("canonical_name") or entry.get("name")
+        if not isinstance(name, str) or not name:
+            continue
+        arch = _text(entry.get("architecture"))
+        if arch and name == f"{arch}-general":
+            name = arch  # Deepgram lists nova-3-general; the API says nova-3
+        _, langs = merged.setdefault(name, (arch, []))
+        for lang in entry.get("languages") or []:
+            if isinstance(lang, str) and lang not in langs:
+                langs.append(lang)
+    return [
+        ModelInfo(name=name, architecture=arch, languages=tuple(langs))
+        for name, (arch, langs) in sorted(merged.items())
+    ]
 
 
 def _text(value: Any) -> str | None:
@@ -312,7 +360,7 @@ def _error_detail(body: str) -> str | None:
     """Deepgram's reason from an error body in either of its two shapes."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except ValueError, RecursionError:
         return body.strip() or None
     if not isinstance(data, dict):
         return None

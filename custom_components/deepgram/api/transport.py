@@ -1,10 +1,11 @@
-"""Client-side failures in words, and checks before a request is sent.
+"""Client-side failures in words, checks before a request is sent, bounded reads.
 
 aiohttp refuses some requests before anything is sent (a control character
 in a header, credentials in the URL next to an API key) and reports network
 failures as exception classes; users and logs get what happened instead,
 never a class name. A request Deepgram could not take (an over-long request
 line, a key that cannot go into a header) is refused here, before sending.
+An answer's body is read only up to a cap, so a huge one is never held.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ MAX_REQUEST_LINE: Final = 8000
 """Characters of path and query a request may carry (servers allow ~8 kB)."""
 MAX_HEADER: Final = 8000
 """Characters of the Authorization header (servers allow ~8 kB a line)."""
+READ_PIECE: Final = 64 * 1024
+"""Bytes asked for at a time when reading a body."""
 _FORBIDDEN_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -60,6 +63,22 @@ def check_request(
             f"The request is too long to send ({length:,} characters, at most "
             f"{MAX_REQUEST_LINE:,}): use fewer or shorter key terms"
         )
+
+
+async def read_at_most(resp: aiohttp.ClientResponse, cap: int) -> bytearray:
+    """The body of `resp`, but at most `cap` + 1 bytes of it.
+
+    More than `cap` bytes means the body is larger than `cap`; the rest is
+    left unread (leaving the response then closes its connection rather
+    than reading it to the end, so the server stops sending).
+    """
+    body = bytearray()
+    while len(body) <= cap:
+        piece = await resp.content.read(min(READ_PIECE, cap + 1 - len(body)))
+        if not piece:
+            break
+        body += piece
+    return body
 
 
 def client_failure(err: BaseException, host: str) -> DeepgramError:
