@@ -20,6 +20,7 @@ from homeassistant.exceptions import (
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
 from .api import (
     DeepgramAuthError,
@@ -47,6 +48,8 @@ from .problems import async_clear_model_issues, payment_issue_id
 from .services import async_setup_services
 
 PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
+DATA_UNLOADED: HassKey[list[DeepgramData]] = HassKey(f"{DOMAIN}_unloaded")
+"""Loads unloaded while their sessions ran: Home Assistant's stop ends those."""
 
 # Seconds before setup is retried after Deepgram said "too many requests"
 # (429) or failed (5xx), where Home Assistant takes a delay (2026.11 added
@@ -58,9 +61,30 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (config entries only) and its actions."""
+    """Set up the integration (config entries only), its actions, stop handling.
+
+    One stop listener for the whole integration, not one per entry load: a
+    run started before a reload still has its session when Home Assistant
+    stops, and that session must be ended too.
+    """
     async_setup_services(hass)
+    hass.data[DATA_UNLOADED] = []
+
+    async def _async_stop(event: Event) -> None:
+        await _async_end_sessions(_loads_with_sessions(hass))
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop)
     return True
+
+
+def _loads_with_sessions(hass: HomeAssistant) -> list[DeepgramData]:
+    """The run-time data of every load that may hold sessions: the loaded
+    entries', and that of loads unloaded while a run went on."""
+    loaded: list[DeepgramConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    return [
+        *(entry.runtime_data for entry in loaded),
+        *hass.data.get(DATA_UNLOADED, ()),
+    ]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> bool:
@@ -119,11 +143,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
     entry.async_on_unload(await tracker.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
-
-    async def _async_stop(event: Event) -> None:
-        await _async_end_sessions(entry.runtime_data)
-
-    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
     return True
 
 
@@ -156,7 +175,7 @@ def _endpoint(hass: HomeAssistant, entry: DeepgramConfigEntry) -> Endpoint:
     return endpoint
 
 
-async def _async_end_sessions(data: DeepgramData) -> None:
+async def _async_end_sessions(loads: list[DeepgramData]) -> None:
     """Home Assistant is stopping: end every session with CloseStream, bounded.
 
     Before the shared HTTP session closes (at `homeassistant_close`), which
@@ -167,9 +186,10 @@ async def _async_end_sessions(data: DeepgramData) -> None:
         asyncio.ensure_future(
             session.abort(ABORT_TIMEOUT, reason="Home Assistant is stopping")
         )
+        for data in loads
         for session in data.live
     ]
-    pending = [*running, *data.closing]
+    pending = [*running, *(task for data in loads for task in data.closing)]
     if pending:
         LOGGER.debug("Ending %d Deepgram sessions: stopping", len(pending))
         await asyncio.wait(pending, timeout=CLOSE_TIMEOUT)
@@ -198,11 +218,21 @@ def not_ready(err: DeepgramError) -> ConfigEntryNotReady:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> bool:
-    """Unload the entities, letting sessions that are closing finish (bounded)."""
-    closing = entry.runtime_data.closing
-    if closing:
-        await asyncio.wait(closing, timeout=CLOSE_TIMEOUT)
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the entities, letting sessions that are closing finish (bounded).
+
+    A run in progress is left to finish: a reload (a profile edited while
+    someone speaks) should not cut the command off. Its load's data is kept
+    for the stop listener until its sessions are over, so that Home
+    Assistant stopping still ends them with CloseStream.
+    """
+    data = entry.runtime_data
+    if data.closing:
+        await asyncio.wait(data.closing, timeout=CLOSE_TIMEOUT)
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    unloaded = hass.data[DATA_UNLOADED]
+    unloaded[:] = [load for load in (*unloaded, data) if load.live or load.closing]
+    return True
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> None:

@@ -1,0 +1,99 @@
+"""A reload mid-run, then Home Assistant stops (issue 18 item 12).
+
+A reload (a profile edited while someone speaks) leaves the command running;
+when Home Assistant then stops, the session of that run must still be ended
+with `CloseStream`, not dropped with the HTTP session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.deepgram import DATA_UNLOADED
+from tests.deepgram_server import FakeDeepgram, script_from_text
+from tests.deepgram_server.testing import client_sockets_to, wait_for
+
+from .pipeline_helpers import setup_pipeline, start_held_pipeline
+
+SCRIPT = script_from_text(
+    "turn on the kitchen light", start=0.5, end=2.3, words_per_segment=3
+)
+
+
+async def reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+# The pipeline's chat session keeps its cleanup timer past Home Assistant's stop.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_stop_after_a_reload_mid_run_sends_close_stream(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The run survives the reload; stopping ends its session with CloseStream."""
+    server.script = SCRIPT
+    pipeline_id = await setup_pipeline(hass)
+    events: list[PipelineEvent] = []
+    task, hold, session = await start_held_pipeline(
+        hass, server, pipeline_id, 24000, events
+    )
+    await wait_for(lambda: session.audio_bytes >= 16000)
+    old_load = setup_integration.runtime_data
+    await reload(hass, setup_integration)
+    assert not task.done()  # a reload does not kill the command
+    assert hass.data[DATA_UNLOADED] == [old_load]  # kept for the stop
+
+    started = time.monotonic()
+    await hass.async_stop()
+    assert time.monotonic() - started < 5  # bounded
+    assert session.got_close_stream
+    await server.wait_for_sessions_closed(timeout=2)
+    assert session.close_code == 1000
+    hold.set()
+    async with asyncio.timeout(5):
+        await task
+    assert any(e.type is PipelineEventType.ERROR for e in events)
+    assert client_sockets_to(server.port) == 0
+    assert not [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name.startswith("custom_components")
+    ]
+
+
+async def test_a_run_through_a_reload_still_returns_its_words(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """A reload while the user speaks: the command is still understood."""
+    server.script = SCRIPT
+    pipeline_id = await setup_pipeline(hass)
+    events: list[PipelineEvent] = []
+    task, hold, session = await start_held_pipeline(
+        hass, server, pipeline_id, 24000, events
+    )
+    await wait_for(lambda: session.audio_bytes >= 16000)
+    await reload(hass, setup_integration)
+    hold.set()
+    async with asyncio.timeout(10):
+        await task
+    stt_end = next(e for e in events if e.type is PipelineEventType.STT_END)
+    assert stt_end.data is not None
+    assert stt_end.data["stt_output"]["text"] == "turn on the kitchen light"
+    await server.wait_for_sessions_closed()
+    assert session.got_close_stream
+    # Its load is let go of at the next unload: reloads leave nothing behind.
+    await wait_for(lambda: not hass.data[DATA_UNLOADED][0].closing)
+    await reload(hass, setup_integration)
+    assert hass.data[DATA_UNLOADED] == []
