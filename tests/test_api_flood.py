@@ -2,13 +2,16 @@
 
 Past a bound (finals, words, text received) the session fails with a
 `DeepgramProtocolError` naming it, lets go of what it kept and parses nothing
-more; below the bounds a flood changes nothing of the transcript.
+more; below the bounds a flood changes nothing of the transcript. Malformed
+messages make one warning and one summary, not a line each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 
 import aiohttp
 import pytest
@@ -203,3 +206,89 @@ async def test_flux_text_past_the_bound_ends_the_session(
         await asyncio.wait_for(session.wait_for_turn_end(), 5)
     assert sent_chars(deepgram_server) > 1_000
     await assert_nothing_left(session, deepgram_server.port)
+
+
+# -- malformed messages ---------------------------------------------------------
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The messages of every warning (or worse) the integration logged."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name.startswith("custom_components")
+    ]
+
+
+async def test_twenty_thousand_malformed_messages_make_two_lines(
+    server: FakeDeepgram, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first is logged, the rest summarised in one line at the close; the
+    session goes on and its transcript is the command."""
+    server.faults = Faults(flood_malformed=20_000)
+    session = live(server, http)
+    await send(session, pcm(1.5))
+    transcript = await session.finalize(timeout=30)
+    assert transcript.text == COMMAND
+    (first,) = warnings(caplog)
+    assert re.fullmatch(
+        r"Ignoring a malformed message from Deepgram \(Not JSON: .+\): '\{not json 0'",
+        first,
+    )
+    await session.close()
+    assert session.error is None
+    assert warnings(caplog)[1:] == [
+        "Ignored 19999 more malformed messages from Deepgram "
+        f"(request {server.sessions[0].request_id})"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("count", "summary"), [(1, None), (2, "message"), (3, "2 more")]
+)
+async def test_flux_summarises_malformed_messages_too(
+    server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+    count: int,
+    summary: str | None,
+) -> None:
+    """One malformed message: one warning; more: one summary line (singular
+    for one more)."""
+    server.faults = Faults(flood_malformed=count)
+    session = flux(server, http)
+    await send(session, pcm(2.5))
+    await asyncio.wait_for(session.wait_for_turn_end(), 5)
+    await session.close()
+    logged = warnings(caplog)
+    assert re.fullmatch(r"Ignoring a malformed message .*'\{not json 0'", logged[0])
+    if summary is None:
+        assert logged[1:] == []
+    else:
+        request = server.sessions[0].request_id
+        more = (
+            "1 more malformed message " if count == 2 else "2 more malformed messages "
+        )
+        assert logged[1:] == [f"Ignored {more}from Deepgram (request {request})"]
+
+
+def test_a_summary_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Summarising again logs only what came since; the first is never summarised."""
+    errors: list[DeepgramProtocolError] = []
+    intake = Intake(Redactor(()), errors.append)
+    intake.summarise("req")
+    intake.note_malformed("Not JSON", "{x")
+    intake.summarise("req")
+    intake.note_malformed("Not JSON", "{y")
+    intake.note_malformed("Not JSON", "{z")
+    intake.summarise("req")
+    intake.summarise("req")
+    intake.note_malformed("Not JSON", "{w")
+    intake.summarise(None)
+    assert warnings(caplog) == [
+        "Ignoring a malformed message from Deepgram (Not JSON): '{x'",
+        "Ignored 2 more malformed messages from Deepgram (request req)",
+        "Ignored 1 more malformed message from Deepgram (request None)",
+    ]
+    assert intake.malformed == 4
+    assert not errors

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import json
 import logging
 import time
-from typing import Final
+from typing import Final, override
 
 import aiohttp
 
@@ -365,17 +365,18 @@ class FluxSession(StreamSession):
             self._stalled.set()
             return
 
+    @override
+    def _on_closed(self, code: int | None, reason: str | None) -> None:
+        super()._on_closed(code, reason)
+        self._intake.summarise(self.request_id)
+
     def _handle_text(self, text: str) -> None:
         if not self._intake.take(text, self.request_id):
             return
         try:
             message = parse_flux_message(text)
         except MessageFormatError as err:
-            _LOGGER.warning(
-                "Ignoring a malformed message from Deepgram (%s): %r",
-                self._scrub(str(err)[:80]),
-                self._scrub(text[:80]),
-            )
+            self._intake.note_malformed(str(err), text)
             return
         if message is None:
             _LOGGER.debug(

@@ -34,7 +34,7 @@ sends this much.
 class Intake:
     """Counts one session's received text and its malformed messages."""
 
-    __slots__ = ("_fail", "_scrub", "malformed", "received_chars")
+    __slots__ = ("_fail", "_reported", "_scrub", "malformed", "received_chars")
 
     def __init__(
         self, scrub: Redactor, fail: Callable[[DeepgramProtocolError], None]
@@ -47,6 +47,7 @@ class Intake:
         """Characters of text received, up to just past the bound."""
         self.malformed = 0
         """Malformed messages received."""
+        self._reported = 0  # of them, logged (the first) or summarised
 
     def take(self, text: str, request_id: str | None) -> bool:
         """Count `text`: whether to read it (False once past the bound).
@@ -66,3 +67,28 @@ class Intake:
             )
         )
         return False
+
+    def note_malformed(self, reason: str, text: str) -> None:
+        """Log the first malformed message at warning; only count the rest."""
+        self.malformed += 1
+        if self.malformed > 1:
+            return
+        self._reported = 1
+        _LOGGER.warning(
+            "Ignoring a malformed message from Deepgram (%s): %r",
+            self._scrub(reason[:80]),
+            self._scrub(text[:80]),
+        )
+
+    def summarise(self, request_id: str | None) -> None:
+        """Log in one line the malformed messages not logged yet (at the close)."""
+        more = self.malformed - self._reported
+        if not more:
+            return
+        self._reported = self.malformed
+        _LOGGER.warning(
+            "Ignored %d more malformed message%s from Deepgram (request %s)",
+            more,
+            "" if more == 1 else "s",
+            request_id,
+        )

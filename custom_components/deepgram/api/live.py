@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 import logging
 import time
-from typing import Final
+from typing import Final, override
 
 import aiohttp
 
@@ -234,17 +234,18 @@ class LiveSession(StreamSession):
             self.stats.keepalives += 1
             delay = self._keepalive_interval
 
+    @override
+    def _on_closed(self, code: int | None, reason: str | None) -> None:
+        super()._on_closed(code, reason)
+        self._intake.summarise(self.request_id)
+
     def _handle_text(self, text: str) -> None:
         if not self._intake.take(text, self.request_id):
             return
         try:
             message = parse_message(text)
         except MessageFormatError as err:
-            _LOGGER.warning(
-                "Ignoring a malformed message from Deepgram (%s): %r",
-                self._scrub(str(err)[:80]),
-                self._scrub(text[:80]),
-            )
+            self._intake.note_malformed(str(err), text)
             return
         if message is None:
             _LOGGER.debug(
