@@ -270,10 +270,12 @@ async def test_an_error_body_that_cannot_be_understood(
 
 # -- bodies read up to a cap (item 14) -------------------------------------------
 
-BODY = 64 * 1024 * 1024
+BODY = 120 * 1024 * 1024
 """A body far over the caps; the server counts what it managed to send."""
-SLACK = 16 * 1024 * 1024
-"""What socket buffers and aiohttp may take beyond the cap before reading stops."""
+SLACK = 40 * 1024 * 1024
+"""What may be sent beyond the cap before the close: the kernel's socket
+buffers (autotuned up to `tcp_rmem`'s maximum, often 4 to 32 MiB) and
+aiohttp's. About 4 MiB when measured; the whole body without the cap."""
 
 
 def streaming(
@@ -308,7 +310,7 @@ def streaming(
 async def test_a_huge_answer_is_not_read(
     odd_server: OddServer, http: aiohttp.ClientSession, content_length: bool
 ) -> None:
-    """A 64 MB model list: a protocol error after reading about the cap; the
+    """A 120 MB model list: a protocol error after reading about the cap; the
     rest is never sent and the connection is closed, not kept for reuse."""
     sent = [0]
     handler = streaming(200, b'{"stt": []}', sent, content_length=content_length)
@@ -327,7 +329,7 @@ async def test_a_huge_answer_is_not_read(
 async def test_a_huge_error_body_is_not_read(
     odd_server: OddServer, http: aiohttp.ClientSession
 ) -> None:
-    """A 401 with a 64 MB body: still the auth error, its reason from the head."""
+    """A 401 with a 120 MB body: still the auth error, its reason from the head."""
     sent = [0]
     handler = streaming(401, b"x" * 1000, sent, content_length=False)
     base_url = await odd_server({"GET /v1/auth/token": handler})
