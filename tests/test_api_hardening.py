@@ -8,6 +8,12 @@ that still end the request with `CloseStream`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+import copy
+import dataclasses
+import json
+import logging
+import math
 from typing import Any
 
 import aiohttp
@@ -15,18 +21,33 @@ from aiohttp import web
 import pytest
 
 from custom_components.deepgram.api import (
+    DeepgramProtocolError,
     DeepgramServerError,
     Endpoint,
     FluxOptions,
     FluxSession,
     LiveOptions,
     LiveSession,
+    flux_messages as flux_messages_module,
+    messages as messages_module,
+)
+from custom_components.deepgram.api.flux_messages import (
+    ConfigureSuccess,
+    TurnInfo,
+    parse_flux_message,
+)
+from custom_components.deepgram.api.messages import (
+    MAX_INT,
+    MessageFormatError,
+    Metadata,
+    Results,
+    parse_message,
 )
 from custom_components.deepgram.api.redact import MAX_REQUEST_ID, REDACTED
-from custom_components.deepgram.api.stream import StreamSession
-from tests.api_helpers import live
+from custom_components.deepgram.api.stream import MAX_MESSAGE_BYTES, StreamSession
+from tests.api_helpers import flux, live, pcm, send, websocket_route
 from tests.conftest import API_KEY, OddServer
-from tests.deepgram_server import FakeDeepgram
+from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
 from tests.deepgram_server.testing import wait_for
 
 PATHS = ["/v1/listen", "/v2/listen"]
@@ -110,3 +131,367 @@ async def test_a_handshake_request_id_echoing_the_key_is_scrubbed_and_cut(
     assert len(request_id) <= MAX_REQUEST_ID + 1
     assert API_KEY not in str(error)
     assert "x" * 300 not in caplog.text
+
+
+# -- item 1: odd but valid JSON skips one message, never the session ----------
+
+HUGE = "9" * 400  # float() of this integer raises OverflowError
+DEEP = '{"type": "Results", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+"""Nested 100 000 deep (json.loads raises RecursionError), under the cap."""
+OVER_DIGITS = '{"type": "Results", "start": ' + "9" * 5000 + "}"
+"""Over Python's int-str digit limit: json.loads raises ValueError."""
+
+# What each /v1 message did to a session before issue 18 (the loop died).
+ODD_LIVE = (
+    # TypeError: a number where the languages list goes
+    '{"type": "Results", "is_final": false, "channel": {"alternatives": '
+    '[{"transcript": "", "languages": 5}]}}',
+    # OverflowError: 400 digits where a float goes
+    '{"type": "Results", "is_final": false, "start": ' + HUGE + ", "
+    '"channel": {"alternatives": [{"transcript": "", "words": '
+    '[{"word": "x", "start": ' + HUGE + "}]}]}}",
+    '{"type": "SpeechStarted", "timestamp": ' + HUGE + "}",
+    DEEP,
+    OVER_DIGITS,
+)
+ODD_FLUX = (
+    '{"type": "TurnInfo", "event": "Update", "turn_index": 0, "transcript": "", '
+    '"audio_window_end": ' + HUGE + ', "words": [{"word": "x", "end": ' + HUGE + "}]}",
+    '{"type": "ConfigureSuccess", "thresholds": {"eot_threshold": ' + HUGE + "}}",
+    '{"type": "TurnInfo", "event": ' + "9" * 4000 + "}",
+    DEEP.replace("Results", "TurnInfo"),
+)
+MALFORMED = 2  # of each: DEEP, and OVER_DIGITS or the event that is a number
+
+# A message of each type with every field this client reads.
+LIVE_SAMPLES: list[dict[str, Any]] = [
+    {
+        "type": "Results",
+        "start": 0.5,
+        "duration": 1.0,
+        "is_final": True,
+        "speech_final": True,
+        "from_finalize": False,
+        "channel": {
+            "alternatives": [
+                {
+                    "transcript": "turn on",
+                    "confidence": 0.9,
+                    "languages": ["en"],
+                    "words": [
+                        {
+                            "word": "turn",
+                            "start": 0.5,
+                            "end": 0.8,
+                            "confidence": 0.9,
+                            "punctuated_word": "Turn",
+                            "language": "en",
+                            "speaker": 0,
+                        }
+                    ],
+                }
+            ]
+        },
+        "metadata": {"request_id": "r"},
+    },
+    {
+        "type": "Metadata",
+        "request_id": "r",
+        "duration": 1.0,
+        "channels": 1,
+        "created": "now",
+        "model_info": {"m": {"name": "nova-3"}},
+    },
+    {"type": "UtteranceEnd", "last_word_end": 1.0},
+    {"type": "SpeechStarted", "timestamp": 1.0},
+    {"type": "Error", "description": "d", "message": "m", "variant": "v"},
+]
+FLUX_SAMPLES: list[dict[str, Any]] = [
+    {
+        "type": "TurnInfo",
+        "event": "Update",
+        "turn_index": 0,
+        "transcript": "turn on",
+        "words": [{"word": "turn", "confidence": 0.9, "start": 0.5, "end": 0.8}],
+        "end_of_turn_confidence": 0.5,
+        "audio_window_start": 0.0,
+        "audio_window_end": 1.0,
+        "request_id": "r",
+        "trigger": "t",
+        "languages": ["en"],
+    },
+    {"type": "Connected", "request_id": "r"},
+    {
+        "type": "ConfigureSuccess",
+        "thresholds": {"eot_threshold": 0.7},
+        "keyterms": ["k"],
+        "language_hints": ["en"],
+    },
+    {"type": "ConfigureFailure", "request_id": "r"},
+    {"type": "Error", "code": "c", "description": "d", "message": "m"},
+]
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+ODD_VALUES: list[Any] = [
+    int(HUGE),
+    -int(HUGE),
+    2**64,
+    -1,
+    math.inf,
+    -math.inf,
+    math.nan,
+    1e308,
+    True,
+    None,
+    "text",
+    "",
+    [],
+    {},
+    [1, "x", None],
+    {"word": 5},
+    _nested(500),
+]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path into `value`, the containers' and the leaves'."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _replaced(sample: dict[str, Any], path: tuple[Any, ...], odd: Any) -> str:
+    message = copy.deepcopy(sample)
+    parent = message
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = odd
+    return json.dumps(message)
+
+
+def _assert_well_typed(value: Any) -> None:
+    """Numbers in a parsed message are finite floats and ints within MAX_INT."""
+    if isinstance(value, float):
+        assert math.isfinite(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        assert 0 <= value <= MAX_INT
+    elif isinstance(value, tuple):
+        for item in value:
+            _assert_well_typed(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            assert isinstance(item, float)
+            _assert_well_typed(item)
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            _assert_well_typed(getattr(value, field.name))
+
+
+@pytest.mark.parametrize(
+    ("parse", "sample"),
+    [(parse_message, sample) for sample in LIVE_SAMPLES]
+    + [(parse_flux_message, sample) for sample in FLUX_SAMPLES],
+    ids=lambda v: v["type"] if isinstance(v, dict) else v.__name__,
+)
+def test_any_odd_field_is_defaulted_or_the_message_malformed(
+    parse: Callable[[str], Any], sample: dict[str, Any]
+) -> None:
+    """Every field, every odd value: a typed message, None, or MessageFormatError."""
+    _assert_well_typed(parse(json.dumps(sample)))
+    for path in _paths(sample):
+        if path == ("type",):
+            continue
+        for odd in ODD_VALUES:
+            text = _replaced(sample, path, odd)
+            try:
+                message = parse(text)
+            except MessageFormatError:
+                continue
+            assert message is not None, text[:200]
+            _assert_well_typed(message)
+
+
+@pytest.mark.parametrize("text", ODD_LIVE, ids=range(len(ODD_LIVE)))
+def test_the_issues_odd_live_messages(text: str) -> None:
+    """Each is a typed message with the field defaulted, or malformed."""
+    try:
+        message = parse_message(text)
+    except MessageFormatError:
+        assert text in (DEEP, OVER_DIGITS)
+        return
+    assert message is not None
+    _assert_well_typed(message)
+
+
+@pytest.mark.parametrize("text", ODD_FLUX, ids=range(len(ODD_FLUX)))
+def test_the_issues_odd_flux_messages(text: str) -> None:
+    """The same for TurnInfo and ConfigureSuccess on /v2."""
+    try:
+        message = parse_flux_message(text)
+    except MessageFormatError:
+        assert text == ODD_FLUX[2] or len(text) > MAX_MESSAGE_BYTES // 2
+        return
+    assert message is not None
+    _assert_well_typed(message)
+
+
+def test_results_languages_keep_only_strings() -> None:
+    """A lone language is a list of one; a number or odd items are dropped."""
+
+    def languages(value: Any) -> tuple[str, ...]:
+        message = parse_message(_replaced(LIVE_SAMPLES[0], LANGUAGES, value))
+        assert isinstance(message, Results)
+        return message.languages
+
+    assert languages(["en", 5, "de"]) == ("en", "de")
+    assert languages("en") == ("en",)
+    assert languages(5) == ()
+
+
+LANGUAGES = ("channel", "alternatives", 0, "languages")
+
+
+def test_numbers_out_of_range_take_the_default() -> None:
+    """Huge, infinite and negative numbers: the default, not a crash or nonsense."""
+    sample = FLUX_SAMPLES[0]
+    for odd in (int(HUGE), math.inf, math.nan, True):
+        message = parse_flux_message(_replaced(sample, ("audio_window_end",), odd))
+        assert isinstance(message, TurnInfo)
+        assert message.audio_window_end == 0.0
+        message = parse_flux_message(_replaced(sample, ("words", 0, "start"), odd))
+        assert isinstance(message, TurnInfo)
+        assert message.words[0].start is None
+    message = parse_flux_message(_replaced(sample, ("turn_index",), True))
+    assert isinstance(message, TurnInfo)
+    assert message.turn_index == 0
+    message = parse_flux_message(_replaced(sample, ("turn_index",), 2**31))
+    assert isinstance(message, TurnInfo)
+    assert message.turn_index == 0
+    success = parse_flux_message(
+        json.dumps(
+            {
+                "type": "ConfigureSuccess",
+                "thresholds": {"a": 0.5, "b": int(HUGE), "c": math.inf, "d": 1},
+            }
+        )
+    )
+    assert isinstance(success, ConfigureSuccess)
+    assert success.thresholds == {"a": 0.5, "d": 1.0}
+    metadata = parse_message(_replaced(LIVE_SAMPLES[1], ("channels",), 0))
+    assert isinstance(metadata, Metadata)
+    assert metadata.channels == 1
+
+
+def test_an_unforeseen_failure_in_a_parser_is_a_malformed_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The net under the field checks: named by type and failure, nothing more."""
+
+    def broken(data: dict[str, Any]) -> Any:
+        raise OverflowError("a case the checks missed " + API_KEY)
+
+    monkeypatch.setattr(messages_module, "_parse_metadata", broken)
+    with pytest.raises(MessageFormatError) as info:
+        parse_message('{"type": "Metadata"}')
+    assert str(info.value) == "Unexpected Metadata (OverflowError)"
+    monkeypatch.setattr(flux_messages_module, "_turn_info", broken)
+    with pytest.raises(MessageFormatError) as info:
+        parse_flux_message('{"type": "TurnInfo"}')
+    assert str(info.value) == "Unexpected TurnInfo (OverflowError)"
+
+
+COMMAND = "Turn on the kitchen light."
+
+
+def _malformed_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert all("malformed message" in w for w in warnings), warnings
+    return warnings
+
+
+async def test_odd_messages_leave_the_live_session_running(
+    deepgram_server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The issue's /v1 messages: one warning per malformed one, the command heard."""
+    deepgram_server.script = script_from_text(COMMAND, start=0.5, end=1.8)
+    deepgram_server.faults = Faults(odd_messages=ODD_LIVE)
+    session = live(deepgram_server, http)
+    await send(session, pcm(2.5))
+    transcript = await session.finalize(timeout=5)
+    await session.close()
+    assert transcript.text == "turn on the kitchen light"  # nothing lost
+    assert session.error is None
+    assert session.stats.clean_close
+    assert len(_malformed_warnings(caplog)) == MALFORMED
+
+
+async def test_odd_messages_leave_the_flux_turn_running(
+    deepgram_server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same on /v2, in TurnInfo and ConfigureSuccess."""
+    deepgram_server.script = script_from_text(COMMAND, start=0.5, end=1.8)
+    deepgram_server.faults = Faults(odd_messages=ODD_FLUX)
+    session = flux(deepgram_server, http)
+    await send(session, pcm(2.5))
+    turn = await asyncio.wait_for(session.wait_for_turn_end(), 5)
+    await session.close()
+    assert turn.transcript == COMMAND
+    assert turn.ended_by == "end_of_turn"
+    assert session.error is None
+    assert session.stats.clean_close
+    assert len(_malformed_warnings(caplog)) == MALFORMED
+
+
+# -- item 1: a receive loop that dies says why, not "close None" ---------------
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_receive_loop_that_dies_logs_its_cause_and_fails_plainly(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+) -> None:
+    """The cause in one error record (scrubbed); the error names no close."""
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        await ws.send_str('{"type": "Results"}')
+        await ws.receive()  # until the client's CloseStream
+
+    def broken(self: StreamSession, text: str) -> None:
+        raise RuntimeError(f"a bug handling {text} with {API_KEY}")
+
+    session = session_for(
+        path, await odd_server(websocket_route(path, behaviour)), http
+    )
+    monkeypatch.setattr(type(session), "_handle_text", broken)
+    session.start()
+    await wait_for(lambda: session.error is not None)
+    error = session.error
+    assert isinstance(error, DeepgramProtocolError)
+    assert error.message == "A message from Deepgram could not be handled"
+    assert "close" not in str(error)
+    await session.close()
+    assert session.error is error
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    text = record.getMessage()
+    assert text.startswith("Stopped reading Deepgram's messages (request None): ")
+    assert "Traceback" in text
+    assert 'RuntimeError: a bug handling {"type": "Results"} with ' + REDACTED in text

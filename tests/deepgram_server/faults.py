@@ -30,6 +30,8 @@ class Faults:
     - ``in_band_error``: send an in-band ``Error`` after the first audio, then
       close 1011 ``NET-0000``.
     - ``unknown_message``: send a message of an unknown type after the first audio.
+    - ``odd_messages``: send these raw text frames after the first audio
+      (valid JSON of odd types or values, issue 18 item 1).
     - ``ignore_force_end_turn``: ``/v2/listen`` never answers ``ForceEndTurn``.
     - ``close_after_audio``: ``(seconds, code, reason)``: close with any code
       (1000, 1001, 4000, 4008, ...) once that much audio arrived.
@@ -77,6 +79,7 @@ class Faults:
     malformed_json: bool = False
     in_band_error: bool = False
     unknown_message: bool = False
+    odd_messages: tuple[str, ...] = ()
     ignore_force_end_turn: bool = False
     close_after_audio: tuple[float, int, str] | None = None
     stop_reading_after_audio_seconds: float | None = None

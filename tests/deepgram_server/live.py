@@ -391,6 +391,8 @@ class LiveSession:
             self._enqueue(raw="{this is not json")
         for i in range(self._faults.flood_malformed):
             self._enqueue(raw=f"{{not json {i}")
+        for text in self._faults.odd_messages:
+            self._enqueue(raw=text)
         if self._faults.unknown_message:
             self._enqueue({"type": "SomethingNew", "detail": "a future message type"})
 

@@ -2,17 +2,28 @@
 
 `parse_flux_message` turns one text frame into a typed message, `None` for
 a type this client does not know (ignored, as on `/v1/listen`), and raises
-`MessageFormatError` for a frame that is not a JSON object with a `type`.
+`MessageFormatError` for a frame that is not a JSON object with a `type`,
+and for nothing else: fields are read as in `messages.py` (a wrong type or
+a number out of range takes the default), so one odd message is skipped and
+the turn goes on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-import json
 from typing import Any
 
-from .messages import MessageFormatError
+from .messages import (
+    MessageFormatError,
+    float_field,
+    int_field,
+    load_message,
+    optional_float_field,
+    parse_guarded,
+    str_field,
+    strings_field,
+)
 
 
 class TurnEvent(StrEnum):
@@ -94,95 +105,77 @@ type FluxMessage = (
 )
 
 
-def _float(value: Any, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, int | float) else default
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list):
-        return tuple(item for item in value if isinstance(item, str))
-    return ()
-
-
 def _word(raw: Any) -> FluxWord:
     if not isinstance(raw, dict) or not isinstance(raw.get("word"), str):
         raise MessageFormatError("TurnInfo word without a 'word'")
-    start, end = raw.get("start"), raw.get("end")
     return FluxWord(
         word=raw["word"],
-        confidence=_float(raw.get("confidence")),
-        start=_float(start) if isinstance(start, int | float) else None,
-        end=_float(end) if isinstance(end, int | float) else None,
+        confidence=float_field(raw.get("confidence")),
+        start=optional_float_field(raw.get("start")),
+        end=optional_float_field(raw.get("end")),
     )
 
 
 def _turn_info(data: dict[str, Any]) -> TurnInfo:
-    try:
-        event = TurnEvent(str(data.get("event")))
-    except ValueError:
-        raise MessageFormatError(
-            f"Unknown TurnInfo event {data.get('event')!r}"
-        ) from None
+    event = data.get("event")
+    if not isinstance(event, str) or event not in TurnEvent:
+        shown = repr(event[:40]) if isinstance(event, str) else type(event).__name__
+        raise MessageFormatError(f"Unknown TurnInfo event {shown}")
     transcript = data.get("transcript")
     if not isinstance(transcript, str):
         raise MessageFormatError("TurnInfo without a transcript")
     words = data.get("words") or []
     if not isinstance(words, list):
         raise MessageFormatError("TurnInfo words is not a list")
-    turn_index = data.get("turn_index")
+    turn_index = int_field(data.get("turn_index"))
     return TurnInfo(
-        event=event,
-        turn_index=turn_index if isinstance(turn_index, int) else 0,
+        event=TurnEvent(event),
+        turn_index=turn_index if turn_index is not None else 0,
         transcript=transcript,
         words=tuple(_word(word) for word in words),
-        end_of_turn_confidence=_float(data.get("end_of_turn_confidence")),
-        audio_window_start=_float(data.get("audio_window_start")),
-        audio_window_end=_float(data.get("audio_window_end")),
-        request_id=_str(data.get("request_id")),
-        trigger=_str(data.get("trigger")),
-        languages=_strings(data.get("languages")),
+        end_of_turn_confidence=float_field(data.get("end_of_turn_confidence")),
+        audio_window_start=float_field(data.get("audio_window_start")),
+        audio_window_end=float_field(data.get("audio_window_end")),
+        request_id=str_field(data.get("request_id")),
+        trigger=str_field(data.get("trigger")),
+        languages=strings_field(data.get("languages")),
+    )
+
+
+def _configure_success(data: dict[str, Any]) -> ConfigureSuccess:
+    thresholds = data.get("thresholds")
+    numbers = (
+        {key: optional_float_field(value) for key, value in thresholds.items()}
+        if isinstance(thresholds, dict)
+        else {}
+    )
+    return ConfigureSuccess(
+        thresholds={key: n for key, n in numbers.items() if n is not None},
+        keyterms=strings_field(data.get("keyterms")),
+        language_hints=strings_field(data.get("language_hints")),
     )
 
 
 def parse_flux_message(text: str) -> FluxMessage | None:
     """Parse one server text frame; `None` for a message type not known here."""
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise MessageFormatError(f"Not JSON: {err}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise MessageFormatError("Not a JSON object with a 'type'")
+    return parse_guarded(_parse_object, load_message(text))
+
+
+def _parse_object(data: dict[str, Any]) -> FluxMessage | None:
     match data["type"]:
         case "TurnInfo":
             return _turn_info(data)
         case "Connected":
-            return Connected(request_id=_str(data.get("request_id")))
+            return Connected(request_id=str_field(data.get("request_id")))
         case "ConfigureSuccess":
-            thresholds = data.get("thresholds")
-            return ConfigureSuccess(
-                thresholds={
-                    key: float(value)
-                    for key, value in thresholds.items()
-                    if isinstance(value, int | float)
-                }
-                if isinstance(thresholds, dict)
-                else {},
-                keyterms=_strings(data.get("keyterms")),
-                language_hints=_strings(data.get("language_hints")),
-            )
+            return _configure_success(data)
         case "ConfigureFailure":
-            return ConfigureFailure(request_id=_str(data.get("request_id")))
+            return ConfigureFailure(request_id=str_field(data.get("request_id")))
         case "Error":
             return FluxError(
-                code=_str(data.get("code")),
-                description=_str(data.get("description"))
-                or _str(data.get("message"))
+                code=str_field(data.get("code")),
+                description=str_field(data.get("description"))
+                or str_field(data.get("message"))
                 or "unknown error",
             )
         case _:

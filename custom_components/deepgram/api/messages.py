@@ -2,14 +2,23 @@
 
 `parse_message` turns one text frame into a typed message, `None` for a type
 this client does not know (Deepgram adds types; they are ignored), and raises
-`MessageFormatError` for a frame that is not a JSON object with a `type`.
+`MessageFormatError` for a frame that is not a JSON object with a `type`,
+and for nothing else: whatever a server sends, one odd message is skipped,
+never the end of the session. A field of the wrong type or out of range
+takes its default (a float that is not finite, a number too large for one);
+a message without what it is for (a transcript) is malformed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 import json
-from typing import Any
+import math
+from typing import Any, Final
+
+MAX_INT: Final = 2**31 - 1
+"""The largest count or index taken from a message."""
 
 
 class MessageFormatError(ValueError):
@@ -82,16 +91,83 @@ class ErrorMessage:
 type ServerMessage = Results | Metadata | UtteranceEnd | SpeechStarted | ErrorMessage
 
 
-def _float(value: Any, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, int | float) else default
+def float_field(value: Any, default: float = 0.0) -> float:
+    """A finite number as a float; `default` for anything else.
+
+    JSON gives `Infinity`, `NaN`, `1e999` (inf) and integers of hundreds of
+    digits (float() of those raises OverflowError).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    try:
+        number = float(value)
+    except OverflowError:
+        return default
+    return number if math.isfinite(number) else default
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def optional_float_field(value: Any) -> float | None:
+    """A finite number as a float, None for anything else."""
+    number = float_field(value, math.nan)
+    return None if math.isnan(number) else number
 
 
-def _str(value: Any) -> str | None:
+def int_field(value: Any) -> int | None:
+    """A count or index (0 to MAX_INT), None for anything else.
+
+    Beyond 64 bits a number cannot be stored or sent on as JSON by Home
+    Assistant; no speaker, channel or turn comes near the bound.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= MAX_INT else None
+
+
+def str_field(value: Any) -> str | None:
+    """A string, None for anything else."""
     return value if isinstance(value, str) else None
+
+
+def strings_field(value: Any) -> tuple[str, ...]:
+    """The strings of a list (a lone string is a list of one); () otherwise."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(item for item in value if isinstance(item, str))
+    return ()
+
+
+def load_message(text: str) -> dict[str, Any]:
+    """The JSON object of a text frame, with a string `type`.
+
+    Raises `MessageFormatError` for anything else, also for JSON nested too
+    deep for the decoder (RecursionError) and integers over Python's digit
+    limit (ValueError).
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise MessageFormatError(f"Not JSON: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise MessageFormatError("Not a JSON object with a 'type'")
+    return data
+
+
+def parse_guarded[M](parse: Callable[[dict[str, Any]], M], data: dict[str, Any]) -> M:
+    """`parse(data)`, any failure of it a `MessageFormatError`.
+
+    Every field is checked where it is read; this is the net under those
+    checks, so that a case they miss skips one message and says which
+    failure it was, instead of ending the session.
+    """
+    try:
+        return parse(data)
+    except MessageFormatError:
+        raise
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as err:
+        raise MessageFormatError(
+            f"Unexpected {data['type']} ({type(err).__name__})"
+        ) from None
 
 
 def _parse_word(raw: Any) -> Word:
@@ -99,12 +175,12 @@ def _parse_word(raw: Any) -> Word:
         raise MessageFormatError("Results word without a 'word'")
     return Word(
         word=raw["word"],
-        start=_float(raw.get("start")),
-        end=_float(raw.get("end")),
-        confidence=_float(raw.get("confidence")),
-        punctuated_word=_str(raw.get("punctuated_word")),
-        language=_str(raw.get("language")),
-        speaker=_int(raw.get("speaker")),
+        start=float_field(raw.get("start")),
+        end=float_field(raw.get("end")),
+        confidence=float_field(raw.get("confidence")),
+        punctuated_word=str_field(raw.get("punctuated_word")),
+        language=str_field(raw.get("language")),
+        speaker=int_field(raw.get("speaker")),
     )
 
 
@@ -121,20 +197,19 @@ def parse_results(data: dict[str, Any]) -> Results:
     if not isinstance(words, list):
         raise MessageFormatError("Results words is not a list")
     metadata = data.get("metadata")
-    languages = best.get("languages") or []
     return Results(
         transcript=best["transcript"],
-        confidence=_float(best.get("confidence")),
+        confidence=float_field(best.get("confidence")),
         words=tuple(_parse_word(word) for word in words),
         is_final=data.get("is_final") is True,
         speech_final=data.get("speech_final") is True,
         from_finalize=data.get("from_finalize") is True,
-        start=_float(data.get("start")),
-        duration=_float(data.get("duration")),
-        request_id=_str(metadata.get("request_id"))
+        start=float_field(data.get("start")),
+        duration=float_field(data.get("duration")),
+        request_id=str_field(metadata.get("request_id"))
         if isinstance(metadata, dict)
         else None,
-        languages=tuple(lang for lang in languages if isinstance(lang, str)),
+        languages=strings_field(best.get("languages")),
     )
 
 
@@ -147,40 +222,38 @@ def _parse_metadata(data: dict[str, Any]) -> Metadata:
             for info in model_info.values()
             if isinstance(info, dict) and isinstance(info.get("name"), str)
         )
-    channels = data.get("channels")
+    channels = int_field(data.get("channels"))
     return Metadata(
-        request_id=_str(data.get("request_id")),
-        duration=_float(data.get("duration")),
-        channels=channels if isinstance(channels, int) else 1,
-        created=_str(data.get("created")),
+        request_id=str_field(data.get("request_id")),
+        duration=float_field(data.get("duration")),
+        channels=channels if channels is not None and channels > 0 else 1,
+        created=str_field(data.get("created")),
         model_names=names,
     )
 
 
 def parse_message(text: str) -> ServerMessage | None:
     """Parse one server text frame; `None` for a message type not known here."""
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise MessageFormatError(f"Not JSON: {err}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise MessageFormatError("Not a JSON object with a 'type'")
+    return parse_guarded(_parse_object, load_message(text))
+
+
+def _parse_object(data: dict[str, Any]) -> ServerMessage | None:
     match data["type"]:
         case "Results":
             return parse_results(data)
         case "Metadata":
             return _parse_metadata(data)
         case "UtteranceEnd":
-            return UtteranceEnd(last_word_end=_float(data.get("last_word_end")))
+            return UtteranceEnd(last_word_end=float_field(data.get("last_word_end")))
         case "SpeechStarted":
-            return SpeechStarted(timestamp=_float(data.get("timestamp")))
+            return SpeechStarted(timestamp=float_field(data.get("timestamp")))
         case "Error":
             return ErrorMessage(
-                description=_str(data.get("description"))
-                or _str(data.get("message"))
+                description=str_field(data.get("description"))
+                or str_field(data.get("message"))
                 or "unknown error",
-                message=_str(data.get("message")),
-                variant=_str(data.get("variant")),
+                message=str_field(data.get("message")),
+                variant=str_field(data.get("variant")),
             )
         case _:
             return None

@@ -25,6 +25,7 @@ import logging
 import socket
 import struct
 import time
+import traceback
 from typing import Any, ClassVar, Final
 
 import aiohttp
@@ -33,6 +34,7 @@ from .endpoint import Endpoint
 from .errors import (
     DeepgramConnectionError,
     DeepgramError,
+    DeepgramProtocolError,
     DeepgramTimeoutError,
     error_for_close,
     error_for_status,
@@ -51,6 +53,8 @@ DEFAULT_SEND_TIMEOUT: Final = 5.0
 DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
 MAX_MESSAGE_BYTES: Final = 256 * 1024
 """Largest server message taken (a long Results is a few kB)."""
+MAX_TRACE: Final = 4000
+"""Longest traceback logged for a failure reading messages (after scrubbing)."""
 _UNKNOWN_RATE_BUFFER: Final = 1 << 20
 _UNKNOWN_RATE_FRAME: Final = 1 << 16
 """Largest frame when the byte rate is unknown: 64 KiB of whole samples."""
@@ -373,6 +377,21 @@ class StreamSession:
                     self._pong.set()
                 else:
                     break
+        except Exception as err:
+            # Never expected (a malformed message is skipped where it is
+            # parsed): the cause is logged, scrubbed, and the session fails
+            # as what happened; the socket did not close.
+            _LOGGER.error(  # noqa: TRY400 - not .exception: the trace is scrubbed
+                "Stopped reading Deepgram's messages (request %s): %s",
+                self.request_id,
+                self._scrub("".join(traceback.format_exception(err)), MAX_TRACE),
+            )
+            self._fail(
+                DeepgramProtocolError(
+                    "A message from Deepgram could not be handled",
+                    request_id=self.request_id,
+                )
+            )
         finally:
             self._on_closed(ws.close_code, reason)
 
