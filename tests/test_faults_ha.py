@@ -16,8 +16,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.deepgram import transcriber
-from custom_components.deepgram.const import DOMAIN
+from custom_components.deepgram import flux_transcriber, transcriber
+from custom_components.deepgram.const import (
+    CONF_END_OF_SPEECH,
+    DOMAIN,
+    RECOMMENDED_STT_OPTIONS,
+)
 from custom_components.deepgram.end_of_speech import EndOfSpeech
 from tests.deepgram_server import FakeDeepgram, Faults, Latency, script_from_text
 from tests.deepgram_server.testing import (
@@ -220,6 +224,57 @@ async def test_a_flux_run_is_cut_at_the_run_bound_too(
     (session,) = server.sessions
     assert 0 < session.audio_bytes <= 2 * BYTES_PER_SECOND
     assert entry.runtime_data.history[-1].error == "audio_too_long"
+
+
+@pytest.mark.parametrize(
+    "stt_profile",
+    [{**RECOMMENDED_STT_OPTIONS, CONF_END_OF_SPEECH: mode} for mode in EndOfSpeech],
+)
+async def test_a_failure_while_the_audio_stalls_ends_the_run_at_once(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The satellite stalls, then Deepgram closes 1011: the run ends with the
+    error at once, not when the idle bound finds the audio gone."""
+    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 5.0)  # far below 15
+    server.script = SCRIPT
+    server.idle_timeout = 0.3  # 1011 NET-0001 once the audio stops
+    run, hold = await start_held_run(hass, server, after=16000)
+    async with asyncio.timeout(10):
+        result = await run
+    assert result == ERROR
+    assert not hold.is_set()  # the audio was still stalled
+    assert "No audio for" not in caplog.text  # the idle bound never fired
+    session = server.sessions[0]
+    assert (session.close_code, session.close_reason) == (1011, "NET-0001")
+    record = setup_integration.runtime_data.history[-1]
+    assert (record.outcome, record.error) == ("error", "DeepgramServerError")
+    assert "Finalize" not in session.control_messages()
+
+
+async def test_a_flux_failure_while_the_audio_stalls_ends_the_run_at_once(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same on /v2/listen: the 1011 close ends the run before the stall
+    bound would end the turn."""
+    monkeypatch.setattr(flux_transcriber, "STALL_TIMEOUT", 5.0)
+    server.idle_timeout = 0.3
+    entry = await add_flux_entry(hass, server)
+    hold = asyncio.Event()
+    async with asyncio.timeout(10):
+        result = await transcribe(
+            hass, chunks(silence(1.5), hold=hold, after=16000), entity_id=FLUX_ENTITY
+        )
+    assert result == ERROR
+    assert server.sessions[0].close_code == 1011
+    assert "ForceEndTurn" not in server.sessions[0].control_messages()
+    assert entry.runtime_data.history[-1].error == "DeepgramServerError"
 
 
 async def test_an_audio_source_raising_timeout_is_its_own_error(

@@ -60,7 +60,7 @@ from .end_of_speech import (
     TurnDetector,
 )
 from .language import MULTI
-from .transcriber import USAGE_TAG, Transcriber, _bounded
+from .transcriber import USAGE_TAG, Transcriber, _bounded, _first_of
 
 
 def flux_options(
@@ -235,7 +235,11 @@ class FluxTranscriber(Transcriber):
         detector: FluxTurnDetector,
         sample_rate: int,
     ) -> FluxTurn:
-        """Whichever comes first: the end of turn, an eager match, the stream's end."""
+        """Whichever comes first: the end of turn, an eager match, the stream's end.
+
+        A failing session ends the wait for the turn with its error, audio
+        flowing or not.
+        """
         sender = asyncio.create_task(
             self._send_flux_stream(session, stream, sample_rate),
             name="deepgram flux send audio",
@@ -243,11 +247,10 @@ class FluxTranscriber(Transcriber):
         ended = asyncio.create_task(
             session.wait_for_turn_end(END_TURN_TIMEOUT), name="deepgram flux turn"
         )
-        accepted = asyncio.create_task(detector.ended.wait())
-        try:
-            await asyncio.wait(
-                {sender, ended, accepted}, return_when=asyncio.FIRST_COMPLETED
-            )
+        accepted = asyncio.create_task(
+            detector.ended.wait(), name="deepgram flux accepted"
+        )
+        async with _first_of(sender, ended, accepted):
             if ended.done():
                 return ended.result()
             if (matched := detector.turn) is not None:
@@ -260,12 +263,3 @@ class FluxTranscriber(Transcriber):
             ):
                 return settled
             return await session.end_turn(END_TURN_TIMEOUT)
-        finally:
-            for task in (sender, ended, accepted):
-                # The turn is over: stop reading the stream (the rest of the
-                # audio is never sent, so never billed).
-                task.cancel()
-            await asyncio.wait({sender, ended, accepted})
-            for task in (sender, ended):
-                if not task.cancelled():
-                    task.exception()  # retrieved: raised above or not needed

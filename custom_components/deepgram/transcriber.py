@@ -12,7 +12,8 @@ An audio source that stalls without ending (no audio for
 same way as the end of speech: with what was heard. Audio pushed faster
 than real time (a file posted to `/api/stt`) is cut at `MAX_RUN_SECONDS` of
 audio too, and that run ends in an error saying so: its transcript would
-silently lack the rest.
+silently lack the rest. A session that fails (Deepgram closing it) ends the
+run at once with its error, whether or not audio is flowing.
 
 With a profile's end of speech set to Deepgram, the run may end earlier, as
 `end_of_speech.py` decides from Deepgram's messages: the transcript is
@@ -31,9 +32,11 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
+import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, override
 
+import aiohttp
 from homeassistant.components.stt import (
     SpeechMetadata,
     SpeechResult,
@@ -47,6 +50,7 @@ from .api import (
     DeepgramBadRequestError,
     DeepgramError,
     DeepgramRateLimitError,
+    Endpoint,
     FluxSession,
     FluxTurn,
     LiveOptions,
@@ -99,6 +103,67 @@ USAGE_TAG = "home-assistant"
 
 class AudioTooLongError(Exception):
     """The audio holds more than one run may send (`MAX_RUN_SECONDS`)."""
+
+
+class _WatchedSession(LiveSession):
+    """A live session whose failure a run can wait for (`failure()`).
+
+    A run whose audio stalled sends nothing, so it would learn that the
+    session failed (Deepgram closed it) only at the idle bound. Flux's
+    `wait_for_turn_end` wakes when its session fails; this is the same
+    wait for `/v1/listen`, through the session's own failure hook.
+    """
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        endpoint: Endpoint,
+        options: LiveOptions,
+        *,
+        connect_timeout: float,
+        on_message: Callable[[ServerMessage], None],
+    ) -> None:
+        """A session as `LiveSession` makes it."""
+        super().__init__(
+            http,
+            endpoint,
+            options,
+            connect_timeout=connect_timeout,
+            on_message=on_message,
+        )
+        self._failed = asyncio.Event()
+
+    async def failure(self) -> None:
+        """Wait until the session fails, then raise its error."""
+        await self._failed.wait()
+        self._raise_if_failed()
+
+    @override
+    def _on_fail(self) -> None:
+        super()._on_fail()
+        self._failed.set()
+
+
+@contextlib.asynccontextmanager
+async def _first_of(*tasks: asyncio.Task[Any]) -> AsyncIterator[None]:
+    """Wait for the first of a run's `tasks` to end; on the way out end them all.
+
+    Shared by nova and Flux runs, whose tasks are the sending, the session's
+    end of the turn or failure, and their end-of-turn detector. Ending the
+    sending stops reading the stream (the rest of the audio is never sent,
+    so never billed). The tasks' errors are retrieved here; the caller
+    raises those that matter with `result()`.
+    """
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()  # a no-op for a finished task
+        await asyncio.wait(tasks)
+        for task in tasks:
+            if not task.cancelled():
+                task.exception()
 
 
 def live_options(
@@ -197,7 +262,7 @@ class Transcriber:
                 on_transcript(session.transcript)
 
         try:
-            session = LiveSession(
+            session = _WatchedSession(
                 data.http,
                 data.endpoint,
                 options,
@@ -218,10 +283,8 @@ class Transcriber:
                 ),
                 options.bytes_per_second,
             )
-            if detector is None:
-                transcript = await self._until_stream_end(session, audio)
-            else:
-                transcript = await self._until_end_of_turn(session, audio, detector)
+            transcript = await self._until_end_of_turn(session, audio, detector)
+            if detector is not None:
                 record.ended_by = detector.policy.ended_by
             if not answered and session.stats.audio_bytes:
                 _warn_unanswered(session, options)
@@ -310,36 +373,31 @@ class Transcriber:
         await session.connect()
         return Transcript()
 
-    async def _until_stream_end(
-        self, session: LiveSession, stream: AsyncIterable[bytes]
-    ) -> Transcript:
-        """Home Assistant's detector ends the stream, then Finalize."""
-        return await self._flushed(session, await self._send_stream(session, stream))
-
     async def _until_end_of_turn(
         self,
-        session: LiveSession,
+        session: _WatchedSession,
         stream: AsyncIterable[bytes],
-        detector: TurnDetector,
+        detector: TurnDetector | None,
     ) -> Transcript:
-        """Whichever ends the turn first: Deepgram's signals or the stream's end."""
+        """Whichever comes first: the stream's end (then Finalize, unless the
+        detector says all is final), Deepgram's end of the turn (with a
+        detector), or the session failing, audio flowing or not."""
         sender = asyncio.create_task(
             self._send_stream(session, stream), name="deepgram send audio"
         )
-        ended = asyncio.create_task(detector.ended.wait(), name="deepgram end of turn")
-        try:
-            await asyncio.wait({sender, ended}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            ended.cancel()
-            if not sender.done():
-                # The turn is over: stop reading the stream (the rest of the
-                # audio is never sent, so never billed).
-                sender.cancel()
-                await asyncio.wait({sender})
-        if detector.ended.is_set():
-            return session.transcript
-        heard_audio = sender.result()  # raises what the sending raised
-        if detector.stream_ended().action is Action.RETURN:
+        failed = asyncio.create_task(session.failure(), name="deepgram failure")
+        waits = [sender, failed]
+        if detector is not None:
+            waits.append(
+                asyncio.create_task(detector.ended.wait(), name="deepgram end of turn")
+            )
+        async with _first_of(*waits):
+            if detector is not None and detector.ended.is_set():
+                return session.transcript
+            if failed.done():
+                failed.result()  # raises the session's error
+            heard_audio = sender.result()  # raises what the sending raised
+        if detector is not None and detector.stream_ended().action is Action.RETURN:
             return session.transcript
         return await self._flushed(session, heard_audio)
 
