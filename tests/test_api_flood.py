@@ -26,6 +26,7 @@ from custom_components.deepgram.api import (
     live as live_module,
 )
 from custom_components.deepgram.api.intake import Intake
+from custom_components.deepgram.api.messages import parse_message
 from custom_components.deepgram.api.redact import Redactor
 from tests.api_helpers import flux, live, pcm, send
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
@@ -66,12 +67,20 @@ def sent_chars(server: FakeDeepgram) -> int:
 
 
 async def test_twenty_thousand_empty_finals_end_the_session_at_the_bound(
-    server: FakeDeepgram, http: aiohttp.ClientSession
+    server: FakeDeepgram, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """20 000 empty finals: a clear error naming MAX_FINALS once it is passed;
     nothing is kept and no message after it is even parsed."""
     server.faults = Faults(flood_empty_finals=20_000)
     parsed: list[ServerMessage] = []
+    parses = 0
+
+    def parse(text: str) -> ServerMessage | None:
+        nonlocal parses
+        parses += 1
+        return parse_message(text)
+
+    monkeypatch.setattr(live_module, "parse_message", parse)
     session = live(server, http, on_message=parsed.append)
     await send(session, pcm(0.1))
     with pytest.raises(DeepgramProtocolError) as info:
@@ -90,6 +99,9 @@ async def test_twenty_thousand_empty_finals_end_the_session_at_the_bound(
     assert len(parsed) == live_module.MAX_FINALS
     await assert_nothing_left(session, server.port)
     assert server.sessions[0].got_close_stream
+    # The one past the bound was the last parsed: not the rest of the flood,
+    # the answer to Finalize or the Metadata.
+    assert parses == live_module.MAX_FINALS + 1
 
 
 async def test_a_flood_below_the_bound_leaves_the_transcript_as_it_was(

@@ -240,7 +240,8 @@ class LiveSession(StreamSession):
         self._intake.summarise(self.request_id)
 
     def _handle_text(self, text: str) -> None:
-        if not self._intake.take(text, self.request_id):
+        # Past a bound the session has failed: nothing more is even parsed.
+        if self._over_cap or not self._intake.take(text, self.request_id):
             return
         try:
             message = parse_message(text)
@@ -255,8 +256,6 @@ class LiveSession(StreamSession):
             return
         if isinstance(message, Results):
             self.request_id = self.request_id or self._scrub(message.request_id)
-            if self._over_cap:
-                return
             self.transcript.add(message)
             if (over := self._over_bound()) is not None:
                 self._over_cap = True
