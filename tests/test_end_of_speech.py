@@ -326,6 +326,22 @@ async def test_close_cancels_a_running_match() -> None:
     assert cancelled  # close() waited for the call to end, not just asked
 
 
+async def test_nothing_is_asked_after_close() -> None:
+    """Results still arrive while the request closes: no new matcher call."""
+    asked: list[str] = []
+
+    async def matcher(text: str) -> bool:
+        asked.append(text)
+        return False
+
+    detector = TurnDetector(EndOfTurnPolicy(DEEPGRAM), lambda: "turn on", matcher)
+    await detector.close()
+    detector.on_message(results("turn on", speech_final=True))
+    await asyncio.sleep(0.01)
+    assert asked == []
+    await detector.close()
+
+
 def test_profile_mode_and_its_options() -> None:
     """Deepgram mode asks for its signals; Home Assistant mode's query is as before;
     a profile from an older or newer release falls back safely."""

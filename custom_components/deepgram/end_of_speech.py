@@ -243,7 +243,9 @@ class TurnDetector:
         return self.policy.on_stream_ended()
 
     async def close(self) -> None:
-        """Cancel the matcher call still running."""
+        """Cancel the matcher call still running; ask nothing more (messages
+        still come while the request closes in the background)."""
+        self._matcher = None
         self._question = None
         if self._asking is not None:
             self._asking.cancel()
