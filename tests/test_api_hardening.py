@@ -44,7 +44,11 @@ from custom_components.deepgram.api.messages import (
     parse_message,
 )
 from custom_components.deepgram.api.redact import MAX_REQUEST_ID, REDACTED
-from custom_components.deepgram.api.stream import MAX_MESSAGE_BYTES, StreamSession
+from custom_components.deepgram.api.stream import (
+    CLOSE_STREAM,
+    MAX_MESSAGE_BYTES,
+    StreamSession,
+)
 from tests.api_helpers import flux, live, pcm, send, websocket_route
 from tests.conftest import API_KEY, OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
@@ -507,3 +511,87 @@ async def test_a_receive_loop_that_dies_logs_its_cause_and_fails_plainly(
     assert text.startswith("Stopped reading Deepgram's messages (request None): ")
     assert "Traceback" in text
     assert 'RuntimeError: a bug handling {"type": "Results"} with ' + REDACTED in text
+
+
+# -- item 7: a refused frame still ends the request with CloseStream ----------
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("frame", "code", "message"),
+    [
+        (
+            "oversize",
+            1009,
+            "Deepgram sent a message larger than this client accepts (256 KiB)",
+        ),
+        ("not UTF-8", 1007, "Deepgram sent a text message that is not UTF-8"),
+        ("reserved opcode", 1002, "Deepgram sent a frame this client cannot read"),
+    ],
+)
+async def test_a_refused_frame_ends_the_request_with_close_stream(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    path: str,
+    frame: str,
+    code: int,
+    message: str,
+) -> None:
+    """Over the cap or not UTF-8: CloseStream, then the close; a typed error."""
+    got: list[Any] = []
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        assert request.transport is not None
+        if frame == "oversize":
+            await ws.send_str("x" * (MAX_MESSAGE_BYTES + 1))
+        elif frame == "not UTF-8":
+            request.transport.write(b"\x81\x03\xff\xfe{")  # a text frame
+        else:
+            request.transport.write(b"\x83\x00")  # opcode 3 is reserved
+        while True:
+            msg = await ws.receive()
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                got.append((msg.type, ws.close_code))
+                return
+            got.append(msg.data)
+
+    session = session_for(
+        path, await odd_server(websocket_route(path, behaviour)), http
+    )
+    session.start()
+    await wait_for(lambda: session.error is not None)
+    error = session.error
+    assert isinstance(error, DeepgramProtocolError)
+    assert error.message == message
+    assert error.status == code
+    await session.close()
+    await wait_for(lambda: len(got) == 2)
+    assert got == [CLOSE_STREAM, (aiohttp.WSMsgType.CLOSE, code)]
+    assert session.error is error
+    assert session.stats.close_code == code
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_frame_refused_after_close_stream_sends_no_second_one(
+    odd_server: OddServer, http: aiohttp.ClientSession, path: str
+) -> None:
+    """An oversized answer to CloseStream: the close follows, CloseStream once."""
+    got: list[Any] = []
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        while True:
+            msg = await ws.receive()
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                got.append((msg.type, ws.close_code))
+                return
+            got.append(msg.data)
+            await ws.send_str("x" * (MAX_MESSAGE_BYTES + 1))
+
+    session = session_for(
+        path, await odd_server(websocket_route(path, behaviour)), http
+    )
+    await session.connect()
+    await session.close()
+    await wait_for(lambda: len(got) == 2)
+    assert got == [CLOSE_STREAM, (aiohttp.WSMsgType.CLOSE, 1009)]
+    assert isinstance(session.error, DeepgramProtocolError)

@@ -18,7 +18,7 @@ own waiters when the session fails (`_on_fail`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 import contextlib
 from dataclasses import dataclass
 import logging
@@ -241,7 +241,7 @@ class StreamSession:
                     headers=auth,
                     timeout=aiohttp.ClientWSTimeout(ws_close=DEFAULT_ABORT_TIMEOUT),
                     autoping=False,  # pongs are read: see `_pong`
-                    max_msg_size=MAX_MESSAGE_BYTES,
+                    max_msg_size=MAX_MESSAGE_BYTES + 1,  # aiohttp refuses >= max
                 )
         except DeepgramError as err:
             self._fail(err)
@@ -261,6 +261,7 @@ class StreamSession:
             self._fail(client_failure(err, self._endpoint.host))
             return
         self._ws = ws
+        _close_stream_first(ws, self._close_stream_before_refusal)
         self._transport = _transport_of(ws)
         # aiohttp has no public accessor for the handshake's headers.
         response = getattr(ws, "_response", None)
@@ -376,6 +377,8 @@ class StreamSession:
                 elif msg.type is aiohttp.WSMsgType.PONG:
                     self._pong.set()
                 else:
+                    if msg.type is aiohttp.WSMsgType.ERROR:
+                        self._refused(msg.data)
                     break
         except Exception as err:
             # Never expected (a malformed message is skipped where it is
@@ -394,6 +397,37 @@ class StreamSession:
             )
         finally:
             self._on_closed(ws.close_code, reason)
+
+    def _refused(self, err: object) -> None:
+        """Fail with what aiohttp refused in a frame (CloseStream went first)."""
+        code = err.code if isinstance(err, aiohttp.WebSocketError) else None
+        if code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+            message = (
+                "Deepgram sent a message larger than this client accepts "
+                f"({MAX_MESSAGE_BYTES // 1024} KiB)"
+            )
+        elif code == aiohttp.WSCloseCode.INVALID_TEXT:
+            message = "Deepgram sent a text message that is not UTF-8"
+        else:
+            message = "Deepgram sent a frame this client cannot read"
+        self._fail(
+            DeepgramProtocolError(
+                message,
+                status=code,
+                reason=self._scrub(str(err)),
+                request_id=self.request_id,
+            )
+        )
+
+    async def _close_stream_before_refusal(self) -> None:
+        """CloseStream (bounded), as aiohttp is about to close over a bad frame."""
+        if self._close_stream_sent:
+            return
+        self._close_stream_sent = True
+        # A socket that cannot take it is closed all the same.
+        with contextlib.suppress(DeepgramError, TimeoutError):
+            async with asyncio.timeout(DEFAULT_ABORT_TIMEOUT):
+                await self._send_text(CLOSE_STREAM)
 
     def _on_closed(self, code: int | None, reason: str | None) -> None:
         self.stats.close_code = code
@@ -511,3 +545,29 @@ def _transport_of(ws: aiohttp.ClientWebSocketResponse) -> asyncio.Transport | No
     connection = getattr(response, "connection", None)
     transport = getattr(connection, "transport", None)
     return transport if isinstance(transport, asyncio.Transport) else None
+
+
+def _close_stream_first(
+    ws: aiohttp.ClientWebSocketResponse,
+    close_stream: Callable[[], Awaitable[None]],
+) -> None:
+    """Have aiohttp's own close over a refused frame send CloseStream first.
+
+    A text frame over `max_msg_size` (refused from its header, before any
+    of it is buffered), not UTF-8 or breaking the protocol makes `receive()`
+    close the socket itself (1009, 1007, 1002) before it returns the error:
+    aiohttp has no hook between the two, so this socket's `close` is
+    wrapped. Only those closes carry a code other than 1000: not the reply
+    to the server's close, nor the closes this client starts (they send
+    CloseStream on their own).
+    """
+    close = ws.close
+
+    async def close_after_close_stream(
+        *, code: int = aiohttp.WSCloseCode.OK, message: bytes = b""
+    ) -> bool:
+        if code != aiohttp.WSCloseCode.OK:
+            await close_stream()
+        return await close(code=code, message=message)
+
+    ws.close = close_after_close_stream  # type: ignore[method-assign]
