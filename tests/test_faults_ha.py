@@ -200,6 +200,8 @@ async def test_audio_faster_than_real_time_is_cut_at_the_run_bound(
     assert session.got_close_stream
     record = setup_integration.runtime_data.history[-1]
     assert (record.outcome, record.error) == ("error", "audio_too_long")
+    await wait_for(lambda: not deepgram_tasks(), timeout=1)
+    assert client_sockets_to(server.port) == 0
 
 
 async def test_a_flux_run_is_cut_at_the_run_bound_too(
@@ -253,6 +255,8 @@ async def test_a_failure_while_the_audio_stalls_ends_the_run_at_once(
     record = setup_integration.runtime_data.history[-1]
     assert (record.outcome, record.error) == ("error", "DeepgramServerError")
     assert "Finalize" not in session.control_messages()
+    await wait_for(lambda: not deepgram_tasks(), timeout=1)
+    assert client_sockets_to(server.port) == 0
 
 
 async def test_a_flux_failure_while_the_audio_stalls_ends_the_run_at_once(
