@@ -51,6 +51,15 @@ def test_empty_transcript() -> None:
     assert transcript.languages == ()
 
 
+def test_repr_shows_the_text_and_the_finals() -> None:
+    """A transcript in a debug log says what it holds, briefly."""
+    transcript = Transcript()
+    transcript.add(result("turn on"))
+    transcript.add(result(""))
+    transcript.add(result("the", is_final=False, start=2.0))
+    assert repr(transcript) == "Transcript('turn on the', finals=2)"
+
+
 def test_every_final_segment_in_order() -> None:
     """A long command is every final joined, not only the last one."""
     transcript = Transcript()
