@@ -64,7 +64,8 @@ class Faults:
     - ``odd_rest_answer``: ``(path, body)``: answer that path with status 200,
       JSON content type and these raw bytes instead of its real answer.
     - ``echo_authorization_in_request_id``: every REST answer's request id
-      (``dg-request-id`` and the pre-recorded ``metadata.request_id``) is
+      (``dg-request-id`` and the pre-recorded ``metadata.request_id``), and
+      the ``dg-request-id`` of a ``/v1`` or ``/v2/listen`` handshake, is
       the request's ``Authorization`` header (a careless proxy).
     """
 

@@ -92,7 +92,11 @@ async def accept_upgrade[O](
     if not ws.can_prepare(request).ok:
         record(400)
         return json_error(400, request_id, dg_error="Expected a websocket upgrade")
-    ws.headers["dg-request-id"] = request_id
+    ws.headers["dg-request-id"] = (
+        request.headers.get("Authorization", "")
+        if faults.echo_authorization_in_request_id
+        else request_id
+    )
     await ws.prepare(request)
     record(101)
     session_record = LiveSessionRecord(
