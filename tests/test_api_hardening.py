@@ -165,7 +165,9 @@ ODD_FLUX = (
     '{"type": "TurnInfo", "event": ' + "9" * 4000 + "}",
     DEEP.replace("Results", "TurnInfo"),
 )
-MALFORMED = 2  # of each: DEEP, and OVER_DIGITS or the event that is a number
+MALFORMED = 4
+"""Of each: all but the languages that are a number (defaulted) and the word
+in TurnInfo (in the same message as a number no float holds)."""
 
 # A message of each type with every field this client reads.
 LIVE_SAMPLES: list[dict[str, Any]] = [
@@ -327,28 +329,25 @@ def test_any_odd_field_is_defaulted_or_the_message_malformed(
             _assert_well_typed(message)
 
 
-@pytest.mark.parametrize("text", ODD_LIVE, ids=range(len(ODD_LIVE)))
-def test_the_issues_odd_live_messages(text: str) -> None:
+@pytest.mark.parametrize(
+    ("parse", "text", "malformed"),
+    [
+        (parse_message, ODD_LIVE[0], False),  # the languages defaulted
+        *((parse_message, text, True) for text in ODD_LIVE[1:]),
+        *((parse_flux_message, text, True) for text in ODD_FLUX),
+    ],
+    ids=[f"live-{i}" for i in range(len(ODD_LIVE))]
+    + [f"flux-{i}" for i in range(len(ODD_FLUX))],
+)
+def test_the_issues_odd_messages(
+    parse: Callable[[str], Any], text: str, malformed: bool
+) -> None:
     """Each is a typed message with the field defaulted, or malformed."""
-    try:
-        message = parse_message(text)
-    except MessageFormatError:
-        assert text in (DEEP, OVER_DIGITS)
-        return
-    assert message is not None
-    _assert_well_typed(message)
-
-
-@pytest.mark.parametrize("text", ODD_FLUX, ids=range(len(ODD_FLUX)))
-def test_the_issues_odd_flux_messages(text: str) -> None:
-    """The same for TurnInfo and ConfigureSuccess on /v2."""
-    try:
-        message = parse_flux_message(text)
-    except MessageFormatError:
-        assert text == ODD_FLUX[2] or len(text) > MAX_MESSAGE_BYTES // 2
-        return
-    assert message is not None
-    _assert_well_typed(message)
+    if malformed:
+        with pytest.raises(MessageFormatError):
+            parse(text)
+    else:
+        _assert_well_typed(parse(text))
 
 
 def test_results_languages_keep_only_strings() -> None:
@@ -367,35 +366,52 @@ def test_results_languages_keep_only_strings() -> None:
 LANGUAGES = ("channel", "alternatives", 0, "languages")
 
 
-def test_numbers_out_of_range_take_the_default() -> None:
-    """Huge, infinite and negative numbers: the default, not a crash or nonsense."""
+def test_numbers_out_of_range_make_the_message_malformed() -> None:
+    """No finite float holds it, or a count beyond its bounds: malformed."""
     sample = FLUX_SAMPLES[0]
-    for odd in (int(HUGE), math.inf, math.nan, True):
+    for path in [("audio_window_end",), ("words", 0, "start")]:
+        for odd in (int(HUGE), math.inf, -math.inf, math.nan):
+            with pytest.raises(MessageFormatError, match="A number"):
+                parse_flux_message(_replaced(sample, path, odd))
+    for odd in (-1, MAX_INT + 1):
+        with pytest.raises(MessageFormatError, match="A count out of range"):
+            parse_flux_message(_replaced(sample, ("turn_index",), odd))
+    message = parse_flux_message(_replaced(sample, ("turn_index",), MAX_INT))
+    assert isinstance(message, TurnInfo)
+    assert message.turn_index == MAX_INT
+    with pytest.raises(MessageFormatError, match="A number"):
+        parse_flux_message(
+            json.dumps({"type": "ConfigureSuccess", "thresholds": {"a": int(HUGE)}})
+        )
+
+
+def test_a_field_of_another_type_takes_its_default() -> None:
+    """A bool, string or list where a number belongs: the default."""
+    sample = FLUX_SAMPLES[0]
+    for odd in (True, "1.0", [1.0], None):
         message = parse_flux_message(_replaced(sample, ("audio_window_end",), odd))
         assert isinstance(message, TurnInfo)
         assert message.audio_window_end == 0.0
         message = parse_flux_message(_replaced(sample, ("words", 0, "start"), odd))
         assert isinstance(message, TurnInfo)
         assert message.words[0].start is None
-    message = parse_flux_message(_replaced(sample, ("turn_index",), True))
-    assert isinstance(message, TurnInfo)
-    assert message.turn_index == 0
-    message = parse_flux_message(_replaced(sample, ("turn_index",), 2**31))
-    assert isinstance(message, TurnInfo)
-    assert message.turn_index == 0
+        message = parse_flux_message(_replaced(sample, ("turn_index",), odd))
+        assert isinstance(message, TurnInfo)
+        assert message.turn_index == 0
     success = parse_flux_message(
         json.dumps(
             {
                 "type": "ConfigureSuccess",
-                "thresholds": {"a": 0.5, "b": int(HUGE), "c": math.inf, "d": 1},
+                "thresholds": {"a": 0.5, "b": "0.7", "c": True, "d": 1},
             }
         )
     )
     assert isinstance(success, ConfigureSuccess)
     assert success.thresholds == {"a": 0.5, "d": 1.0}
-    metadata = parse_message(_replaced(LIVE_SAMPLES[1], ("channels",), 0))
-    assert isinstance(metadata, Metadata)
-    assert metadata.channels == 1
+    for channels in (0, "2", None):
+        metadata = parse_message(_replaced(LIVE_SAMPLES[1], ("channels",), channels))
+        assert isinstance(metadata, Metadata)
+        assert metadata.channels == 1
 
 
 def test_an_unforeseen_failure_in_a_parser_is_a_malformed_message(
@@ -433,7 +449,7 @@ def malformed_logged(records: list[logging.LogRecord]) -> bool:
         return False
     first, summary = warnings
     return first.startswith("Ignoring a malformed message from Deepgram (") and (
-        summary.startswith(f"Ignored {MALFORMED - 1} more malformed message from")
+        summary.startswith(f"Ignored {MALFORMED - 1} more malformed messages from")
     )
 
 

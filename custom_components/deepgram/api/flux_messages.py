@@ -3,9 +3,9 @@
 `parse_flux_message` turns one text frame into a typed message, `None` for
 a type this client does not know (ignored, as on `/v1/listen`), and raises
 `MessageFormatError` for a frame that is not a JSON object with a `type`,
-and for nothing else: fields are read as in `messages.py` (a wrong type or
-a number out of range takes the default), so one odd message is skipped and
-the turn goes on.
+and for nothing else: fields are read as in `messages.py` (a wrong type
+takes the default, a number out of range makes the message malformed), so
+one odd message is skipped and the turn goes on.
 """
 
 from __future__ import annotations

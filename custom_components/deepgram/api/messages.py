@@ -4,9 +4,11 @@
 this client does not know (Deepgram adds types; they are ignored), and raises
 `MessageFormatError` for a frame that is not a JSON object with a `type`,
 and for nothing else: whatever a server sends, one odd message is skipped,
-never the end of the session. A field of the wrong type or out of range
-takes its default (a float that is not finite, a number too large for one);
-a message without what it is for (a transcript) is malformed.
+never the end of the session. A field of the wrong type takes its default;
+a number out of range for its field (one no finite float holds, a count
+below 0 or beyond MAX_INT) or a message without what it is for (a
+transcript) is malformed. `parse_results` also reads pre-recorded answers,
+where malformed means an answer that cannot be understood.
 """
 
 from __future__ import annotations
@@ -92,35 +94,42 @@ type ServerMessage = Results | Metadata | UtteranceEnd | SpeechStarted | ErrorMe
 
 
 def float_field(value: Any, default: float = 0.0) -> float:
-    """A finite number as a float; `default` for anything else.
+    """A number as a float; `default` for a value of another type.
 
-    JSON gives `Infinity`, `NaN`, `1e999` (inf) and integers of hundreds of
-    digits (float() of those raises OverflowError).
+    A number no finite float holds makes the message malformed: JSON gives
+    `Infinity`, `NaN`, `1e999` (inf) and integers of hundreds of digits
+    (float() of those raises OverflowError).
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
         return default
     try:
         number = float(value)
     except OverflowError:
-        return default
-    return number if math.isfinite(number) else default
+        raise MessageFormatError("A number too large for a float") from None
+    if not math.isfinite(number):
+        raise MessageFormatError(f"A number that is not finite ({number})")
+    return number
 
 
 def optional_float_field(value: Any) -> float | None:
-    """A finite number as a float, None for anything else."""
-    number = float_field(value, math.nan)
-    return None if math.isnan(number) else number
+    """A number as a float, None for a value of another type."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float_field(value)
 
 
 def int_field(value: Any) -> int | None:
-    """A count or index (0 to MAX_INT), None for anything else.
+    """A count or index, None for a value of another type.
 
-    Beyond 64 bits a number cannot be stored or sent on as JSON by Home
-    Assistant; no speaker, channel or turn comes near the bound.
+    One below 0 or over MAX_INT makes the message malformed: beyond 64 bits
+    a number cannot be stored or sent on as JSON by Home Assistant, and no
+    speaker, channel or turn comes near the bound.
     """
     if isinstance(value, bool) or not isinstance(value, int):
         return None
-    return value if 0 <= value <= MAX_INT else None
+    if not 0 <= value <= MAX_INT:
+        raise MessageFormatError(f"A count out of range ({str(value)[:20]})")
+    return value
 
 
 def str_field(value: Any) -> str | None:
@@ -226,7 +235,7 @@ def _parse_metadata(data: dict[str, Any]) -> Metadata:
     return Metadata(
         request_id=str_field(data.get("request_id")),
         duration=float_field(data.get("duration")),
-        channels=channels if channels is not None and channels > 0 else 1,
+        channels=channels or 1,
         created=str_field(data.get("created")),
         model_names=names,
     )
