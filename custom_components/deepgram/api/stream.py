@@ -7,8 +7,10 @@ turns every failure into a typed `DeepgramError`, and ends the request:
 (`close()`), or the same within about a second for cancellation (`abort()`).
 A socket that does not close in time is torn down (its transport aborted),
 and a close that is itself cancelled still sends `CloseStream` (bounded).
-Messages are capped in size; text from the server is scrubbed of the key
-before it is kept or logged.
+Messages are capped in size; a frame refused for its size or its bytes
+still ends the request with `CloseStream` before aiohttp closes the socket
+(`_close_stream_first`). Text from the server, the handshake's request id
+too, is scrubbed of the key before it is kept or logged.
 
 Subclasses give the path, parse the server's text frames
 (`_handle_text`), may start tasks once connected (`_on_open`) and wake their
