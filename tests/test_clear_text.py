@@ -9,23 +9,28 @@ when the key goes to a host that is not local.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import logging
-from typing import Any
+import socket
+from types import SimpleNamespace
 
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.aiohttp_client import (
+    DATA_CLIENTSESSION,
+    async_get_clientsession,
+)
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.test_util.aiohttp import (
-    AiohttpClientMocker,
-)
 
 from custom_components.deepgram.const import DOMAIN, SECTION_ADVANCED
-from tests.conftest import API_KEY, set_up_entry
+from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram
 from tests.flow_helpers import suggested
 from tests.test_config_flow import (
@@ -41,16 +46,76 @@ CLEAR_TEXT_TO_DEEPGRAM = [
     "HTTP://API.Deepgram.com/",
     "http://deepgram.com:80",
 ]
-MODELS: dict[str, Any] = {
-    "stt": [{"canonical_name": "nova-3", "streaming": True, "languages": []}]
-}
 
 
-def serve(mock: AiohttpClientMocker, base_url: str) -> None:
-    """Answer the key check and the model list at `base_url`."""
-    register: Callable[..., None] = mock.get  # untyped in phacc
-    register(f"{base_url}/v1/auth/token", json={"scopes": []})
-    register(f"{base_url}/v1/models", json=MODELS)
+class ToLocalServer(AbstractResolver):
+    """Resolves every host name to the local server (a stand-in for DNS)."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(
+                hostname=host,
+                host="127.0.0.1",
+                port=self._port,
+                family=socket.AF_INET,
+                proto=0,
+                flags=0,
+            )
+        ]
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+@asynccontextmanager
+async def every_host_is(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> AsyncIterator[list[str]]:
+    """Home Assistant's HTTP session, with every host name on the local server.
+
+    The server speaks plain HTTP: a request sent in clear text reaches it
+    (and shows in `server.rest_requests`); one over TLS fails its handshake.
+    Yields the URLs requested, in order.
+    """
+    requested: list[str] = []
+
+    async def on_start(
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestStartParams,
+    ) -> None:
+        requested.append(str(params.url))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(resolver=ToLocalServer(server.port)),
+        trace_configs=[trace],
+    )
+    shared = async_get_clientsession(hass)
+    sessions = hass.data[DATA_CLIENTSESSION]
+    key = next(k for k, v in sessions.items() if v is shared)
+    sessions[key] = session
+    try:
+        yield requested
+    finally:
+        sessions[key] = shared
+        await session.close()
+
+
+async def set_up(hass: HomeAssistant, url: str) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Deepgram", data={CONF_API_KEY: API_KEY, CONF_URL: url}
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
 
 
 @pytest.mark.parametrize("url", CLEAR_TEXT_TO_DEEPGRAM)
@@ -90,43 +155,32 @@ async def test_reconfigure_refuses_clear_text_to_deepgram(
 )
 async def test_stored_clear_text_url_is_set_up_over_tls(
     hass: HomeAssistant,
-    aioclient_mock: AiohttpClientMocker,
+    server: FakeDeepgram,
     caplog: pytest.LogCaptureFixture,
     stored: str,
     upgraded: str,
 ) -> None:
-    """An entry from before the check: every request over TLS, URL rewritten."""
-    host = stored.split("://")[1].rstrip("/")
-    serve(aioclient_mock, f"http://{host}")
-    serve(aioclient_mock, f"https://{host}")
-    entry = MockConfigEntry(
-        domain=DOMAIN, title="Deepgram", data={CONF_API_KEY: API_KEY, CONF_URL: stored}
-    )
-    await set_up_entry(hass, entry)
-    assert entry.state is ConfigEntryState.LOADED
-    requested = [str(call[1]) for call in aioclient_mock.mock_calls]
+    """An entry from before the check: nothing in clear text, URL rewritten."""
+    async with every_host_is(hass, server) as requested:
+        entry = await set_up(hass, stored)
+    assert server.rest_requests == []  # the key never reached it in clear text
     assert requested
     assert all(url.startswith("https://") for url in requested), requested
     assert entry.data[CONF_URL] == upgraded
-    assert entry.runtime_data.endpoint.base_url == upgraded
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any("encrypted connection" in r.getMessage() for r in warnings)
 
 
 async def test_clear_text_to_a_remote_self_hosted_server_warns(
-    hass: HomeAssistant,
-    aioclient_mock: AiohttpClientMocker,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, server: FakeDeepgram, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Allowed (a self-hosted server), with one warning naming the host."""
     url = "http://dg.example.com:8080"
-    serve(aioclient_mock, url)
-    entry = MockConfigEntry(
-        domain=DOMAIN, title="Deepgram", data={CONF_API_KEY: API_KEY, CONF_URL: url}
-    )
-    await set_up_entry(hass, entry)
-    assert entry.state is ConfigEntryState.LOADED
-    assert entry.data[CONF_URL] == url
+    async with every_host_is(hass, server):
+        entry = await set_up(hass, url)
+        assert entry.state is ConfigEntryState.LOADED
+        assert entry.data[CONF_URL] == url
+        await hass.config_entries.async_unload(entry.entry_id)
     warnings = [
         r.getMessage()
         for r in caplog.records
