@@ -188,3 +188,19 @@ async def test_clear_text_to_a_remote_self_hosted_server_warns(
     ]
     assert len(warnings) == 1
     assert "dg.example.com" in warnings[0]
+
+
+async def test_reauth_of_a_stored_clear_text_url_checks_over_tls(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """Reauth checks the new key at the stored URL: over TLS for Deepgram's."""
+    entry = add_entry(hass, "http://api.deepgram.com")
+    async with every_host_is(hass, server) as requested:
+        result = await entry.start_reauth_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: API_KEY}
+        )
+    assert server.rest_requests == []
+    assert requested
+    assert all(url.startswith("https://") for url in requested), requested
+    assert result["errors"] == {"base": "cannot_connect"}  # TLS to a plain server
