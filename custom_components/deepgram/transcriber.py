@@ -34,9 +34,8 @@ from collections.abc import (
 )
 import contextlib
 from dataclasses import dataclass
-from typing import Any, override
+from typing import Any
 
-import aiohttp
 from homeassistant.components.stt import (
     SpeechMetadata,
     SpeechResult,
@@ -50,7 +49,6 @@ from .api import (
     DeepgramBadRequestError,
     DeepgramError,
     DeepgramRateLimitError,
-    Endpoint,
     FluxSession,
     FluxTurn,
     LiveOptions,
@@ -103,45 +101,6 @@ USAGE_TAG = "home-assistant"
 
 class AudioTooLongError(Exception):
     """The audio holds more than one run may send (`MAX_RUN_SECONDS`)."""
-
-
-class _WatchedSession(LiveSession):
-    """A live session whose failure a run can wait for (`failure()`).
-
-    A run whose audio stalled sends nothing, so it would learn that the
-    session failed (Deepgram closed it) only at the idle bound. Flux's
-    `wait_for_turn_end` wakes when its session fails; this is the same
-    wait for `/v1/listen`, through the session's own failure hook.
-    """
-
-    def __init__(
-        self,
-        http: aiohttp.ClientSession,
-        endpoint: Endpoint,
-        options: LiveOptions,
-        *,
-        connect_timeout: float,
-        on_message: Callable[[ServerMessage], None],
-    ) -> None:
-        """A session as `LiveSession` makes it."""
-        super().__init__(
-            http,
-            endpoint,
-            options,
-            connect_timeout=connect_timeout,
-            on_message=on_message,
-        )
-        self._failed = asyncio.Event()
-
-    async def failure(self) -> None:
-        """Wait until the session fails, then raise its error."""
-        await self._failed.wait()
-        self._raise_if_failed()
-
-    @override
-    def _on_fail(self) -> None:
-        super()._on_fail()
-        self._failed.set()
 
 
 @contextlib.asynccontextmanager
@@ -262,7 +221,7 @@ class Transcriber:
                 on_transcript(session.transcript)
 
         try:
-            session = _WatchedSession(
+            session = LiveSession(
                 data.http,
                 data.endpoint,
                 options,
@@ -375,7 +334,7 @@ class Transcriber:
 
     async def _until_end_of_turn(
         self,
-        session: _WatchedSession,
+        session: LiveSession,
         stream: AsyncIterable[bytes],
         detector: TurnDetector | None,
     ) -> Transcript:
@@ -385,7 +344,7 @@ class Transcriber:
         sender = asyncio.create_task(
             self._send_stream(session, stream), name="deepgram send audio"
         )
-        failed = asyncio.create_task(session.failure(), name="deepgram failure")
+        failed = asyncio.create_task(session.wait_failed(), name="deepgram failure")
         waits = [sender, failed]
         if detector is not None:
             waits.append(

@@ -411,7 +411,7 @@ class FluxSession(StreamSession):
                 _LOGGER.exception("Error in a Deepgram message callback")
 
     def _on_turn_info(self, info: TurnInfo) -> None:
-        self.request_id = self.request_id or self._scrub(info.request_id)
+        self.request_id = self.request_id or self._scrub.request_id(info.request_id)
         if self.end_of_turn is not None:
             return  # only the first turn counts
         self.latest = info

@@ -255,7 +255,9 @@ class LiveSession(StreamSession):
             )
             return
         if isinstance(message, Results):
-            self.request_id = self.request_id or self._scrub(message.request_id)
+            self.request_id = self.request_id or self._scrub.request_id(
+                message.request_id
+            )
             self.transcript.add(message)
             if (over := self._over_bound()) is not None:
                 self._over_cap = True
@@ -266,7 +268,9 @@ class LiveSession(StreamSession):
                 self._finalized.set()
         elif isinstance(message, Metadata):
             self.metadata = message
-            self.request_id = self._scrub(message.request_id) or self.request_id
+            self.request_id = (
+                self._scrub.request_id(message.request_id) or self.request_id
+            )
         elif isinstance(message, ErrorMessage):
             description = self._scrub(message.description)
             _LOGGER.debug(

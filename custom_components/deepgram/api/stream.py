@@ -133,6 +133,7 @@ class StreamSession:
         self._pong = asyncio.Event()
         self._connected = asyncio.Event()
         self._closed = asyncio.Event()
+        self._failed = asyncio.Event()
         self._error: DeepgramError | None = None
         self._abort_error: DeepgramError | None = None
         self._close_stream_sent = False
@@ -195,6 +196,15 @@ class StreamSession:
             return
         if len(self._pending) >= self._frame_bytes:
             await self._flush(complete=not self.exact_frames)
+
+    async def wait_failed(self) -> None:
+        """Wait until the session fails, then raise its error.
+
+        A caller whose audio stalled sends nothing, so without this it would
+        learn that Deepgram ended the session only at its own idle bound.
+        """
+        await self._failed.wait()
+        self._raise_if_failed()
 
     async def close(self, timeout: float = DEFAULT_CLOSE_TIMEOUT) -> None:
         """End the request cleanly: CloseStream, bounded wait, close. Never raises."""
@@ -455,6 +465,7 @@ class StreamSession:
     # -- failure and shutdown ----------------------------------------------
 
     def _fail(self, error: DeepgramError) -> None:
+        self._failed.set()
         if self._error is None:
             self._error = error
             if not self._closing:
