@@ -8,8 +8,10 @@ with `CloseStream`, not dropped with the HTTP session.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
+import weakref
 
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
 from homeassistant.config_entries import ConfigEntryState
@@ -53,12 +55,13 @@ async def test_stop_after_a_reload_mid_run_sends_close_stream(
     old_load = setup_integration.runtime_data
     await reload(hass, setup_integration)
     assert not task.done()  # a reload does not kill the command
-    assert hass.data[DATA_UNLOADED] == [old_load]  # kept for the stop
+    assert old_load in hass.data[DATA_UNLOADED]  # kept for the stop
 
     started = time.monotonic()
     await hass.async_stop()
     assert time.monotonic() - started < 5  # bounded
     assert session.got_close_stream
+    assert not hass.data[DATA_UNLOADED]  # let go of once stopped
     await server.wait_for_sessions_closed(timeout=2)
     assert session.close_code == 1000
     hold.set()
@@ -93,7 +96,31 @@ async def test_a_run_through_a_reload_still_returns_its_words(
     assert stt_end.data["stt_output"]["text"] == "turn on the kitchen light"
     await server.wait_for_sessions_closed()
     assert session.got_close_stream
-    # Its load is let go of at the next unload: reloads leave nothing behind.
-    await wait_for(lambda: not hass.data[DATA_UNLOADED][0].closing)
+
+
+async def test_the_old_load_is_let_go_of_when_its_run_ends(
+    hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
+) -> None:
+    """Once the run and its background close are over, its load is not held.
+
+    Without a further reload or unload: the data of the load (its HTTP
+    session, history and key terms) is dropped as soon as it is idle.
+    """
+    server.script = SCRIPT
+    pipeline_id = await setup_pipeline(hass)
+    events: list[PipelineEvent] = []
+    task, hold, session = await start_held_pipeline(
+        hass, server, pipeline_id, 24000, events
+    )
+    await wait_for(lambda: session.audio_bytes >= 16000)
+    old_load = weakref.ref(setup_integration.runtime_data)
     await reload(hass, setup_integration)
-    assert hass.data[DATA_UNLOADED] == []
+    assert old_load() in hass.data[DATA_UNLOADED]  # the run goes on
+    hold.set()
+    async with asyncio.timeout(10):
+        await task
+    await server.wait_for_sessions_closed()
+    await wait_for(lambda: not hass.data[DATA_UNLOADED])
+    await hass.async_block_till_done()
+    gc.collect()
+    assert old_load() is None  # nothing else holds it either

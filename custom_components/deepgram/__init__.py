@@ -48,8 +48,13 @@ from .problems import async_clear_model_issues, payment_issue_id
 from .services import async_setup_services
 
 PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
-DATA_UNLOADED: HassKey[list[DeepgramData]] = HassKey(f"{DOMAIN}_unloaded")
-"""Loads unloaded while their sessions ran: Home Assistant's stop ends those."""
+DATA_UNLOADED: HassKey[set[DeepgramData]] = HassKey(f"{DOMAIN}_unloaded")
+"""Loads unloaded while their sessions ran: Home Assistant's stop ends those.
+
+Each is held only while busy: it is let go of (with its HTTP session
+references, history and key terms) when its last session and closing task
+are over, and when Home Assistant has stopped.
+"""
 
 # Seconds before setup is retried after Deepgram said "too many requests"
 # (429) or failed (5xx), where Home Assistant takes a delay (2026.11 added
@@ -68,10 +73,15 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     stops, and that session must be ended too.
     """
     async_setup_services(hass)
-    hass.data[DATA_UNLOADED] = []
+    unloaded: set[DeepgramData] = set()
+    hass.data[DATA_UNLOADED] = unloaded
 
     async def _async_stop(event: Event) -> None:
         await _async_end_sessions(_loads_with_sessions(hass))
+        # Ended or out of time: either way nothing is left to do for them.
+        for data in unloaded:
+            data.on_busy_change(None)
+        unloaded.clear()
 
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop)
     return True
@@ -223,7 +233,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) ->
     A run in progress is left to finish: a reload (a profile edited while
     someone speaks) should not cut the command off. Its load's data is kept
     for the stop listener until its sessions are over, so that Home
-    Assistant stopping still ends them with CloseStream.
+    Assistant stopping still ends them with CloseStream; it is let go of as
+    soon as its last session and closing task are over.
     """
     data = entry.runtime_data
     if data.closing:
@@ -231,7 +242,17 @@ async def async_unload_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) ->
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
     unloaded = hass.data[DATA_UNLOADED]
-    unloaded[:] = [load for load in (*unloaded, data) if load.live or load.closing]
+
+    def _hold_while_busy() -> None:
+        # A session leaves `live` before its close task joins `closing`:
+        # the load may be let go of, then held again for that close.
+        if data.busy:
+            unloaded.add(data)
+        else:
+            unloaded.discard(data)
+
+    data.on_busy_change(_hold_while_busy)
+    _hold_while_busy()
     return True
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, override
 
 import aiohttp
 from homeassistant.config_entries import ConfigEntry
@@ -39,7 +40,35 @@ class SessionRecord:
         return asdict(self)
 
 
-@dataclass(slots=True)
+class WatchedSet[T](set[T]):
+    """A set that calls `on_change` after each `add` and `discard`.
+
+    The transcribers only add and discard (a session, a closing task); the
+    hook lets an unloaded load be let go of as soon as its last one is over,
+    without the transcribers knowing about loads.
+    """
+
+    __slots__ = ("on_change",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_change: Callable[[], None] | None = None
+
+    @override
+    def add(self, element: T) -> None:
+        super().add(element)
+        if self.on_change is not None:
+            self.on_change()
+
+    @override
+    def discard(self, element: object) -> None:
+        super().discard(element)
+        if self.on_change is not None:
+            self.on_change()
+
+
+# Compared (and hashed) by identity: loads are kept in a set once unloaded.
+@dataclass(slots=True, eq=False, weakref_slot=True)
 class DeepgramData:
     """The client and state shared by an entry's entities."""
 
@@ -51,10 +80,19 @@ class DeepgramData:
     history: deque[SessionRecord] = field(
         default_factory=lambda: deque(maxlen=SESSION_HISTORY)
     )
-    closing: set[asyncio.Task[None]] = field(default_factory=set)
-    live: set[LiveSession | FluxSession] = field(default_factory=set)
+    closing: WatchedSet[asyncio.Task[None]] = field(default_factory=WatchedSet)
+    live: WatchedSet[LiveSession | FluxSession] = field(default_factory=WatchedSet)
     """Sessions of runs in progress (ended at once when Home Assistant stops)."""
     keyterms: KeytermBook = field(default_factory=KeytermBook)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a run or a closing session still uses this load."""
+        return bool(self.live or self.closing)
+
+    def on_busy_change(self, hook: Callable[[], None] | None) -> None:
+        """Call `hook` whenever a session or closing task comes or goes."""
+        self.live.on_change = self.closing.on_change = hook
 
 
 type DeepgramConfigEntry = ConfigEntry[DeepgramData]
