@@ -6,7 +6,7 @@ kept on one line before they reach a result, an error or a log.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 import json
 from typing import Any
@@ -31,7 +31,12 @@ from custom_components.deepgram.api.redact import (
     Redactor,
     secrets_of,
 )
-from custom_components.deepgram.api.rest import MAX_ANSWER, MAX_ERROR_BODY
+from custom_components.deepgram.api.rest import (
+    MAX_ANSWER,
+    MAX_ERROR_BODY,
+    MAX_LISTEN_ANSWER,
+    listen_answer_cap,
+)
 from tests.conftest import API_KEY, OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
 from tests.deepgram_server.testing import client_sockets_to, wait_for, wav_silence
@@ -372,3 +377,99 @@ async def test_error_bodies_up_to_their_cap_are_read(
     with pytest.raises(DeepgramAuthError) as info:
         await client(base_url, http).validate_key()
     assert info.value.reason == '{"err_msg": "Invalid'  # the head, as text
+
+
+# -- a long recording's transcript (follow-up of item 14) -----------------------
+
+MiB = 1024 * 1024
+HI = json.dumps(prerecorded("r1")).encode()
+"""A pre-recorded answer, padded with spaces to the size a test needs."""
+
+
+def listening(answer_size: int) -> Any:
+    """A handler reading the whole upload, then answering `answer_size` bytes."""
+
+    async def handler(request: web.Request) -> web.Response:
+        while await request.content.read(1 << 16):  # over request.read()'s 1 MiB
+            pass
+        body = HI + b" " * (answer_size - len(HI))
+        return web.Response(body=body, content_type="application/json")
+
+    return handler
+
+
+def test_the_cap_grows_with_the_upload() -> None:
+    """Small uploads keep MAX_ANSWER; large ones get 4 times their size, up to
+    the ceiling (which the action's 2000 MB limit reaches)."""
+    assert listen_answer_cap(0) == MAX_ANSWER == 8 * MiB
+    assert listen_answer_cap(2 * MiB) == MAX_ANSWER
+    assert listen_answer_cap(3 * MiB) == 12 * MiB
+    assert listen_answer_cap(2000 * 1000 * 1000) == MAX_LISTEN_ANSWER == 256 * MiB
+
+
+async def test_a_long_recordings_transcript_is_read(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """A 9 MiB answer to a 3 MiB upload is read: over MAX_ANSWER, under 12 MiB;
+    an answer one byte over the grown cap is still refused."""
+    audio = b"\0" * (3 * MiB)
+    cap = 12 * MiB
+    read = await odd_server({LISTEN: listening(9 * MiB)})
+    result = await client(read, http).transcribe(audio, WAV_OPTIONS)
+    assert result.transcript == "hi"
+    assert result.request_id == "r1"
+    over = await odd_server({LISTEN: listening(cap + 1)})
+    with pytest.raises(DeepgramProtocolError) as info:
+        await client(over, http).transcribe(audio, WAV_OPTIONS)
+    assert str(info.value) == (
+        f"Deepgram's answer to POST /v1/listen is larger than {cap:,} bytes"
+    )
+
+
+async def upload(data: bytes) -> AsyncIterator[bytes]:
+    """`data` in pieces of 100 bytes, as a file streamed from disk."""
+    for start in range(0, len(data), 100):
+        yield data[start : start + 100]
+
+
+@pytest.mark.parametrize(
+    ("size", "answer", "read"),
+    [
+        pytest.param(None, 4000, True, id="chunked-at-cap"),
+        pytest.param(None, 4001, False, id="chunked-over-cap"),
+        pytest.param(1000, 4000, True, id="length-at-cap"),
+        pytest.param(1000, 4001, False, id="length-over-cap"),
+    ],
+)
+async def test_a_streamed_upload_is_counted(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    size: int | None,
+    answer: int,
+    read: bool,
+) -> None:
+    """A streamed upload of unknown size grows the cap by the bytes it sent."""
+    monkeypatch.setattr(rest_module, "MAX_ANSWER", 1000)
+    base_url = await odd_server({LISTEN: listening(answer)})
+    call = client(base_url, http).transcribe(
+        upload(b"\0" * 1000), WAV_OPTIONS, size=size
+    )
+    if read:
+        assert (await call).transcript == "hi"
+        return
+    with pytest.raises(DeepgramProtocolError, match="larger than 4,000 bytes"):
+        await call
+
+
+async def test_the_ceiling_holds_for_any_upload(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However large the upload, no answer over MAX_LISTEN_ANSWER is read."""
+    monkeypatch.setattr(rest_module, "MAX_ANSWER", 1000)
+    monkeypatch.setattr(rest_module, "MAX_LISTEN_ANSWER", 3000)
+    base_url = await odd_server({LISTEN: listening(3001)})
+    with pytest.raises(DeepgramProtocolError, match="larger than 3,000 bytes"):
+        await client(base_url, http).transcribe(b"\0" * 10_000, WAV_OPTIONS)

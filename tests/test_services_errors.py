@@ -465,14 +465,24 @@ async def test_an_answer_larger_than_the_cap(
     transcribe: Transcribe,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A transcript answer over the read cap is refused, not held in memory."""
+    """A transcript answer over the read cap is refused, not held in memory.
+
+    The cap grows with the upload (4 times the file's bytes): an answer
+    over MAX_ANSWER is read for a file large enough, one over the grown cap
+    is not.
+    """
     monkeypatch.setattr(rest_module, "MAX_ANSWER", 64 * 1024)
+    cap = 4 * len(wav_silence(1.0))  # the voicemail fixture's bytes
+    assert cap > 64 * 1024
     answer = (
         b'{"metadata": {}, "results": {"channels": [{"alternatives": '
         b'[{"transcript": "hi"}]}]}}'
     )
-    server.faults = Faults(odd_rest_answer=("/v1/listen", answer + b" " * 65536))
+    server.faults = Faults(odd_rest_answer=("/v1/listen", answer.ljust(cap)))
+    response = await transcribe(path=str(voicemail))
+    assert response["text"] == "hi"
+    server.faults = Faults(odd_rest_answer=("/v1/listen", answer.ljust(cap + 1)))
     error = await expect_error(
         transcribe, "transcribe_failed", HomeAssistantError, path=str(voicemail)
     )
-    assert "larger than 65,536 bytes" in str(error)
+    assert f"larger than {cap:,} bytes" in str(error)

@@ -34,6 +34,10 @@ MAX_ANSWER: Final = 8 * 1024 * 1024
 Model lists are about 100 kB; a pre-recorded answer takes about 1 MB an
 hour of speech. The body is read in pieces and reading stops at the cap.
 """
+ANSWER_PER_UPLOAD_BYTE: Final = 4
+"""Bytes of a `POST /v1/listen` answer allowed per byte of audio uploaded."""
+MAX_LISTEN_ANSWER: Final = 256 * 1024 * 1024
+"""Bytes of a `POST /v1/listen` answer read at most, however large the upload."""
 MAX_ERROR_BODY: Final = 64 * 1024
 """Bytes of an error body read at most: its reason is cut to 300 characters."""
 _UNREADABLE = (
@@ -47,6 +51,30 @@ _UNREADABLE = (
 """What a parse of a well-formed JSON object raises where its shape is odd."""
 
 type AudioBody = bytes | AsyncIterable[bytes]
+
+
+def listen_answer_cap(uploaded: int) -> int:
+    """Bytes a pre-recorded answer may take for `uploaded` bytes of audio.
+
+    Deepgram has billed the request by the time it answers, so the cap is
+    there against a server that never stops sending, not against long
+    recordings. An hour of speech (150 to 250 words a minute) has 9,000 to
+    15,000 words of about 130 bytes each with their times, confidence,
+    punctuated form and speaker: 1.2 to 2 MB; smart formatting's paragraphs
+    and sentences repeat the text (100 kB), and utterances would repeat
+    the words: 5 MB an hour at most. The same hour uploaded takes 115 MB
+    as 16 kHz 16-bit PCM, 29 MB as 8 kHz mu-law, 14 MB as 32 kbit/s MP3,
+    3.6 MB as 8 kbit/s Opus and 2.1 MB as 4.75 kbit/s AMR, the leanest
+    format Deepgram reads: `ANSWER_PER_UPLOAD_BYTE` (4) times the upload
+    is 8.4 MB an hour even for AMR, far more for any other format. The
+    absolute ceiling, `MAX_LISTEN_ANSWER` (256 MiB), still holds 50 hours
+    of words: more than any single recording a home sends, and an answer
+    that size already takes gigabytes of memory once parsed. Small uploads
+    keep the `MAX_ANSWER` every other answer has.
+    """
+    return min(max(MAX_ANSWER, ANSWER_PER_UPLOAD_BYTE * uploaded), MAX_LISTEN_ANSWER)
+
+
 type _Parse[T] = Callable[[dict[str, Any]], T]
 
 
@@ -141,13 +169,19 @@ class DeepgramRestClient:
         known, chunked otherwise), so a large file is never held in memory.
         An exception the iterable raises ends the upload and propagates
         unchanged. `timeout` bounds the whole request, upload included;
-        `connect_timeout` bounds reaching the server.
+        `connect_timeout` bounds reaching the server. The answer may be as
+        large as `listen_answer_cap` of the bytes uploaded.
         """
         params = options.query()
         headers = {"Content-Type": content_type}
         if size is not None:
             headers["Content-Length"] = str(size)
         source = None if isinstance(audio, bytes) else _Chunks(audio)
+        known = len(audio) if isinstance(audio, bytes) else size or 0
+
+        def cap() -> int:  # asked once the answer starts: the upload is done
+            return listen_answer_cap(max(known, source.sent if source else 0))
+
         try:
             return await self._request(
                 "POST",
@@ -158,6 +192,7 @@ class DeepgramRestClient:
                 headers=headers,
                 timeout=timeout,
                 connect_timeout=connect_timeout,
+                max_answer=cap,
             )
         except DeepgramError:
             if source is not None and source.error is not None:
@@ -178,10 +213,12 @@ class DeepgramRestClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        max_answer: Callable[[], int] | None = None,
     ) -> T:
         """`parse` of the JSON object Deepgram answered `method` `path` with.
 
-        An answer that cannot be understood (no JSON object, too large, a
+        An answer that cannot be understood (no JSON object, larger than
+        `max_answer()` (asked once the answer starts) or `MAX_ANSWER`, a
         shape `parse` cannot take) is a `DeepgramProtocolError`.
         """
         url = self._endpoint.http_url(path)
@@ -205,7 +242,10 @@ class DeepgramRestClient:
                 ) as resp,
             ):
                 status, headers = resp.status, resp.headers
-                cap = MAX_ERROR_BODY if status >= 400 else MAX_ANSWER
+                if status >= 400:
+                    cap = MAX_ERROR_BODY
+                else:
+                    cap = MAX_ANSWER if max_answer is None else max_answer()
                 raw = await read_at_most(resp, cap)
         except TimeoutError:
             raise DeepgramTimeoutError(
@@ -262,15 +302,17 @@ class DeepgramRestClient:
 
 
 class _Chunks:
-    """An upload's chunks, remembering an error of their source."""
+    """An upload's chunks, counting them, remembering an error of their source."""
 
     def __init__(self, source: AsyncIterable[bytes]) -> None:
         self._source = source
         self.error: Exception | None = None
+        self.sent = 0
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._source:
+                self.sent += len(chunk)
                 yield chunk
         except Exception as err:
             self.error = err
