@@ -167,7 +167,14 @@ def test_endpoint_is_frozen() -> None:
         ("ws://api.eu.deepgram.com/", "wss://api.eu.deepgram.com"),
         ("HTTP://API.Deepgram.COM", "https://api.deepgram.com"),
         ("http://deepgram.com/x", "https://deepgram.com/x"),
-        ("ws://api.deepgram.com.:8080", "wss://api.deepgram.com.:8080"),
+        # A port given for clear text is not Deepgram's TLS port (443).
+        ("http://api.deepgram.com:80", "https://api.deepgram.com"),
+        ("ws://api.deepgram.com:80/", "wss://api.deepgram.com"),
+        ("ws://api.deepgram.com.:8080", "wss://api.deepgram.com."),
+        (
+            "http://user:pw@api.deepgram.com:80/v1",
+            "https://user:pw@api.deepgram.com/v1",
+        ),
     ],
 )
 def test_deepgram_hosts_only_over_tls(url: str, upgraded: str) -> None:
@@ -176,6 +183,8 @@ def test_deepgram_hosts_only_over_tls(url: str, upgraded: str) -> None:
     assert endpoint.base_url == upgraded
     assert endpoint.http_url("/v1/models").scheme == "https"
     assert endpoint.ws_url("/v1/listen").scheme == "wss"
+    assert endpoint.http_url("/v1/models").port == 443
+    assert endpoint.ws_url("/v1/listen").port == 443
     assert not endpoint.key_in_clear_text
 
 

@@ -28,6 +28,7 @@ from homeassistant.helpers.aiohttp_client import (
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
 
 from custom_components.deepgram.const import DOMAIN, SECTION_ADVANCED
 from tests.conftest import API_KEY
@@ -151,6 +152,8 @@ async def test_reconfigure_refuses_clear_text_to_deepgram(
     [
         ("http://api.deepgram.com", "https://api.deepgram.com"),
         ("ws://api.eu.deepgram.com/", "wss://api.eu.deepgram.com"),
+        # Port 80 is clear text's: over TLS it is Deepgram's 443.
+        ("http://api.deepgram.com:80", "https://api.deepgram.com"),
     ],
 )
 async def test_stored_clear_text_url_is_set_up_over_tls(
@@ -166,6 +169,7 @@ async def test_stored_clear_text_url_is_set_up_over_tls(
     assert server.rest_requests == []  # the key never reached it in clear text
     assert requested
     assert all(url.startswith("https://") for url in requested), requested
+    assert all(URL(url).port == 443 for url in requested), requested
     assert entry.data[CONF_URL] == upgraded
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any("encrypted connection" in r.getMessage() for r in warnings)

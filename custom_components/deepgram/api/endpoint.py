@@ -5,8 +5,8 @@ Deepgram's cloud (`https://api.deepgram.com`), a regional host
 (`http://host:8080`, often without a key) serve the same paths.
 
 Deepgram's own hosts are only ever reached over TLS: an `http` or `ws` URL
-there is upgraded (the key would otherwise travel unencrypted), while a
-self-hosted server may still be reached in clear text.
+there is upgraded, to the TLS default port (the key would otherwise travel
+unencrypted), while a self-hosted server may still be reached in clear text.
 """
 
 from __future__ import annotations
@@ -89,11 +89,18 @@ def is_clear_text_to_deepgram(url: str) -> bool:
 
 
 def over_tls_if_deepgram(url: str) -> str:
-    """`url`, with `https`/`wss` instead of `http`/`ws` for Deepgram's hosts."""
+    """`url`, with `https`/`wss` instead of `http`/`ws` for Deepgram's hosts.
+
+    An explicit port is dropped on the way: Deepgram's hosts serve TLS on its
+    default port (443) only. A clear-text URL's `:80` meant clear text's
+    default port, and `https://api.deepgram.com:80` cannot connect; any other
+    port is not one Deepgram's hosts listen on either. A URL already over
+    TLS keeps its port (it is not rewritten).
+    """
     if not is_clear_text_to_deepgram(url):
         return url
     parsed = URL(url)
-    return str(parsed.with_scheme(_TLS_FOR[parsed.scheme]))
+    return str(parsed.with_scheme(_TLS_FOR[parsed.scheme]).with_port(None))
 
 
 def is_valid_key(api_key: str) -> bool:
