@@ -30,6 +30,7 @@ from custom_components.deepgram.const import (
     RECOMMENDED_STT_OPTIONS,
     SUBENTRY_FLUX,
 )
+from custom_components.deepgram.problems import ISSUE_MODEL_NOT_ALLOWED_NO_PROFILE
 from custom_components.deepgram.transcriber import Transcriber, live_options
 from tests.conftest import entry_with_profiles, set_up_entry
 from tests.deepgram_server import FakeDeepgram, Faults
@@ -187,6 +188,21 @@ async def test_a_run_without_a_registered_entity_is_named_by_its_model(
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert placeholders(issue)["profile"] == entry.title
+    # No profile to change: no fix flow (it could only abort), a text instead.
+    assert not issue.is_fixable
+    assert issue.data is None
+    assert issue.translation_key == ISSUE_MODEL_NOT_ALLOWED_NO_PROFILE
+    texts = await async_get_translations(hass, "en", "issues", [DOMAIN])
+    prefix = f"component.{DOMAIN}.issues.{ISSUE_MODEL_NOT_ALLOWED_NO_PROFILE}"
+    title = texts[f"{prefix}.title"].format(**placeholders(issue))
+    assert title == f"Deepgram does not allow model nova-3 for {entry.title}"
+    description = texts[f"{prefix}.description"].format(**placeholders(issue))
+    assert "model nova-3" in description
+    assert CONSOLE_URL in description
+    # Its next success clears it, as a profile's would.
+    server.faults = Faults()
+    result = await run.async_transcribe(options, chunks(silence(0.3)))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_success_clears_only_its_profiles_issue(

@@ -14,7 +14,9 @@ A successful run clears the credits issue and its profile's model issue; the
 model issues of an entry go when it is set up again (a profile changed or was
 removed, the key was replaced) and when it is removed. The model issue is
 fixable: its flow (repairs.py) changes the profile's model, or keeps it once
-the Deepgram console allows it.
+the Deepgram console allows it. A run whose profile is not known (its entity
+is not in the registry) gets a model issue without a fix flow, which could
+only abort: its text points to the console and the profile's Reconfigure.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from .data import DeepgramConfigEntry
 # The data of a "model not allowed" issue, for its fix flow (repairs.py).
 DATA_ENTRY_ID = "entry_id"
 DATA_SUBENTRY_ID = "subentry_id"
+ISSUE_MODEL_NOT_ALLOWED_NO_PROFILE = f"{ISSUE_MODEL_NOT_ALLOWED}_no_profile"
+"""The translation of a model issue whose profile is not known (no fix flow)."""
 
 
 class Refusal(StrEnum):
@@ -54,9 +58,15 @@ class Refusal(StrEnum):
 class RunProfile:
     """The profile a run used, as its repair issue names it."""
 
-    subentry_id: str
+    subentry_id: str | None
+    """None: the profile is not known (the run's issue cannot change it)."""
     name: str
     model: str
+
+    @property
+    def issue_key(self) -> str:
+        """What the profile's model issue is keyed by: the profile, else its model."""
+        return self.subentry_id if self.subentry_id is not None else self.model
 
 
 def profile_of_entity(
@@ -65,13 +75,14 @@ def profile_of_entity(
     """The profile (subentry) behind an STT entity.
 
     An entity the registry does not know (never the case for the entities
-    this integration adds) is named by its id and keyed by its model.
+    this integration adds) is named by its id and keyed by its model; its
+    profile is not known.
     """
     registered = er.async_get(hass).async_get(entity_id) if entity_id else None
     subentry_id = registered.config_subentry_id if registered else None
     if subentry_id is not None and (subentry := entry.subentries.get(subentry_id)):
         return RunProfile(subentry_id, subentry.title, model)
-    return RunProfile(model, entity_id or entry.title, model)
+    return RunProfile(None, entity_id or entry.title, model)
 
 
 def model_issue_id(entry: DeepgramConfigEntry, subentry_id: str) -> str:
@@ -112,14 +123,21 @@ def async_run_failed(
         )
         return Refusal.PAYMENT
     if isinstance(err, DeepgramForbiddenError):
+        known = profile.subentry_id is not None
         ir.async_create_issue(
             hass,
             DOMAIN,
-            model_issue_id(entry, profile.subentry_id),
-            is_fixable=True,
-            data={DATA_ENTRY_ID: entry.entry_id, DATA_SUBENTRY_ID: profile.subentry_id},
+            model_issue_id(entry, profile.issue_key),
+            is_fixable=known,
+            data=(
+                {DATA_ENTRY_ID: entry.entry_id, DATA_SUBENTRY_ID: profile.subentry_id}
+                if known
+                else None
+            ),
             severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_MODEL_NOT_ALLOWED,
+            translation_key=(
+                ISSUE_MODEL_NOT_ALLOWED if known else ISSUE_MODEL_NOT_ALLOWED_NO_PROFILE
+            ),
             translation_placeholders={
                 "console_url": CONSOLE_URL,
                 "entry_title": entry.title,
@@ -136,7 +154,7 @@ def async_run_succeeded(
 ) -> None:
     """Deepgram took a run: the issues it would have answered are gone."""
     ir.async_delete_issue(hass, DOMAIN, payment_issue_id(entry))
-    ir.async_delete_issue(hass, DOMAIN, model_issue_id(entry, profile.subentry_id))
+    ir.async_delete_issue(hass, DOMAIN, model_issue_id(entry, profile.issue_key))
 
 
 def async_clear_model_issues(hass: HomeAssistant, entry: DeepgramConfigEntry) -> None:
