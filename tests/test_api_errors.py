@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncGenerator
+
+import aiohttp
 from multidict import CIMultiDict
 import pytest
 
@@ -16,8 +20,19 @@ from custom_components.deepgram.api import (
     DeepgramRateLimitError,
     DeepgramServerError,
     DeepgramTimeoutError,
+    Endpoint,
+    LiveOptions,
+    LiveSession,
 )
 from custom_components.deepgram.api.errors import error_for_close, error_for_status
+from custom_components.deepgram.api.redact import (
+    MAX_REQUEST_ID,
+    MAX_SERVER_TEXT,
+    REDACTED,
+    Redactor,
+    secrets_of,
+)
+from tests.api_helpers import KEY
 
 REQUEST_ID = "7b3f8a10-6a52-4c5e-9e0d-2f4b6a8c1d3e"
 
@@ -151,3 +166,80 @@ def test_repr_is_type_message_and_status() -> None:
         "DeepgramAuthError('Deepgram rejected the API key (HTTP 401); "
         "reason: INVALID_AUTH; request id: r1', status=401)"
     )
+
+
+# -- request ids of refusals (issue 18 item 4, follow-up) -----------------------
+
+
+def odd_request_id(authorization: str) -> str:
+    """300 characters echoing `authorization`, with a tab in a folded line.
+
+    What a careless proxy might send; the fold's line break is undone by the
+    HTTP parser, its tab is not.
+    """
+    head = f"{authorization} "
+    return head + "x" * (150 - len(head)) + "\r\n\t" + "y" * 147
+
+
+def test_a_refusals_request_id_is_one_line_cut_and_scrubbed() -> None:
+    """`error_for_status` cleans dg-request-id as a request id, not as a reason."""
+    scrub = Redactor(secrets_of(KEY))
+    request_id = f"Token {KEY}\n" + "x" * 290
+    error = error_for_status(
+        401, {"dg-request-id": request_id, "dg-error": request_id}, scrub=scrub
+    )
+    # Cut to 100 characters first (the key whole among them), then scrubbed.
+    kept = MAX_REQUEST_ID - len(f"Token {KEY}?")
+    assert error.request_id == f"Token {REDACTED}?" + "x" * kept + "…"
+    reason_kept = MAX_SERVER_TEXT - len(f"Token {KEY}\n")  # a reason: 300, as is
+    assert error.reason == f"Token {REDACTED}\n" + "x" * reason_kept + "…"
+    plain = error_for_status(500, {"dg-request-id": "a\nb" + "c" * 200})
+    assert plain.request_id == "a?b" + "c" * 97 + "…"
+
+
+@pytest.fixture
+async def refusing_server(socket_enabled: None) -> AsyncGenerator[str]:
+    """A server refusing every upgrade with 401 and an odd dg-request-id.
+
+    Raw HTTP: aiohttp's own server will not send a folded header.
+    """
+
+    async def refuse(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        auth = next(
+            line.split(":", 1)[1].strip()
+            for line in head.split("\r\n")
+            if line.lower().startswith("authorization:")
+        )
+        writer.write(
+            b"HTTP/1.1 401 Unauthorized\r\n"
+            b"dg-error: INVALID_AUTH\r\n"
+            b"dg-request-id: " + odd_request_id(auth).encode() + b"\r\n"
+            b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+    await server.wait_closed()
+
+
+async def test_a_refused_handshakes_request_id(
+    refusing_server: str, http: aiohttp.ClientSession
+) -> None:
+    """401 at /v1/listen with a 300-character dg-request-id echoing the key and
+    holding a tab: the error's request id is one line, cut and scrubbed."""
+    session = LiveSession(http, Endpoint(refusing_server, KEY), LiveOptions())
+    with pytest.raises(DeepgramAuthError) as info:
+        await session.connect()
+    await session.close()
+    request_id = info.value.request_id
+    kept = MAX_REQUEST_ID - len(f"Token {KEY} ")
+    assert request_id == f"Token {REDACTED} " + "x" * kept + "…"
+    assert KEY not in str(info.value)
+    assert KEY not in repr(session)

@@ -7,13 +7,13 @@ and never the API key: messages are built only from server answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from typing import Final
 
-type Scrub = Callable[[str | None], str | None]
+from .redact import Redactor
 
-
-def _as_is(text: str | None) -> str | None:
-    return text
+_NO_SECRETS: Final = Redactor(())
+"""Cuts server text and keeps request ids on one line, knowing no secret."""
 
 
 class DeepgramError(Exception):
@@ -135,15 +135,16 @@ def error_for_status(
     headers: Mapping[str, str] | None = None,
     detail: str | None = None,
     *,
-    scrub: Scrub = _as_is,
+    scrub: Redactor = _NO_SECRETS,
 ) -> DeepgramError:
     """Build the typed error for an HTTP status Deepgram answered with.
 
-    `scrub` cleans the server's text (reason, request id) of secrets.
+    `scrub` cleans the server's text of secrets: the reason as any text,
+    the `dg-request-id` as a request id (one line, cut shorter).
     """
     headers = headers or {}
     reason = scrub(headers.get("dg-error") or detail)
-    request_id = scrub(headers.get("dg-request-id"))
+    request_id = scrub.request_id(headers.get("dg-request-id"))
     if status >= 500:
         return DeepgramServerError(
             f"Deepgram server error (HTTP {status})",
@@ -159,9 +160,18 @@ def error_for_status(
 
 
 def error_for_close(
-    code: int, reason: str | None, request_id: str | None, *, scrub: Scrub = _as_is
+    code: int,
+    reason: str | None,
+    request_id: str | None,
+    *,
+    scrub: Redactor = _NO_SECRETS,
 ) -> DeepgramError:
-    """Build the typed error for a WebSocket close that ended a stream early."""
+    """Build the typed error for a WebSocket close that ended a stream early.
+
+    `scrub` cleans the close reason of secrets. `request_id` is kept as
+    given: the session's, already cleaned by `Redactor.request_id` when the
+    handshake was answered (cleaning it twice could cut it differently).
+    """
     reason = scrub(reason)
     if code == 1008:
         return DeepgramProtocolError(

@@ -256,9 +256,7 @@ class DeepgramRestClient:
             raise client_failure(err, self._endpoint.host) from None
         if status >= 400:
             detail = _error_detail(raw[:cap].decode(errors="replace"))
-            error = error_for_status(status, headers, detail, scrub=self._scrub)
-            error.request_id = self._scrub.request_id(headers.get("dg-request-id"))
-            raise error
+            raise error_for_status(status, headers, detail, scrub=self._scrub)
         if len(raw) > cap:
             raise DeepgramProtocolError(
                 f"Deepgram's answer to {what} is larger than {cap:,} bytes"
