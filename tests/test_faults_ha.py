@@ -137,33 +137,97 @@ async def test_stalled_audio_ends_the_run_with_what_was_heard(
     assert server.sessions[0].close_code == 1000
 
 
+@pytest.mark.parametrize(
+    "speed",
+    [
+        pytest.param(0.5, id="slower than real time: the time bound ends it"),
+        pytest.param(1.25, id="a little faster: the audio bound ends it, quietly"),
+    ],
+)
 async def test_endless_audio_ends_at_the_run_bound(
     hass: HomeAssistant,
     server: FakeDeepgram,
     setup_integration: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    speed: float,
 ) -> None:
-    """A source that never ends: the run ends at MAX_RUN_SECONDS, CloseStream."""
-    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 0.5)
+    """A source that never ends: the run ends at MAX_RUN_SECONDS, in time or
+    in audio, with what was heard and CloseStream; never more audio than that.
+
+    At 1.25 times real time the 1 s of audio comes 0.2 s ahead of the clock,
+    within AUDIO_LEAD_SECONDS: a live source, not a recording.
+    """
+    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 1.0)
+    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 0.5)
     server.script = SCRIPT
 
     async def endless() -> AsyncIterator[bytes]:
-        while True:  # half real time: the time bound, not the audio's, ends it
-            yield silence(0.001)
-            await asyncio.sleep(0.002)
+        while True:  # sleeping at least 10 ms: at most `speed` times real time
+            yield silence(0.01 * speed)
+            await asyncio.sleep(0.01)
 
     started = time.monotonic()
     result = await transcribe(hass, endless())
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 4
     assert result.result is stt.SpeechResultState.SUCCESS
-    assert "The audio did not end within 0 s; transcribing what was heard" in [
+    assert "The audio did not end within 1 s; transcribing what was heard" in [
         record.getMessage() for record in caplog.records
     ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     await server.wait_for_sessions_closed()
     assert server.sessions[0].got_close_stream
-    assert server.sessions[0].audio_bytes > 0  # what came within the bound
+    assert 0 < server.sessions[0].audio_bytes <= BYTES_PER_SECOND  # the bound
+    assert setup_integration.runtime_data.history[-1].outcome == "success"
     assert not setup_integration.runtime_data.live  # the run let go of it
+
+
+@pytest.mark.parametrize(
+    "stt_profile",
+    [{**RECOMMENDED_STT_OPTIONS, CONF_END_OF_SPEECH: EndOfSpeech.HOME_ASSISTANT}],
+)
+async def test_a_satellite_pre_roll_ends_quietly_at_the_run_bound(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A satellite forwards at once the 1.5 s it buffered before the wake word
+    (the command in it), then streams a little faster than real time and
+    never ends (Home Assistant's voice activity detector never hears the
+    end): the run ends quietly with the words, as at the time bound, and
+    Deepgram gets no more than MAX_RUN_SECONDS of audio.
+
+    The audio reaches the 3 s bound about 1.5 s ahead of the clock, within
+    AUDIO_LEAD_SECONDS (2 s here): a live source, not a recording.
+    """
+    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 3.0)
+    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 2.0)
+    server.script = SCRIPT  # the words lie within the pre-roll
+
+    async def satellite() -> AsyncIterator[bytes]:
+        yield silence(1.5)  # the pre-roll, in one burst
+        while True:  # then at most 1.05 times real time
+            await asyncio.sleep(0.02)
+            yield silence(0.021)
+
+    started = time.monotonic()
+    result = await transcribe(hass, satellite())
+    assert time.monotonic() - started < 6
+    assert result == stt.SpeechResult(
+        "turn on the kitchen light", stt.SpeechResultState.SUCCESS
+    )
+    assert "The audio did not end within 3 s; transcribing what was heard" in [
+        record.getMessage() for record in caplog.records
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await server.wait_for_sessions_closed()
+    (session,) = server.sessions
+    assert 0 < session.audio_bytes <= 3 * BYTES_PER_SECOND  # the bound, not more
+    assert session.control_messages()[-2:] == ["Finalize", "CloseStream"]
+    record = setup_integration.runtime_data.history[-1]
+    assert (record.outcome, record.error) == ("success", None)
 
 
 async def test_audio_faster_than_real_time_is_cut_at_the_run_bound(
@@ -175,8 +239,13 @@ async def test_audio_faster_than_real_time_is_cut_at_the_run_bound(
     hass_client: ClientSessionGenerator,
 ) -> None:
     """A 5 s file posted to /api/stt with a 2 s bound: Deepgram gets 2 s of
-    it, the run ends in an error that says why."""
+    it, the run ends in an error that says why.
+
+    The 2 s come at once, further ahead of the clock than AUDIO_LEAD_SECONDS
+    (0.5 s here): a recording, not a live source.
+    """
     monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 2.0)
+    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 0.5)
     server.script = SCRIPT
     client = await hass_client()
     response = await client.post(
@@ -212,6 +281,7 @@ async def test_a_flux_run_is_cut_at_the_run_bound_too(
 ) -> None:
     """The same bound on /v2/listen: 5 s pushed at once, 2 s sent, an error."""
     monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 2.0)
+    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 0.5)
     entry = await add_flux_entry(hass, server)
 
     async def pushed() -> AsyncIterator[bytes]:

@@ -211,6 +211,20 @@ STALL_TIMEOUT: Final = 3.0
 # speech, so 60 s only cuts off a source that never ends.
 AUDIO_IDLE_TIMEOUT: Final = 15.0
 MAX_RUN_SECONDS: Final = 60.0
+"""A run lasts at most this long and sends Deepgram at most this much audio."""
+AUDIO_LEAD_SECONDS: Final = 10.0
+"""How far live audio may run ahead of the clock and still count as live.
+
+A satellite streams at real time, yet ahead of the run's clock: it forwards
+at once the audio it buffered before the wake word was confirmed (a few
+seconds at most) and what queued while the pipeline started this run,
+networks deliver in bursts and a satellite's clock may run a little fast.
+Audio that reaches `MAX_RUN_SECONDS` no further ahead than this is a source
+that never ended: the run ends quietly with what was heard, as at
+the time bound. Further ahead, it is a recording pushed faster than real
+time (a file posted to `/api/stt`) and the run fails, saying so. Either way
+no more than `MAX_RUN_SECONDS` of audio is sent: this decides only which.
+"""
 SESSION_HISTORY: Final = 20
 
 CONSOLE_URL = "https://console.deepgram.com/"

@@ -220,8 +220,9 @@ class FluxTranscriber(Transcriber):
         session: FluxSession, stream: AsyncIterable[bytes], sample_rate: int
     ) -> None:
         # Bounded as nova runs are: a source that never ends stops after
-        # MAX_RUN_SECONDS (a stall ends the turn sooner, see FluxSession),
-        # more audio than that is an error.
+        # MAX_RUN_SECONDS of time or audio (a stall ends the turn sooner, see
+        # FluxSession); more audio than that, far ahead of real time, is an
+        # error.
         audio = _bounded(
             pcm_audio(stream, sample_rate=sample_rate, channels=1), sample_rate * 2
         )

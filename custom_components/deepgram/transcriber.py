@@ -8,12 +8,14 @@ soon as the flushed result arrives; the request is then ended cleanly
 sends `CloseStream` and closes within about a second, then re-raises.
 
 An audio source that stalls without ending (no audio for
-`AUDIO_IDLE_TIMEOUT`) or never ends (`MAX_RUN_SECONDS`) ends the run the
-same way as the end of speech: with what was heard. Audio pushed faster
-than real time (a file posted to `/api/stt`) is cut at `MAX_RUN_SECONDS` of
-audio too, and that run ends in an error saying so: its transcript would
-silently lack the rest. A session that fails (Deepgram closing it) ends the
-run at once with its error, whether or not audio is flowing.
+`AUDIO_IDLE_TIMEOUT`) or never ends (`MAX_RUN_SECONDS` of time or of audio)
+ends the run the same way as the end of speech: with what was heard. No run
+sends more than `MAX_RUN_SECONDS` of audio. Audio that reaches that bound
+further ahead of the clock than a live satellite runs (`AUDIO_LEAD_SECONDS`)
+was pushed faster than real time (a file posted to `/api/stt`): that run ends
+in an error saying so, as its transcript would silently lack the rest. A
+session that fails (Deepgram closing it) ends the run at once with its
+error, whether or not audio is flowing.
 
 With a profile's end of speech set to Deepgram, the run may end earlier, as
 `end_of_speech.py` decides from Deepgram's messages: the transcript is
@@ -61,6 +63,7 @@ from .audio import AudioFormatError, pcm_audio
 from .const import (
     ABORT_TIMEOUT,
     AUDIO_IDLE_TIMEOUT,
+    AUDIO_LEAD_SECONDS,
     CLOSE_TIMEOUT,
     CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
@@ -507,22 +510,26 @@ async def _bounded(
 ) -> AsyncIterator[bytes]:
     """PCM `audio` until it ends, stalls for AUDIO_IDLE_TIMEOUT or runs too long.
 
-    Too long in time (a source that never ends) ends it quietly: what was
-    heard is the run's. Too long in audio (`MAX_RUN_SECONDS` of it at
-    `bytes_per_second`, reached first only by audio faster than real time)
-    yields the audio up to the bound, then raises `AudioTooLongError`.
+    What Deepgram bills is bounded: at most `MAX_RUN_SECONDS` of audio (at
+    `bytes_per_second`) is yielded, and nothing after `MAX_RUN_SECONDS` of
+    the run's time. A source that never ends reaches one bound or the other:
+    at the time bound, or at the audio bound no more than
+    `AUDIO_LEAD_SECONDS` ahead of the clock (a satellite's pre-roll, bursts),
+    it is a live source and the run ends quietly with what was heard. Audio
+    reaching the audio bound further ahead than that was pushed faster than
+    real time (a recording): the audio up to the bound is yielded, then
+    `AudioTooLongError` is raised, since the transcript would silently lack
+    the rest.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + MAX_RUN_SECONDS
+    started = loop.time()
+    deadline = started + MAX_RUN_SECONDS
     room = int(MAX_RUN_SECONDS * bytes_per_second) if bytes_per_second else None
     chunks = aiter(audio)
     while True:
         left = deadline - loop.time()
         if left <= 0:
-            LOGGER.warning(
-                "The audio did not end within %.0f s; transcribing what was heard",
-                MAX_RUN_SECONDS,
-            )
+            _warn_run_bound()
             return
         try:
             async with asyncio.timeout(min(AUDIO_IDLE_TIMEOUT, left)) as bound:
@@ -543,6 +550,18 @@ async def _bounded(
             if len(chunk) > room:
                 if room:
                     yield chunk[:room]
-                raise AudioTooLongError
+                # MAX_RUN_SECONDS of audio came this soon: how far ahead.
+                if loop.time() - started < MAX_RUN_SECONDS - AUDIO_LEAD_SECONDS:
+                    raise AudioTooLongError
+                _warn_run_bound()
+                return
             room -= len(chunk)
         yield chunk
+
+
+def _warn_run_bound() -> None:
+    """A live source that never ended: the run ends with what was heard."""
+    LOGGER.warning(
+        "The audio did not end within %.0f s; transcribing what was heard",
+        MAX_RUN_SECONDS,
+    )
