@@ -1,34 +1,42 @@
 """A flooding server: what a session keeps and takes stays bounded.
 
-Past a bound (finals, words, text received) the session fails with a
-`DeepgramProtocolError` naming it, lets go of what it kept and parses nothing
-more; below the bounds a flood changes nothing of the transcript. Malformed
-messages make one warning and one summary, not a line each.
+Past a bound (finals, words, bytes received in any frame: text, binary,
+ping) the session fails with a `DeepgramProtocolError` naming it, lets go of
+what it kept and parses nothing more; below the bounds a flood changes nothing
+of the transcript. Malformed messages make one warning and one summary, not a
+line each; unexpected binary frames one debug line and one summary.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 
 import aiohttp
+from aiohttp import web
 import pytest
+from yarl import URL
 
 from custom_components.deepgram.api import (
     DeepgramProtocolError,
+    Endpoint,
+    FluxOptions,
     FluxSession,
+    LiveOptions,
     LiveSession,
     Results,
     ServerMessage,
-    intake as intake_module,
     live as live_module,
 )
-from custom_components.deepgram.api.intake import Intake
+from custom_components.deepgram.api.intake import MIN_FRAME_BYTES, Intake
 from custom_components.deepgram.api.messages import parse_message
 from custom_components.deepgram.api.redact import Redactor
+from custom_components.deepgram.api.stream import MAX_MESSAGE_BYTES
 from tests.api_helpers import flux, live, pcm, send
+from tests.conftest import API_KEY, OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, script_from_text
 from tests.deepgram_server.testing import (
     client_sockets_to,
@@ -156,27 +164,24 @@ async def test_words_at_the_bound_are_kept(
 # -- text received --------------------------------------------------------------
 
 
-def test_intake_counts_up_to_the_bound_and_fails_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_intake_counts_up_to_the_bound_and_fails_once() -> None:
     """The bound itself is taken; one character more fails the session once,
     and from then on nothing is taken or counted."""
-    monkeypatch.setattr(intake_module, "MAX_RECEIVED_CHARS", 10)
     errors: list[DeepgramProtocolError] = []
-    intake = Intake(Redactor(()), errors.append)
-    assert intake.take("x" * 4, "req")
-    assert intake.take("x" * 6, "req")
-    assert intake.received_chars == 10
+    intake = Intake(Redactor(()), errors.append, 10)
+    assert intake.take(4, "req")
+    assert intake.take(6, "req")
+    assert intake.received_bytes == 10
     assert not errors
-    assert not intake.take("x", "req")
+    assert not intake.take(1, "req")
     (error,) = errors
     assert error.message == (
-        "Deepgram sent more than this client takes in one session (10 characters)"
+        "Deepgram sent more than this client takes in one session (10 bytes)"
     )
     assert error.request_id == "req"
-    assert not intake.take("", "req")
-    assert not intake.take("x" * 100, "req")
-    assert intake.received_chars == 11
+    assert not intake.take(0, "req")
+    assert not intake.take(100, "req")
+    assert intake.received_bytes == 11
     assert len(errors) == 1
 
 
@@ -185,8 +190,8 @@ async def test_live_text_past_the_bound_ends_the_session(
     http: aiohttp.ClientSession,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Past MAX_RECEIVED_CHARS (lowered): an error naming it; nothing parsed after."""
-    monkeypatch.setattr(intake_module, "MAX_RECEIVED_CHARS", 1_000)
+    """Past max_received_bytes (lowered): an error naming it; nothing parsed after."""
+    monkeypatch.setattr(LiveSession, "max_received_bytes", 1_000)
     server.faults = Faults(flood_empty_finals=50)
     parsed: list[ServerMessage] = []
     session = live(server, http, on_message=parsed.append)
@@ -194,7 +199,7 @@ async def test_live_text_past_the_bound_ends_the_session(
     with pytest.raises(DeepgramProtocolError) as info:
         await session.finalize(timeout=5)
     assert info.value.message == (
-        "Deepgram sent more than this client takes in one session (1,000 characters)"
+        "Deepgram sent more than this client takes in one session (1,000 bytes)"
     )
     await wait_for(lambda: len(server.sessions[0].sent) >= 50)
     # Messages of a few hundred characters: a few fit, the rest are not read.
@@ -207,17 +212,171 @@ async def test_flux_text_past_the_bound_ends_the_session(
     http: aiohttp.ClientSession,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Flux too: past MAX_RECEIVED_CHARS the turn ends with that error."""
-    monkeypatch.setattr(intake_module, "MAX_RECEIVED_CHARS", 1_000)
+    """Flux too: past max_received_bytes the turn ends with that error."""
+    monkeypatch.setattr(FluxSession, "max_received_bytes", 1_000)
     deepgram_server.script = script_from_text(
         "Turn on the kitchen light.", start=0.5, end=1.8, words_per_segment=5
     )
     session = flux(deepgram_server, http)
     await send(session, pcm(2.5))
-    with pytest.raises(DeepgramProtocolError, match=r"\(1,000 characters\)"):
+    with pytest.raises(DeepgramProtocolError, match=r"\(1,000 bytes\)"):
         await asyncio.wait_for(session.wait_for_turn_end(), 5)
     assert sent_chars(deepgram_server) > 1_000
     await assert_nothing_left(session, deepgram_server.port)
+
+
+# -- binary frames and pings --------------------------------------------------
+
+
+class Flooder:
+    """A listen socket that floods binary frames or pings until CloseStream."""
+
+    def __init__(self, frame: str, payload: bytes) -> None:
+        """Flood `frame`s ("binary" or "ping") carrying `payload`."""
+        self.frame = frame
+        self.payload = payload
+        self.sent = 0
+        self.pongs = 0
+        self.port = 0
+
+    async def serve(self, odd_server: OddServer, path: str) -> str:
+        """Serve the flood at `path` on `odd_server`; its base URL."""
+
+        async def listen(request: web.Request) -> web.WebSocketResponse:
+            ws = web.WebSocketResponse(autoping=False)
+            await ws.prepare(request)
+            flood = asyncio.create_task(self._flood(ws))
+            try:
+                async for msg in ws:  # until the client's CloseStream
+                    if msg.type is aiohttp.WSMsgType.PONG:
+                        self.pongs += 1
+                    elif (
+                        msg.type is aiohttp.WSMsgType.TEXT and "CloseStream" in msg.data
+                    ):
+                        break
+            finally:
+                flood.cancel()
+                await asyncio.wait({flood})
+            await ws.close()
+            return ws
+
+        base = await odd_server({f"GET {path}": listen})
+        self.port = URL(base).port or 0
+        return base
+
+    async def _flood(self, ws: web.WebSocketResponse) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            while True:
+                if self.frame == "binary":
+                    await ws.send_bytes(self.payload)
+                else:
+                    await ws.ping(self.payload)
+                self.sent += 1
+                await asyncio.sleep(0)
+
+
+async def flooded_session(
+    flooder: Flooder,
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    bound: int,
+) -> tuple[LiveSession | FluxSession, list[bytes]]:
+    """A session on `path` to `flooder`, taking at most `bound` bytes, once it
+    failed; and the binary frames it handled."""
+    base = await flooder.serve(odd_server, path)
+    kind = LiveSession if path == "/v1/listen" else FluxSession
+    monkeypatch.setattr(kind, "max_received_bytes", bound)
+    handled: list[bytes] = []
+    handle_binary = kind._handle_binary
+
+    def recording(self: LiveSession | FluxSession, data: bytes) -> None:
+        handled.append(data[:1])  # not the frames themselves: memory stays low
+        handle_binary(self, data)
+
+    monkeypatch.setattr(kind, "_handle_binary", recording)
+    endpoint = Endpoint(base, API_KEY)
+    session: LiveSession | FluxSession = (
+        LiveSession(http, endpoint, LiveOptions())
+        if kind is LiveSession
+        else FluxSession(http, endpoint, FluxOptions())
+    )
+    await session.connect()
+    await wait_for(lambda: session.error is not None, timeout=30)
+    return session, handled
+
+
+@pytest.mark.parametrize("path", ["/v1/listen", "/v2/listen"])
+@pytest.mark.parametrize(
+    ("frame", "payload", "bound"),
+    [
+        ("binary", bytes(MAX_MESSAGE_BYTES), 1024 * 1024),
+        ("ping", b"p" * 125, 64 * 1024),
+    ],
+    ids=["binary", "ping"],
+)
+async def test_a_flood_of_binary_frames_or_pings_ends_the_session_at_the_bound(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    frame: str,
+    payload: bytes,
+    bound: int,
+) -> None:
+    """256 KiB binary frames or 125-byte pings without end: each counts
+    against the bound (lowered to 1 MiB, 64 KiB); past it, the clear error, and no
+    frame after it is handled (no binary frame taken, no pong sent). The
+    binary frames make one debug line and one summary; nothing is left
+    running."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.deepgram")
+    flooder = Flooder(frame, payload)
+    session, handled = await flooded_session(
+        flooder, odd_server, http, monkeypatch, path, bound
+    )
+    error = session.error
+    assert isinstance(error, DeepgramProtocolError)
+    assert error.message == (
+        f"Deepgram sent more than this client takes in one session ({bound:,} bytes)"
+    )
+    # The flood goes on: nothing of it is handled any more.
+    taken = bound // len(payload)
+    await wait_for(lambda: flooder.sent > 2 * taken, timeout=30)
+    await assert_nothing_left(session, flooder.port)
+    assert session.error is error
+    if frame == "binary":
+        assert len(handled) == taken == 4
+        assert [
+            r.getMessage() for r in caplog.records if "binary" in r.getMessage()
+        ] == [
+            "Ignoring a binary frame from Deepgram (262144 bytes)",
+            "Ignored 3 more binary frames from Deepgram (request None)",
+        ]
+    else:
+        assert not handled
+        assert flooder.pongs == taken
+
+
+async def test_empty_pings_count_too(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ping without payload counts MIN_FRAME_BYTES: a flood of them ends
+    at the bound too."""
+    flooder = Flooder("ping", b"")
+    session, _ = await flooded_session(
+        flooder, odd_server, http, monkeypatch, "/v1/listen", 100 * MIN_FRAME_BYTES
+    )
+    assert isinstance(session.error, DeepgramProtocolError)
+    assert session.error.message == (
+        "Deepgram sent more than this client takes in one session (6,400 bytes)"
+    )
+    await wait_for(lambda: flooder.sent > 200, timeout=30)
+    await assert_nothing_left(session, flooder.port)
+    assert flooder.pongs == 100
 
 
 # -- malformed messages ---------------------------------------------------------
@@ -287,7 +446,7 @@ async def test_flux_summarises_malformed_messages_too(
 def test_a_summary_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     """Summarising again logs only what came since; the first is never summarised."""
     errors: list[DeepgramProtocolError] = []
-    intake = Intake(Redactor(()), errors.append)
+    intake = Intake(Redactor(()), errors.append, 10)
     intake.summarise("req")
     intake.note_malformed("Not JSON", "{x")
     intake.summarise("req")

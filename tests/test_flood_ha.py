@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.deepgram.api import LiveSession, intake as intake_module
+from custom_components.deepgram.api import FluxSession, LiveSession
 from custom_components.deepgram.const import (
     CONF_END_OF_SPEECH,
     RECOMMENDED_FLUX_OPTIONS,
@@ -137,9 +137,9 @@ async def test_flux_text_past_the_bound_fails_the_run(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A Flux run taking more text than MAX_RECEIVED_CHARS (lowered): an error
+    """A Flux run taking more than max_received_bytes (lowered): an error
     result and one error line naming the bound."""
-    monkeypatch.setattr(intake_module, "MAX_RECEIVED_CHARS", 1_000)
+    monkeypatch.setattr(FluxSession, "max_received_bytes", 1_000)
     server.script = SCRIPT
     entry = await set_up_entry(
         hass,
@@ -154,7 +154,7 @@ async def test_flux_text_past_the_bound_fails_the_run(
     (line,) = logged(caplog, logging.WARNING)
     assert line == (
         "Deepgram speech-to-text failed: Deepgram sent more than this client takes "
-        "in one session (1,000 characters); request id: "
+        "in one session (1,000 bytes); request id: "
         f"{server.sessions[0].request_id}"
     )
     await assert_all_ended(entry, server)

@@ -19,8 +19,8 @@ for `stall_timeout` seconds) therefore ends the turn instead of the socket:
 said, before the server's idle timeout (10 s) would close the socket with
 an error.
 
-A session keeps only the latest `TurnInfo`; the text it takes from the
-server is bounded (`intake.py`), so a flooding server ends it with an error.
+A session keeps only the latest `TurnInfo`; what it takes from the server
+is bounded (`intake.py`), so a flooding server ends it with an error.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import json
 import logging
 import time
-from typing import Final, override
+from typing import Final
 
 import aiohttp
 
@@ -57,7 +57,7 @@ from .flux_options import (
     check_language_hints,
     check_thresholds,
 )
-from .intake import Intake
+from .intake import LISTEN_RECEIVED_BYTES
 from .messages import MessageFormatError
 from .stream import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -129,6 +129,7 @@ class FluxSession(StreamSession):
     """A Flux streaming session; see the module docstring."""
 
     path = "/v2/listen"
+    max_received_bytes = LISTEN_RECEIVED_BYTES
     exact_frames = True
 
     def __init__(
@@ -176,7 +177,6 @@ class FluxSession(StreamSession):
         self._configured = asyncio.Event()
         self._configure_answer: ConfigureSuccess | ConfigureFailure | None = None
         self._last_audio = 0.0
-        self._intake = Intake(self._scrub, self._fail)
 
     # -- public API --------------------------------------------------------
 
@@ -365,18 +365,11 @@ class FluxSession(StreamSession):
             self._stalled.set()
             return
 
-    @override
-    def _on_closed(self, code: int | None, reason: str | None) -> None:
-        super()._on_closed(code, reason)
-        self._intake.summarise(self.request_id)
-
     def _handle_text(self, text: str) -> None:
-        if not self._intake.take(text, self.request_id):
-            return
         try:
             message = parse_flux_message(text)
         except MessageFormatError as err:
-            self._intake.note_malformed(str(err), text)
+            self._note_malformed(str(err), text)
             return
         if message is None:
             _LOGGER.debug(

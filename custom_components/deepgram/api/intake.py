@@ -1,12 +1,13 @@
 """What a streaming session takes from the server: bounded, and quiet in the log.
 
 A server that floods a session (a bug, a proxy gone wrong, a hostile
-endpoint) must neither keep the event loop parsing without end nor fill the
-log. `Intake` counts the text a session receives against
-`MAX_RECEIVED_CHARS`; past it the session fails with a clear error and parses
-nothing more. A malformed message is logged once at warning; the ones after
-it are only counted, and summarised in one line when the socket closes.
-Shared by live (`/v1/listen`) and Flux (`/v2/listen`) sessions.
+endpoint) must neither keep the event loop busy without end nor fill the log.
+`StreamSession` counts every frame it receives (text, binary, ping, pong)
+with one `Intake` against the session class's bound; past it the session
+fails with a clear error and reads nothing more into its state. A malformed
+message is logged once at warning, an unexpected binary frame once at debug;
+the ones after are only counted, and summarised in one line when the socket
+closes.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from .redact import Redactor
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_RECEIVED_CHARS: Final = 16 * 1024 * 1024
-"""Most text a session takes from the server (16 Mi characters).
+LISTEN_RECEIVED_BYTES: Final = 16 * 1024 * 1024
+"""Most a listen session (`/v1` or `/v2/listen`) takes from the server (16 MiB).
 
 A real run is seconds to a couple of minutes of speech. Deepgram sends one to
 a few messages a second, each 1 to 15 kB (a result or a Flux update carries
@@ -29,40 +30,74 @@ every word of its segment or turn): well under 5 MB even for minutes of
 dictation, and about 1 MB for a one-minute command. Only a flooding server
 sends this much.
 """
+MIN_FRAME_BYTES: Final = 64
+"""What a frame counts at least, whatever its payload.
+
+Handling a frame costs work (a pong answers a ping) whatever it carries: a
+flood of empty pings or frames must reach the bound too, within a few
+hundred thousand frames.
+"""
+
+
+def frame_bytes(data: str | bytes) -> int:
+    """What a frame's payload counts: its bytes (UTF-8 for text), at least
+    `MIN_FRAME_BYTES`."""
+    if isinstance(data, bytes):
+        size = len(data)
+    else:
+        size = len(data) if data.isascii() else len(data.encode())
+    return max(size, MIN_FRAME_BYTES)
 
 
 class Intake:
-    """Counts one session's received text and its malformed messages."""
+    """Counts one session's received frames, malformed messages and binary frames."""
 
-    __slots__ = ("_fail", "_reported", "_scrub", "malformed", "received_chars")
+    __slots__ = (
+        "_fail",
+        "_limit",
+        "_reported",
+        "_reported_binary",
+        "_scrub",
+        "binary",
+        "malformed",
+        "received_bytes",
+    )
 
     def __init__(
-        self, scrub: Redactor, fail: Callable[[DeepgramProtocolError], None]
+        self,
+        scrub: Redactor,
+        fail: Callable[[DeepgramProtocolError], None],
+        limit: int,
     ) -> None:
-        """Count from zero; `scrub` hides the key in what is logged, `fail`
-        ends the session."""
+        """Count from zero up to `limit` bytes; `scrub` hides the key in what
+        is logged, `fail` ends the session."""
         self._scrub = scrub
         self._fail = fail
-        self.received_chars = 0
-        """Characters of text received, up to just past the bound."""
+        self._limit = limit
+        self.received_bytes = 0
+        """Bytes received (see `frame_bytes`), up to just past the bound."""
         self.malformed = 0
         """Malformed messages received."""
-        self._reported = 0  # of them, logged (the first) or summarised
+        self.binary = 0
+        """Binary frames a session had no use for."""
+        self._reported = 0  # malformed ones logged (the first) or summarised
+        self._reported_binary = 0  # likewise, binary frames
 
-    def take(self, text: str, request_id: str | None) -> bool:
-        """Count `text`: whether to read it (False once past the bound).
+    def take(self, size: int, request_id: str | None) -> bool:
+        """Count a frame of `size` bytes: whether to read it (False once past
+        the bound).
 
         Crossing the bound fails the session once; nothing after is counted.
         """
-        if self.received_chars > MAX_RECEIVED_CHARS:
+        if self.received_bytes > self._limit:
             return False
-        self.received_chars += len(text)
-        if self.received_chars <= MAX_RECEIVED_CHARS:
+        self.received_bytes += size
+        if self.received_bytes <= self._limit:
             return True
         self._fail(
             DeepgramProtocolError(
                 "Deepgram sent more than this client takes in one session "
-                f"({MAX_RECEIVED_CHARS:,} characters)",
+                f"({self._limit:,} bytes)",
                 request_id=request_id,
             )
         )
@@ -80,15 +115,30 @@ class Intake:
             self._scrub(text[:80]),
         )
 
+    def note_binary(self, size: int) -> None:
+        """Log the first unexpected binary frame at debug; only count the rest."""
+        self.binary += 1
+        if self.binary == 1:
+            self._reported_binary = 1
+            _LOGGER.debug("Ignoring a binary frame from Deepgram (%d bytes)", size)
+
     def summarise(self, request_id: str | None) -> None:
-        """Log in one line the malformed messages not logged yet (at the close)."""
+        """Log in one line each what was not logged yet (at the close)."""
         more = self.malformed - self._reported
-        if not more:
-            return
-        self._reported = self.malformed
-        _LOGGER.warning(
-            "Ignored %d more malformed message%s from Deepgram (request %s)",
-            more,
-            "" if more == 1 else "s",
-            request_id,
-        )
+        if more:
+            self._reported = self.malformed
+            _LOGGER.warning(
+                "Ignored %d more malformed message%s from Deepgram (request %s)",
+                more,
+                "" if more == 1 else "s",
+                request_id,
+            )
+        more = self.binary - self._reported_binary
+        if more:
+            self._reported_binary = self.binary
+            _LOGGER.debug(
+                "Ignored %d more binary frame%s from Deepgram (request %s)",
+                more,
+                "" if more == 1 else "s",
+                request_id,
+            )

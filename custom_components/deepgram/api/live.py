@@ -20,7 +20,7 @@ and closing are shared with Flux, in `stream.py`):
    close that is itself cancelled still sends `CloseStream` (bounded).
 
 Every wait is bounded; messages, the transcript, the finals and words kept
-and the text received (`intake.py`) are capped, so a flooding server ends the
+and the frames received (`intake.py`) are capped, so a flooding server ends the
 session with a clear error; failures raise a `DeepgramError` subclass. Text
 from the server is scrubbed of the key before it is kept or logged.
 """
@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 import logging
 import time
-from typing import Final, override
+from typing import Final
 
 import aiohttp
 
@@ -43,7 +43,7 @@ from .errors import (
     DeepgramServerError,
     DeepgramTimeoutError,
 )
-from .intake import MAX_RECEIVED_CHARS, Intake
+from .intake import LISTEN_RECEIVED_BYTES
 from .messages import (
     ErrorMessage,
     MessageFormatError,
@@ -103,10 +103,10 @@ __all__ = [
     "DEFAULT_SEND_TIMEOUT",
     "FINALIZE",
     "KEEP_ALIVE",
+    "LISTEN_RECEIVED_BYTES",
     "MAX_FINALS",
     "MAX_FRAME_MS",
     "MAX_MESSAGE_BYTES",
-    "MAX_RECEIVED_CHARS",
     "MAX_TRANSCRIPT_CHARS",
     "MAX_WORDS",
     "LiveSession",
@@ -127,6 +127,7 @@ class LiveSession(StreamSession):
     """A live transcription session; see the module docstring."""
 
     path = "/v1/listen"
+    max_received_bytes = LISTEN_RECEIVED_BYTES
 
     def __init__(
         self,
@@ -161,7 +162,6 @@ class LiveSession(StreamSession):
         self.metadata: Metadata | None = None
         self._finalized = asyncio.Event()
         self._over_cap = False
-        self._intake = Intake(self._scrub, self._fail)
 
     async def finalize(self, timeout: float = DEFAULT_FINALIZE_TIMEOUT) -> Transcript:
         """Flush Deepgram and return the transcript (bounded by `timeout`).
@@ -234,19 +234,14 @@ class LiveSession(StreamSession):
             self.stats.keepalives += 1
             delay = self._keepalive_interval
 
-    @override
-    def _on_closed(self, code: int | None, reason: str | None) -> None:
-        super()._on_closed(code, reason)
-        self._intake.summarise(self.request_id)
-
     def _handle_text(self, text: str) -> None:
         # Past a bound the session has failed: nothing more is even parsed.
-        if self._over_cap or not self._intake.take(text, self.request_id):
+        if self._over_cap:
             return
         try:
             message = parse_message(text)
         except MessageFormatError as err:
-            self._intake.note_malformed(str(err), text)
+            self._note_malformed(str(err), text)
             return
         if message is None:
             _LOGGER.debug(

@@ -9,12 +9,18 @@ A socket that does not close in time is torn down (its transport aborted),
 and a close that is itself cancelled still sends `CloseStream` (bounded).
 Messages are capped in size; a frame refused for its size or its bytes
 still ends the request with `CloseStream` before aiohttp closes the socket
-(`_close_stream_first`). Text from the server, the handshake's request id
-too, is scrubbed of the key before it is kept or logged.
+(`_close_stream_first`). Every frame received (text, binary, ping, pong) is
+counted against the class's `max_received_bytes` (`intake.py`): past it the
+session fails with a clear error and reads nothing more into its state.
+Text from the server, the handshake's request id too, is scrubbed of the key
+before it is kept or logged.
 
-Subclasses give the path, parse the server's text frames
-(`_handle_text`), may start tasks once connected (`_on_open`) and wake their
-own waiters when the session fails (`_on_fail`).
+Subclasses give the path and the bound on what they take, parse the
+server's text frames (`_handle_text`, noting malformed ones with
+`_note_malformed`), may take binary frames (`_handle_binary`: by default
+they are unexpected, ignored and only counted), may start tasks once
+connected (`_on_open`) and wake their own waiters when the session fails
+(`_on_fail`).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from .errors import (
     error_for_close,
     error_for_status,
 )
+from .intake import Intake, frame_bytes
 from .redact import Redactor, secrets_of
 from .transport import check_request, client_failure
 
@@ -61,6 +68,15 @@ _UNKNOWN_RATE_BUFFER: Final = 1 << 20
 _UNKNOWN_RATE_FRAME: Final = 1 << 16
 """Largest frame when the byte rate is unknown: 64 KiB of whole samples."""
 SAMPLE_BYTES: Final = {"linear16": 2, "linear32": 4, "mulaw": 1, "alaw": 1}
+_DATA_FRAMES: Final = frozenset(
+    {
+        aiohttp.WSMsgType.TEXT,
+        aiohttp.WSMsgType.BINARY,
+        aiohttp.WSMsgType.PING,
+        aiohttp.WSMsgType.PONG,
+    }
+)
+"""Frames counted against the bound on what a session takes."""
 
 
 @dataclass(slots=True)
@@ -78,6 +94,9 @@ class StreamSession:
     """A streaming request over one WebSocket; see the module docstring."""
 
     path: ClassVar[str]
+    max_received_bytes: ClassVar[int]
+    """Most this kind of session takes from the server (`intake.py`): a
+    listen session gets a few kB a second, a speak session its audio."""
     exact_frames: ClassVar[bool] = False
     """Send audio only in whole frames of `frame_ms` while streaming."""
 
@@ -136,6 +155,7 @@ class StreamSession:
         self._failed = asyncio.Event()
         self._error: DeepgramError | None = None
         self._abort_error: DeepgramError | None = None
+        self._intake = Intake(self._scrub, self._fail, self.max_received_bytes)
         self._close_stream_sent = False
         self._closing = False
         self._last_send = 0.0
@@ -228,6 +248,18 @@ class StreamSession:
 
     def _handle_text(self, text: str) -> None:
         raise NotImplementedError
+
+    def _handle_binary(self, data: bytes) -> None:
+        """A binary frame (already counted): unexpected unless overridden.
+
+        The first is logged at debug, the rest summarised at the close.
+        """
+        self._intake.note_binary(len(data))
+
+    def _note_malformed(self, reason: str, text: str) -> None:
+        """Note a malformed text message: the first is logged, the rest
+        summarised at the close."""
+        self._intake.note_malformed(reason, text)
 
     def _on_open(self) -> None:
         """Called once the socket is open (start tasks with `_spawn`)."""
@@ -376,18 +408,25 @@ class StreamSession:
         try:
             while True:
                 msg = await ws.receive()
-                if msg.type is aiohttp.WSMsgType.TEXT:
-                    self._handle_text(msg.data)
+                if msg.type in _DATA_FRAMES:
+                    # Past the bound the session has failed: frames are still
+                    # read (to see the close) but nothing is done with them.
+                    if not self._intake.take(frame_bytes(msg.data), self.request_id):
+                        continue
+                    if msg.type is aiohttp.WSMsgType.TEXT:
+                        self._handle_text(msg.data)
+                    elif msg.type is aiohttp.WSMsgType.BINARY:
+                        self._handle_binary(msg.data)
+                    elif msg.type is aiohttp.WSMsgType.PING:
+                        # A server that stopped reading gets no pong.
+                        with contextlib.suppress(Exception):
+                            async with asyncio.timeout(DEFAULT_SEND_TIMEOUT):
+                                await ws.pong(msg.data)
+                    else:
+                        self._pong.set()
                 elif msg.type is aiohttp.WSMsgType.CLOSE:
                     reason = msg.extra or None
                     break
-                elif msg.type is aiohttp.WSMsgType.BINARY:
-                    _LOGGER.debug("Ignoring a binary frame from Deepgram")
-                elif msg.type is aiohttp.WSMsgType.PING:
-                    with contextlib.suppress(Exception):
-                        await ws.pong(msg.data)
-                elif msg.type is aiohttp.WSMsgType.PONG:
-                    self._pong.set()
                 else:
                     if msg.type is aiohttp.WSMsgType.ERROR:
                         self._refused(msg.data)
@@ -460,6 +499,7 @@ class StreamSession:
                         request_id=self.request_id,
                     )
                 )
+        self._intake.summarise(self.request_id)
         self._closed.set()
 
     # -- failure and shutdown ----------------------------------------------
