@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
@@ -16,9 +18,12 @@ from custom_components.deepgram.api import (
     SpeechStarted,
     UtteranceEnd,
     Word,
+    messages as messages_module,
     parse_message,
 )
 from custom_components.deepgram.api.messages import MessageFormatError, parse_results
+from tests.api_helpers import live, pcm, send
+from tests.deepgram_server import FakeDeepgram, script_from_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDED = sorted(
@@ -428,3 +433,44 @@ def test_message_format_error_is_a_value_error() -> None:
     """Callers that only know ValueError still catch it."""
     with pytest.raises(ValueError, match="Not JSON"):
         parse_message("<html>")
+
+
+# -- one net for live frames and REST answers (issue 18 item 3, follow-up) -------
+
+
+def _metadata_reading_a_list(data: dict[str, Any]) -> Metadata:
+    """A Metadata parser with a slip: an object expected, a string sent."""
+    request_id = data["request_id"].get("id")
+    return Metadata(request_id=request_id, duration=0.0, channels=1, created=None)
+
+
+def test_an_attribute_error_in_a_parser_is_a_malformed_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AttributeError is caught like the other parse failures, as REST does."""
+    monkeypatch.setattr(messages_module, "_parse_metadata", _metadata_reading_a_list)
+    text = json.dumps({"type": "Metadata", "request_id": "r1"})
+    with pytest.raises(MessageFormatError, match=r"Unexpected Metadata \(Attribute"):
+        parse_message(text)
+
+
+async def test_an_attribute_error_skips_one_message_of_a_session(
+    deepgram_server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """On the WebSocket path the slip costs the one Metadata message (logged),
+    not the session: the transcript arrives and the close is clean."""
+    monkeypatch.setattr(messages_module, "_parse_metadata", _metadata_reading_a_list)
+    deepgram_server.script = script_from_text("turn on the light", start=0.1)
+    session = live(deepgram_server, http)
+    await send(session, pcm(1.5))
+    transcript = await session.finalize(timeout=5)
+    await session.close()
+    assert transcript.text == "turn on the light"
+    assert session.error is None
+    assert session.stats.clean_close
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert "Unexpected Metadata (AttributeError)" in warnings[0]

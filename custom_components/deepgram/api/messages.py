@@ -21,6 +21,19 @@ from typing import Any, Final
 
 MAX_INT: Final = 2**31 - 1
 """The largest count or index taken from a message."""
+PARSE_FAILURES: Final = (
+    LookupError,  # a key or index missing
+    TypeError,  # a number where a list belongs, ...
+    AttributeError,  # a list where an object belongs (`.get` of a list)
+    ValueError,  # MessageFormatError, an integer over Python's digit limit
+    ArithmeticError,  # a 400-digit integer where a float belongs
+    RecursionError,  # JSON nested too deeply
+)
+"""What a parse of server JSON raises where the shape is odd.
+
+The one net under the field checks, for live frames (`parse_guarded`) and
+REST answers (`rest.py`) alike.
+"""
 
 
 class MessageFormatError(ValueError):
@@ -173,7 +186,7 @@ def parse_guarded[M](parse: Callable[[dict[str, Any]], M], data: dict[str, Any])
         return parse(data)
     except MessageFormatError:
         raise
-    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as err:
+    except PARSE_FAILURES as err:
         raise MessageFormatError(
             f"Unexpected {data['type']} ({type(err).__name__})"
         ) from None

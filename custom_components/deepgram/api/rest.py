@@ -18,7 +18,7 @@ from .errors import (
     DeepgramTimeoutError,
     error_for_status,
 )
-from .messages import Word, parse_results
+from .messages import PARSE_FAILURES, Word, parse_results
 from .options import LiveOptions
 from .redact import Redactor, secrets_of
 from .transport import check_request, client_failure, read_at_most
@@ -40,15 +40,6 @@ MAX_LISTEN_ANSWER: Final = 256 * 1024 * 1024
 """Bytes of a `POST /v1/listen` answer read at most, however large the upload."""
 MAX_ERROR_BODY: Final = 64 * 1024
 """Bytes of an error body read at most: its reason is cut to 300 characters."""
-_UNREADABLE = (
-    LookupError,  # a key or index missing
-    TypeError,  # a number where a list belongs, ...
-    AttributeError,  # a list where an object belongs
-    ValueError,  # MessageFormatError
-    ArithmeticError,  # a 400-digit integer where a float belongs
-    RecursionError,
-)
-"""What a parse of a well-formed JSON object raises where its shape is odd."""
 
 type AudioBody = bytes | AsyncIterable[bytes]
 
@@ -264,7 +255,7 @@ class DeepgramRestClient:
         body = _json_object(raw, what)
         try:
             return parse(body)
-        except _UNREADABLE:
+        except PARSE_FAILURES:
             raise DeepgramProtocolError(f"Unexpected answer from {what}") from None
 
     def _prerecorded_result(self, data: dict[str, Any]) -> PrerecordedResult:
