@@ -351,6 +351,36 @@ async def test_a_flux_failure_while_the_audio_stalls_ends_the_run_at_once(
     assert entry.runtime_data.history[-1].error == "DeepgramServerError"
 
 
+async def test_a_flux_satellite_ahead_of_real_time_ends_quietly_too(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """/v2/listen shares the bound: a 0.5 s pre-roll, then about real time
+    forever, ends quietly at the 2 s of audio it may send, no error."""
+    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 2.0)
+    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 1.0)
+    entry = await add_flux_entry(hass, server)
+
+    async def satellite() -> AsyncIterator[bytes]:
+        yield silence(0.5)
+        while True:
+            await asyncio.sleep(0.02)
+            yield silence(0.021)
+
+    result = await transcribe(hass, satellite(), entity_id=FLUX_ENTITY)
+    assert result.result is stt.SpeechResultState.SUCCESS
+    assert "The audio did not end within 2 s; transcribing what was heard" in [
+        record.getMessage() for record in caplog.records
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await server.wait_for_sessions_closed()
+    (session,) = server.sessions
+    assert 0 < session.audio_bytes <= 2 * BYTES_PER_SECOND
+    assert entry.runtime_data.history[-1].outcome == "success"
+
+
 async def test_an_audio_source_raising_timeout_is_its_own_error(
     hass: HomeAssistant, server: FakeDeepgram, setup_integration: MockConfigEntry
 ) -> None:
