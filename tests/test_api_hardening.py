@@ -14,6 +14,7 @@ import dataclasses
 import json
 import logging
 import math
+import re
 from typing import Any
 
 import aiohttp
@@ -43,11 +44,19 @@ from custom_components.deepgram.api.messages import (
     Results,
     parse_message,
 )
-from custom_components.deepgram.api.redact import MAX_REQUEST_ID, REDACTED
+from custom_components.deepgram.api.redact import (
+    MAX_REQUEST_ID,
+    MIN_EDGE,
+    REDACTED,
+    Redactor,
+)
 from custom_components.deepgram.api.stream import (
     CLOSE_STREAM,
+    MAX_EXCEPTION_LINE,
     MAX_MESSAGE_BYTES,
+    MAX_TRACE,
     StreamSession,
+    loggable_trace,
 )
 from tests.api_helpers import flux, live, pcm, send, websocket_route
 from tests.conftest import API_KEY, OddServer
@@ -527,6 +536,72 @@ async def test_a_receive_loop_that_dies_logs_its_cause_and_fails_plainly(
     assert text.startswith("Stopped reading Deepgram's messages (request None): ")
     assert "Traceback" in text
     assert 'RuntimeError: a bug handling {"type": "Results"} with ' + REDACTED in text
+
+
+def recurse_down(depth: int) -> None:
+    """Raise from `depth` calls deep, alternating with `recurse_up`: frames
+    Python cannot fold into "[Previous line repeated ...]"."""
+    if depth == 0:
+        raise ValueError(f"the cause, with {API_KEY}")
+    recurse_up(depth - 1)
+
+
+def recurse_up(depth: int) -> None:
+    """The other half of `recurse_down`."""
+    recurse_down(depth)
+
+
+async def test_a_long_traceback_logs_its_exception_line_and_innermost_frames(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failure 200 frames deep: the record ends with the exception line
+    (scrubbed), after the innermost frames; the outer ones are cut."""
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        await ws.send_str('{"type": "Results"}')
+        await ws.receive()  # until the client's CloseStream
+
+    def broken(self: StreamSession, text: str) -> None:
+        recurse_down(100)
+
+    base = await odd_server(websocket_route("/v1/listen", behaviour))
+    session = session_for("/v1/listen", base, http)
+    monkeypatch.setattr(LiveSession, "_handle_text", broken)
+    session.start()
+    await wait_for(lambda: session.error is not None)
+    await session.close()
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    text = record.getMessage()
+    assert text.startswith("Stopped reading Deepgram's messages (request None): …")
+    assert text.endswith(f"\nValueError: the cause, with {REDACTED}")
+    assert text.count("in recurse_down") > 10
+    assert "in _receive" not in text  # the outermost frames were cut
+    assert len(text) < MAX_TRACE + 200
+
+
+@pytest.mark.parametrize("shift", range(len(API_KEY) + 1))
+def test_a_key_cut_at_the_start_of_the_kept_trace_is_hidden(shift: int) -> None:
+    """A cause repeating the key: wherever the cut falls in one (`shift` moves
+    it through every character), no part of it of MIN_EDGE characters or
+    more is left at the start; a long exception line keeps its start."""
+    try:
+        try:
+            raise ValueError((API_KEY + "|") * 400 + "x" * shift)
+        except ValueError as cause:
+            raise RuntimeError("handling failed " + "z" * 5000) from cause
+    except RuntimeError as err:
+        text = loggable_trace(err, Redactor((API_KEY,)))
+    head, rest = text.split("\n\nThe above exception", 1)
+    start = re.escape(REDACTED) + f"|.{{0,{MIN_EDGE - 1}}}"
+    assert re.fullmatch(rf"…({start})(\|{re.escape(REDACTED)})*\|x*", head), head
+    line = text.rsplit("\n", 1)[-1]
+    assert line.startswith("RuntimeError: handling failed zzz")
+    assert line.endswith("z…")
+    assert len(line) == MAX_EXCEPTION_LINE + 1
+    assert API_KEY[-MIN_EDGE:] not in rest
 
 
 # -- item 7: a refused frame still ends the request with CloseStream ----------

@@ -63,7 +63,10 @@ DEFAULT_MAX_BUFFER_SECONDS: Final = 30.0
 MAX_MESSAGE_BYTES: Final = 256 * 1024
 """Largest server message taken (a long Results is a few kB)."""
 MAX_TRACE: Final = 4000
-"""Longest traceback logged for a failure reading messages (after scrubbing)."""
+"""Longest part of a traceback logged before its exception line: its end,
+the innermost frames (after scrubbing)."""
+MAX_EXCEPTION_LINE: Final = 1000
+"""Longest exception line logged with a traceback: its start (after scrubbing)."""
 _UNKNOWN_RATE_BUFFER: Final = 1 << 20
 _UNKNOWN_RATE_FRAME: Final = 1 << 16
 """Largest frame when the byte rate is unknown: 64 KiB of whole samples."""
@@ -438,7 +441,7 @@ class StreamSession:
             _LOGGER.error(  # noqa: TRY400 - not .exception: the trace is scrubbed
                 "Stopped reading Deepgram's messages (request %s): %s",
                 self.request_id,
-                self._scrub("".join(traceback.format_exception(err)), MAX_TRACE),
+                loggable_trace(err, self._scrub),
             )
             self._fail(
                 DeepgramProtocolError(
@@ -590,6 +593,26 @@ class StreamSession:
                     socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
                 )
         transport.abort()
+
+
+def loggable_trace(err: BaseException, scrub: Redactor) -> str:
+    """`err`'s traceback for the log, scrubbed, ending with its exception line.
+
+    What matters is at the end: the exception line (its start is kept, at
+    most `MAX_EXCEPTION_LINE` characters) and, before it, the innermost
+    frames (the end of the rest is kept, at most `MAX_TRACE` characters; a
+    chained cause comes before them). A secret the cut at the start of that
+    end split is still hidden: `Redactor` takes a text starting with the end
+    of a secret as it takes one ending with its start.
+    """
+    exception = traceback.TracebackException.from_exception(err)
+    line = "".join(exception.format_exception_only())
+    frames = "".join(exception.format()).removesuffix(line)
+    if len(frames) > MAX_TRACE:
+        frames = "…" + (scrub(frames[-MAX_TRACE:], MAX_TRACE) or "")
+    else:
+        frames = scrub(frames, MAX_TRACE) or ""
+    return frames + (scrub(line.rstrip("\n"), MAX_EXCEPTION_LINE) or "")
 
 
 def _transport_of(ws: aiohttp.ClientWebSocketResponse) -> asyncio.Transport | None:
