@@ -22,8 +22,11 @@ from custom_components.deepgram.api import (
     DeepgramRestClient,
     Endpoint,
     LiveOptions,
+    Metadata,
+    parse_message,
     rest as rest_module,
 )
+from custom_components.deepgram.api.messages import MessageFormatError
 from custom_components.deepgram.api.redact import (
     MAX_REQUEST_ID,
     MAX_SERVER_TEXT,
@@ -473,3 +476,65 @@ async def test_the_ceiling_holds_for_any_upload(
     base_url = await odd_server({LISTEN: listening(3001)})
     with pytest.raises(DeepgramProtocolError, match="larger than 3,000 bytes"):
         await client(base_url, http).transcribe(b"\0" * 10_000, WAV_OPTIONS)
+
+
+# -- fields read as the live path reads them (item 1, follow-up) ----------------
+
+
+def answer_with(duration: str, language_confidence: str) -> bytes:
+    """A pre-recorded answer with these raw JSON values spliced in."""
+    return (
+        b'{"metadata": {"duration": ' + duration.encode() + b'}, "results": '
+        b'{"channels": [{"language_confidence": '
+        + language_confidence.encode()
+        + b', "alternatives": [{"transcript": "hi", "confidence": 1}]}]}}'
+    )
+
+
+def live_metadata(duration: str) -> str:
+    """A live Metadata frame with this raw duration."""
+    return '{"type": "Metadata", "duration": ' + duration + "}"
+
+
+@pytest.mark.parametrize(
+    ("duration", "language_confidence"),
+    [("1e999", "0.5"), ("1", "1e999"), ("-1e999", "0.5")],
+    ids=["duration", "language-confidence", "minus-duration"],
+)
+async def test_an_infinite_number_is_not_understood(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    duration: str,
+    language_confidence: str,
+) -> None:
+    """1e999 parses as an infinite float: malformed live, unreadable here."""
+    infinite = duration if "e999" in duration else language_confidence
+    with pytest.raises(MessageFormatError, match="not finite"):
+        parse_message(live_metadata(infinite))
+    body = answer_with(duration, language_confidence)
+    base_url = await odd_server({LISTEN: raw(body)})
+    with pytest.raises(DeepgramProtocolError) as info:
+        await client(base_url, http).transcribe(wav_silence(0.2), WAV_OPTIONS)
+    assert str(info.value) == "Unexpected answer from POST /v1/listen"
+
+
+async def test_a_boolean_takes_the_default(
+    odd_server: OddServer, http: aiohttp.ClientSession
+) -> None:
+    """`true` where a number belongs is no number (not 1.0), as in a live
+    Metadata; odd types elsewhere take their defaults too."""
+    live = parse_message(live_metadata("true"))
+    assert isinstance(live, Metadata)
+    assert live.duration == 0.0
+    body = (
+        b'{"metadata": {"duration": true}, "results": {"channels": [{'
+        b'"language_confidence": true, "detected_language": 5, '
+        b'"alternatives": [{"transcript": "hi", "confidence": true}]}]}}'
+    )
+    base_url = await odd_server({LISTEN: raw(body)})
+    result = await client(base_url, http).transcribe(wav_silence(0.2), WAV_OPTIONS)
+    assert result.transcript == "hi"
+    assert result.duration == 0.0
+    assert result.language_confidence is None
+    assert result.detected_language is None
+    assert result.confidence == 0.0

@@ -18,7 +18,14 @@ from .errors import (
     DeepgramTimeoutError,
     error_for_status,
 )
-from .messages import PARSE_FAILURES, Word, parse_results
+from .messages import (
+    PARSE_FAILURES,
+    Word,
+    float_field,
+    optional_float_field,
+    parse_results,
+    str_field,
+)
 from .options import LiveOptions
 from .redact import Redactor, secrets_of
 from .transport import check_request, client_failure, read_at_most
@@ -261,6 +268,10 @@ class DeepgramRestClient:
     def _prerecorded_result(self, data: dict[str, Any]) -> PrerecordedResult:
         """The transcript of channel 0 of a pre-recorded answer.
 
+        Fields are read as the live path reads them (`messages`): one of
+        another type takes its default, a number no finite float holds
+        makes the answer one that cannot be understood.
+
         The request id is shown to the user and logged: scrubbed like any
         server text (a proxy may have echoed the key into it).
         """
@@ -268,18 +279,16 @@ class DeepgramRestClient:
         channel = data["results"]["channels"][0]
         results = parse_results({"channel": channel, "is_final": True})
         model_info = metadata.get("model_info")
-        duration = metadata.get("duration")
-        confidence = channel.get("language_confidence")
         return PrerecordedResult(
             transcript=results.transcript,
             confidence=results.confidence,
             words=results.words,
-            duration=float(duration) if isinstance(duration, int | float) else 0.0,
+            duration=float_field(metadata.get("duration")),
             request_id=self._scrub.request_id(metadata.get("request_id")),
-            detected_language=_text(channel.get("detected_language")),
-            language_confidence=float(confidence)
-            if isinstance(confidence, int | float)
-            else None,
+            detected_language=str_field(channel.get("detected_language")),
+            language_confidence=optional_float_field(
+                channel.get("language_confidence")
+            ),
             model_names=tuple(
                 info["name"]
                 for info in model_info.values()
@@ -336,7 +345,7 @@ def _token_info(data: dict[str, Any]) -> KeyInfo:
     scopes = data.get("scopes")
     return KeyInfo(
         checked_with="/v1/auth/token",
-        api_key_id=_text(data.get("api_key_id")),
+        api_key_id=str_field(data.get("api_key_id")),
         scopes=tuple(s for s in scopes if isinstance(s, str))
         if isinstance(scopes, list)
         else (),
@@ -370,7 +379,7 @@ def _models(data: dict[str, Any]) -> list[ModelInfo]:
         name = entry.get("canonical_name") or entry.get("name")
         if not isinstance(name, str) or not name:
             continue
-        arch = _text(entry.get("architecture"))
+        arch = str_field(entry.get("architecture"))
         if arch and name == f"{arch}-general":
             name = arch  # Deepgram lists nova-3-general; the API says nova-3
         _, langs = merged.setdefault(name, (arch, []))
@@ -381,10 +390,6 @@ def _models(data: dict[str, Any]) -> list[ModelInfo]:
         ModelInfo(name=name, architecture=arch, languages=tuple(langs))
         for name, (arch, langs) in sorted(merged.items())
     ]
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _error_detail(body: str) -> str | None:
