@@ -31,7 +31,11 @@ from custom_components.deepgram.api import (
     ServerMessage,
     live as live_module,
 )
-from custom_components.deepgram.api.intake import MIN_FRAME_BYTES, Intake
+from custom_components.deepgram.api.intake import (
+    MIN_FRAME_BYTES,
+    Intake,
+    frame_bytes,
+)
 from custom_components.deepgram.api.messages import parse_message
 from custom_components.deepgram.api.redact import Redactor
 from custom_components.deepgram.api.stream import MAX_MESSAGE_BYTES
@@ -183,6 +187,15 @@ def test_intake_counts_up_to_the_bound_and_fails_once() -> None:
     assert not intake.take(100, "req")
     assert intake.received_bytes == 11
     assert len(errors) == 1
+
+
+def test_a_frame_counts_its_bytes_and_at_least_min_frame_bytes() -> None:
+    """Text counts its UTF-8 bytes (not characters), binary its length; an
+    empty or small frame counts MIN_FRAME_BYTES."""
+    assert frame_bytes("a" * 100) == 100
+    assert frame_bytes("é" * 100) == 200
+    assert frame_bytes(bytes(100)) == 100
+    assert frame_bytes("") == frame_bytes(b"") == frame_bytes("é") == MIN_FRAME_BYTES
 
 
 async def test_live_text_past_the_bound_ends_the_session(
