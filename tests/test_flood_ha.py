@@ -107,6 +107,55 @@ async def test_a_flood_of_finals_fails_the_pipeline_run(
 
 
 @pytest.mark.parametrize("stt_profile", [RECOMMENDED_STT_OPTIONS])
+async def test_binary_frames_past_the_bound_fail_the_run(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """20 binary frames of 256 KiB against a bound lowered to 1 MiB: they
+    count, so the run fails with one error line naming the bound."""
+    monkeypatch.setattr(LiveSession, "max_received_bytes", 1024 * 1024)
+    server.script = SCRIPT
+    server.faults = Faults(flood_binary=20)
+    result = await transcribe(hass, chunks(silence(2.5)))
+    assert result == ERROR
+    assert logged(caplog, logging.WARNING) == [
+        "Deepgram speech-to-text failed: Deepgram sent more than this client takes "
+        "in one session (1,048,576 bytes); request id: "
+        f"{server.sessions[0].request_id}"
+    ]
+    await assert_all_ended(setup_integration, server)
+
+
+@pytest.mark.parametrize("stt_profile", [RECOMMENDED_STT_OPTIONS])
+async def test_binary_frames_below_the_bound_change_nothing(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A few binary frames (Deepgram sends none on /v1/listen): the command is
+    transcribed; one debug line for the first, one summary for the rest."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.deepgram")
+    server.script = SCRIPT
+    server.faults = Faults(flood_binary=3)
+    result = await transcribe(hass, chunks(silence(2.5)))
+    assert result == stt.SpeechResult(
+        "Turn on the kitchen light.", stt.SpeechResultState.SUCCESS
+    )
+    await assert_all_ended(setup_integration, server)
+    assert server.sessions[0].sent_binary == 3
+    assert [m for m in logged(caplog, logging.DEBUG) if "binary" in m] == [
+        "Ignoring a binary frame from Deepgram (262144 bytes)",
+        "Ignored 2 more binary frames from Deepgram "
+        f"(request {server.sessions[0].request_id})",
+    ]
+    assert logged(caplog, logging.WARNING) == []
+
+
+@pytest.mark.parametrize("stt_profile", [RECOMMENDED_STT_OPTIONS])
 async def test_malformed_messages_make_one_warning_and_one_summary(
     hass: HomeAssistant,
     server: FakeDeepgram,

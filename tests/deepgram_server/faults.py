@@ -44,6 +44,8 @@ class Faults:
       final ``Results`` at once (a flooding server).
     - ``flood_malformed``: after the first audio, send this many non-JSON
       text frames at once (``/v1`` and ``/v2``).
+    - ``flood_binary``: after the first audio, send this many binary frames
+      of 256 KiB at once (``/v1`` and ``/v2``; Deepgram never sends any).
     - ``echo_authorization``: refuse the upgrade with 400 and echo the
       ``Authorization`` header in ``dg-error`` and the body (a careless proxy).
 
@@ -87,6 +89,7 @@ class Faults:
     huge_final_chars: int | None = None
     flood_empty_finals: int = 0
     flood_malformed: int = 0
+    flood_binary: int = 0
     echo_authorization: bool = False
     rest_status: int | None = None
     auth_endpoint_missing: bool = False

@@ -86,7 +86,7 @@ class FluxSession(LiveSession):
         self,
         message: dict[str, Any] | None = None,
         *,
-        raw: str | None = None,
+        raw: str | bytes | None = None,
         close: tuple[int, str] | None = None,
         extra: float = 0.0,
     ) -> None:

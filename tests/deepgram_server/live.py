@@ -27,13 +27,15 @@ if TYPE_CHECKING:
 
 NO_ANSWER = 0
 """``HandshakeRecord.status`` of an upgrade that got no HTTP answer."""
+FLOOD_BINARY_BYTES = 256 * 1024
+"""Each binary frame of the ``flood_binary`` fault (the largest a client takes)."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Outgoing:
     due: float
     message: dict[str, Any] | None = None
-    raw: str | None = None
+    raw: str | bytes | None = None
     close: tuple[int, str] | None = None
 
 
@@ -204,7 +206,7 @@ class LiveSession:
         self,
         message: dict[str, Any] | None = None,
         *,
-        raw: str | None = None,
+        raw: str | bytes | None = None,
         close: tuple[int, str] | None = None,
         extra: float = 0.0,
     ) -> None:
@@ -244,6 +246,9 @@ class LiveSession:
                 if item.message is not None:
                     await self._ws.send_str(json.dumps(item.message))
                     self._record.sent.append(item.message)
+                elif isinstance(item.raw, bytes):
+                    await self._ws.send_bytes(item.raw)
+                    self._record.sent_binary += 1
                 elif item.raw is not None:
                     await self._ws.send_str(item.raw)
                     self._record.sent_raw.append(item.raw)
@@ -395,6 +400,9 @@ class LiveSession:
             self._enqueue(raw="{this is not json")
         for i in range(self._faults.flood_malformed):
             self._enqueue(raw=f"{{not json {i}")
+        frame = bytes(FLOOD_BINARY_BYTES)
+        for _ in range(self._faults.flood_binary):
+            self._enqueue(raw=frame)
         for text in self._faults.odd_messages:
             self._enqueue(raw=text)
         if self._faults.unknown_message:

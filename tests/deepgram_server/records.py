@@ -48,6 +48,8 @@ class LiveSessionRecord:
     frames: list[Frame] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     sent_raw: list[str] = field(default_factory=list)
+    sent_binary: int = 0
+    """Binary frames sent (the ``flood_binary`` fault)."""
     audio_bytes: int = 0
     close_code: int | None = None
     close_reason: str = ""
