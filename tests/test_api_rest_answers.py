@@ -437,7 +437,7 @@ def test_the_cap_grows_with_the_upload() -> None:
     assert listen_answer_cap(0) == MAX_ANSWER == 8 * MiB
     assert listen_answer_cap(2 * MiB) == MAX_ANSWER
     assert listen_answer_cap(3 * MiB) == 12 * MiB
-    assert listen_answer_cap(2000 * 1000 * 1000) == MAX_LISTEN_ANSWER == 256 * MiB
+    assert listen_answer_cap(2000 * 1000 * 1000) == MAX_LISTEN_ANSWER == 64 * MiB
 
 
 async def test_a_long_recordings_transcript_is_read(

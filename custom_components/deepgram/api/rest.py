@@ -43,7 +43,7 @@ hour of speech. The body is read in pieces and reading stops at the cap.
 """
 ANSWER_PER_UPLOAD_BYTE: Final = 4
 """Bytes of a `POST /v1/listen` answer allowed per byte of audio uploaded."""
-MAX_LISTEN_ANSWER: Final = 256 * 1024 * 1024
+MAX_LISTEN_ANSWER: Final = 64 * 1024 * 1024
 """Bytes of a `POST /v1/listen` answer read at most, however large the upload."""
 MAX_ERROR_BODY: Final = 64 * 1024
 """Bytes of an error body read at most: its reason is cut to 300 characters."""
@@ -65,9 +65,10 @@ def listen_answer_cap(uploaded: int) -> int:
     3.6 MB as 8 kbit/s Opus and 2.1 MB as 4.75 kbit/s AMR, the leanest
     format Deepgram reads: `ANSWER_PER_UPLOAD_BYTE` (4) times the upload
     is 8.4 MB an hour even for AMR, far more for any other format. The
-    absolute ceiling, `MAX_LISTEN_ANSWER` (256 MiB), still holds 50 hours
-    of words: more than any single recording a home sends, and an answer
-    that size already takes gigabytes of memory once parsed. Small uploads
+    absolute ceiling, `MAX_LISTEN_ANSWER` (64 MiB), still holds 13 hours
+    of words at the densest: more than a recording a home sends, and an
+    answer that size already takes several hundred MB of memory once
+    parsed, the most one action should cost a small home server. Small uploads
     keep the `MAX_ANSWER` every other answer has.
     """
     return min(max(MAX_ANSWER, ANSWER_PER_UPLOAD_BYTE * uploaded), MAX_LISTEN_ANSWER)
