@@ -582,6 +582,41 @@ async def test_a_long_traceback_logs_its_exception_line_and_innermost_frames(
     assert len(text) < MAX_TRACE + 200
 
 
+async def test_an_exception_group_logs_its_exception_line_once(
+    odd_server: OddServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A group's trace ends with its tree, not its exception line: the line
+    is not appended again (logged twice); it and the tree stay scrubbed."""
+
+    async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:
+        await ws.send_str('{"type": "Results"}')
+        await ws.receive()  # until the client's CloseStream
+
+    def broken(self: StreamSession, text: str) -> None:
+        raise ExceptionGroup(
+            f"handling failed with {API_KEY}", [ValueError(f"inner {API_KEY}")]
+        )
+
+    base = await odd_server(websocket_route("/v1/listen", behaviour))
+    session = session_for("/v1/listen", base, http)
+    monkeypatch.setattr(LiveSession, "_handle_text", broken)
+    session.start()
+    await wait_for(lambda: session.error is not None)
+    await session.close()
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    text = record.getMessage()
+    line = f"ExceptionGroup: handling failed with {REDACTED} (1 sub-exception)"
+    assert text.count(line) == 1, text
+    assert text.count("ExceptionGroup:") == 1
+    assert f"ValueError: inner {REDACTED}" in text
+    assert API_KEY[:MIN_EDGE] not in text
+    assert API_KEY[-MIN_EDGE:] not in text
+    assert text.rstrip().endswith("+------------------------------------")
+
+
 @pytest.mark.parametrize("shift", range(len(API_KEY) + 1))
 def test_a_key_cut_at_the_start_of_the_kept_trace_is_hidden(shift: int) -> None:
     """A cause repeating the key: wherever the cut falls in one (`shift` moves

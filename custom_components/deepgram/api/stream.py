@@ -603,11 +603,16 @@ def loggable_trace(err: BaseException, scrub: Redactor) -> str:
     frames (the end of the rest is kept, at most `MAX_TRACE` characters; a
     chained cause comes before them). A secret the cut at the start of that
     end split is still hidden: `Redactor` takes a text starting with the end
-    of a secret as it takes one ending with its start.
+    of a secret as it takes one ending with its start. An exception group's
+    trace ends with its tree of sub-exceptions, its line inside: it is kept
+    as it is (the end of it), the line not added again.
     """
     exception = traceback.TracebackException.from_exception(err)
     line = "".join(exception.format_exception_only())
-    frames = "".join(exception.format()).removesuffix(line)
+    text = "".join(exception.format())
+    frames = text.removesuffix(line)
+    if frames == text:  # a group: its line is in the tree, not at the end
+        frames, line = text.rstrip("\n"), ""
     if len(frames) > MAX_TRACE:
         frames = "…" + (scrub(frames[-MAX_TRACE:], MAX_TRACE) or "")
     else:
