@@ -98,8 +98,9 @@ class StreamSession:
 
     path: ClassVar[str]
     max_received_bytes: ClassVar[int]
-    """Most this kind of session takes from the server (`intake.py`): a
-    listen session gets a few kB a second, a speak session its audio."""
+    """Most this kind of session takes from the server (`intake.py`): each
+    kind of session sets its own; listen sessions take
+    `LISTEN_RECEIVED_BYTES`."""
     exact_frames: ClassVar[bool] = False
     """Send audio only in whole frames of `frame_ms` while streaming."""
 
@@ -255,7 +256,9 @@ class StreamSession:
     def _handle_binary(self, data: bytes) -> None:
         """A binary frame (already counted): unexpected unless overridden.
 
-        The first is logged at debug, the rest summarised at the close.
+        Listen sessions ignore them: the first is logged at debug, the rest
+        summarised at the close. The hook is there for sockets that receive
+        audio.
         """
         self._intake.note_binary(len(data))
 
