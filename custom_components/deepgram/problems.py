@@ -85,9 +85,10 @@ def profile_of_entity(
     return RunProfile(None, entity_id or entry.title, model)
 
 
-def model_issue_id(entry: DeepgramConfigEntry, subentry_id: str) -> str:
-    """The id of a profile's "model not allowed" repair issue."""
-    return f"{ISSUE_MODEL_NOT_ALLOWED}_{entry.entry_id}_{subentry_id}"
+def model_issue_id(entry: DeepgramConfigEntry, issue_key: str) -> str:
+    """The id of a "model not allowed" repair issue, by `RunProfile.issue_key`:
+    the profile's subentry id, or the model when the profile is not known."""
+    return f"{ISSUE_MODEL_NOT_ALLOWED}_{entry.entry_id}_{issue_key}"
 
 
 def payment_issue_id(entry: DeepgramConfigEntry) -> str:
