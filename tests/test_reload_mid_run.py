@@ -19,11 +19,17 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.deepgram import DATA_UNLOADED
+from custom_components.deepgram import DATA_UNLOADED, stt as stt_module
 from tests.deepgram_server import FakeDeepgram, script_from_text
 from tests.deepgram_server.testing import client_sockets_to, wait_for
 
-from .pipeline_helpers import setup_pipeline, start_held_pipeline
+from .pipeline_helpers import (
+    chunks,
+    setup_pipeline,
+    speech_pcm,
+    start_held_pipeline,
+    transcribe,
+)
 
 SCRIPT = script_from_text(
     "turn on the kitchen light", start=0.5, end=2.3, words_per_segment=3
@@ -124,3 +130,51 @@ async def test_the_old_load_is_let_go_of_when_its_run_ends(
     await hass.async_block_till_done()
     gc.collect()
     assert old_load() is None  # nothing else holds it either
+
+
+# The pipeline's chat session keeps its cleanup timer past Home Assistant's stop.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_a_stubborn_matcher_neither_hides_nor_holds_the_session(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run ends while a sentence matcher call ignores its cancellation.
+
+    Its session is closing (with CloseStream) while the detector's cleanup
+    waits for that call, and that wait is bounded: a reload then Home
+    Assistant stopping in that window neither drop the socket unannounced
+    nor leave the run hanging.
+    """
+    server.script = SCRIPT
+    cancelled = asyncio.Event()
+    release = asyncio.Event()
+
+    async def stubborn(text: str) -> bool:
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                cancelled.set()  # ignored: it goes on waiting
+        return False
+
+    monkeypatch.setattr(stt_module, "sentence_matcher", lambda *_: stubborn)
+    run = asyncio.create_task(transcribe(hass, chunks(speech_pcm())))
+    try:
+        # The stream ended, the run has its words: the detector's cleanup
+        # cancelled the matcher call, which goes on.
+        async with asyncio.timeout(10):
+            await cancelled.wait()
+        (session,) = server.sessions
+        await reload(hass, setup_integration)
+        await hass.async_stop()
+        async with asyncio.timeout(5):  # ABORT_TIMEOUT, generously
+            result = await run
+        assert result.text == "turn on the kitchen light"
+        assert session.got_close_stream
+        assert session.close_code == 1000
+    finally:
+        release.set()
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)

@@ -310,11 +310,14 @@ class Transcriber:
             record.outcome = "error"
             record.error = "unexpected"
             return SpeechResult(None, SpeechResultState.ERROR)
+        else:
+            self._close_in_background(data, session, record)
         finally:
+            # The session's close (or abort) is under way before it leaves
+            # `live`: Home Assistant stopping still sees it during the cleanup.
             data.live.discard(session)
             if cleanup is not None:
-                await cleanup()
-        self._close_in_background(data, session, record)
+                await _bounded_cleanup(cleanup)
         return self._succeeded(record, session, result)
 
     @staticmethod
@@ -483,6 +486,23 @@ class Transcriber:
             record.finalize_answered = session.stats.finalize_answered
         record.audio_seconds = session.audio_seconds
         record.close_code = stats.close_code
+
+
+async def _bounded_cleanup(cleanup: Callable[[], Awaitable[None]]) -> None:
+    """Run `cleanup` (the turn detector's close) for `ABORT_TIMEOUT` at most.
+
+    It cancels a sentence matcher call and waits for it; a matcher that
+    ignores cancellation must not hold the run's result. `asyncio.wait`, not
+    `asyncio.timeout`: a gather waiting on a task that ignores cancellation
+    does not end when cancelled.
+    """
+    task = asyncio.ensure_future(cleanup())
+    done, _ = await asyncio.wait([task], timeout=ABORT_TIMEOUT)
+    if not done:
+        LOGGER.debug(
+            "The sentence matcher did not stop within %.0f s; not waiting for it",
+            ABORT_TIMEOUT,
+        )
 
 
 def _warn_unanswered(session: LiveSession, options: LiveOptions) -> None:
