@@ -577,3 +577,38 @@ async def test_a_matcher_still_asking_when_the_run_ends_is_cancelled(
     assert result.result is stt.SpeechResultState.SUCCESS
     assert asked.is_set()
     assert cancelled.is_set()
+
+
+@pytest.mark.parametrize(
+    "stt_profile",
+    [{**RECOMMENDED_STT_OPTIONS, CONF_END_OF_SPEECH: EndOfSpeech.HOME_ASSISTANT}],
+)
+async def test_audio_ending_exactly_at_the_run_bound_ends_the_run_at_once(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A live source whose audio fills the run's room exactly, then stalls:
+    the run ends then, saying it reached the run bound, instead of waiting
+    for a next chunk (here the 30 s bound's time, or the idle bound)."""
+    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 30.0)
+    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 30.0)  # a live source
+    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 60.0)
+    server.script = SCRIPT
+
+    async def bound_then_stalled() -> AsyncIterator[bytes]:
+        yield silence(30.0)  # exactly the room
+        await asyncio.Event().wait()
+        yield b""  # pragma: no cover
+
+    async with asyncio.timeout(10):  # well under the 30 s bound
+        result = await transcribe(hass, bound_then_stalled())
+    assert result.result is stt.SpeechResultState.SUCCESS
+    messages = [record.getMessage() for record in caplog.records]
+    assert "The audio did not end within 30 s; transcribing what was heard" in messages
+    assert not [m for m in messages if m.startswith("No audio")]
+    await server.wait_for_sessions_closed()
+    assert server.sessions[0].audio_bytes == 30 * BYTES_PER_SECOND
+    assert server.sessions[0].got_close_stream

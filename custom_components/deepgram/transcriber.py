@@ -577,6 +577,11 @@ async def _bounded(
                 return
             room -= len(chunk)
         yield chunk
+        if room == 0:  # used up exactly: decide now, not at a next chunk
+            if loop.time() - started < MAX_RUN_SECONDS - AUDIO_LEAD_SECONDS:
+                raise AudioTooLongError
+            _warn_run_bound()
+            return
 
 
 def _warn_run_bound() -> None:
