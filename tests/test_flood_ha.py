@@ -18,6 +18,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.deepgram import transcriber
 from custom_components.deepgram.api import FluxSession, LiveSession
 from custom_components.deepgram.const import (
     CONF_END_OF_SPEECH,
@@ -35,7 +36,13 @@ from tests.deepgram_server.testing import (
     wait_for,
 )
 
-from .pipeline_helpers import chunks, setup_pipeline, start_held_pipeline, transcribe
+from .pipeline_helpers import (
+    chunks,
+    setup_pipeline,
+    start_held_pipeline,
+    start_held_run,
+    transcribe,
+)
 
 SCRIPT = [
     Segment((Word("Turn", 0.55, 0.8), Word("on", 0.8, 0.95), Word("the", 0.95, 1.1))),
@@ -207,3 +214,31 @@ async def test_flux_text_past_the_bound_fails_the_run(
         f"{server.sessions[0].request_id}"
     )
     await assert_all_ended(entry, server)
+
+
+@pytest.mark.parametrize("stt_profile", [RECOMMENDED_STT_OPTIONS])
+async def test_a_flooding_session_is_cut_after_close_stream(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A session failed by a flood is aborted (CloseStream, then closed
+    within ABORT_TIMEOUT), not left reading the flood for CLOSE_TIMEOUT
+    while waiting for a close frame such a server never sends."""
+    monkeypatch.setattr(transcriber, "CLOSE_TIMEOUT", 60.0)
+    server.script = SCRIPT
+    # A server that floods and never answers CloseStream with a close frame.
+    server.faults = Faults(flood_empty_finals=6_000, never_close=True)
+    run, hold = await start_held_run(hass, server)
+    await wait_for(lambda: bool(setup_integration.runtime_data.live))
+    (session,) = setup_integration.runtime_data.live
+    assert isinstance(session, LiveSession)
+    await wait_for(lambda: session.error is not None, timeout=30)
+    hold.set()
+    assert await asyncio.wait_for(run, 10) == ERROR
+    closing = setup_integration.runtime_data.closing
+    if closing:
+        await asyncio.wait(closing, timeout=10)  # far under the 60 s
+    assert not closing
+    assert server.sessions[0].got_close_stream

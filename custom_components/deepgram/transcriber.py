@@ -50,6 +50,7 @@ from homeassistant.util import dt as dt_util
 from .api import (
     DeepgramBadRequestError,
     DeepgramError,
+    DeepgramProtocolError,
     DeepgramRateLimitError,
     FluxSession,
     FluxTurn,
@@ -281,7 +282,9 @@ class Transcriber:
             self._fill(record, session)
             raise
         except DeepgramError as err:
-            self._close_in_background(data, session, record)
+            # A flooding server sends no close frame: CloseStream, then cut.
+            flood = isinstance(err, DeepgramProtocolError)
+            self._close_in_background(data, session, record, abort=flood)
             return self._failed(record, err)
         except AudioFormatError as err:
             LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
@@ -452,8 +455,14 @@ class Transcriber:
         data: DeepgramData,
         session: LiveSession | FluxSession,
         record: SessionRecord,
+        *,
+        abort: bool = False,
     ) -> None:
         """End the request cleanly without making the pipeline wait for it.
+
+        With `abort` (a session that broke the protocol, such as a flood):
+        CloseStream, then closed within ABORT_TIMEOUT, not waiting
+        CLOSE_TIMEOUT for a close frame such a server does not send.
 
         Tied to the config entry, whose unload waits for it (bounded); an
         entry that was unloaded during the run (a reload) hands it to Home
@@ -461,7 +470,10 @@ class Transcriber:
         """
 
         async def close() -> None:
-            await session.close(CLOSE_TIMEOUT)
+            if abort:
+                await session.abort(ABORT_TIMEOUT)
+            else:
+                await session.close(CLOSE_TIMEOUT)
             self._fill(record, session)
 
         name = f"deepgram close {session.request_id}"
