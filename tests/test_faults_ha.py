@@ -612,3 +612,32 @@ async def test_audio_ending_exactly_at_the_run_bound_ends_the_run_at_once(
     await server.wait_for_sessions_closed()
     assert server.sessions[0].audio_bytes == 30 * BYTES_PER_SECOND
     assert server.sessions[0].got_close_stream
+
+
+@pytest.mark.parametrize(
+    "stt_profile",
+    [{**RECOMMENDED_STT_OPTIONS, CONF_END_OF_SPEECH: EndOfSpeech.HOME_ASSISTANT}],
+)
+async def test_a_recording_filling_the_run_bound_exactly_fails_at_once(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """30 s of audio at once (far ahead of the clock: a recording) filling
+    the room exactly, then a stall: the run fails as too long at once,
+    instead of waiting for a next chunk until the run's time bound."""
+    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 30.0)
+    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 60.0)
+    server.script = SCRIPT
+
+    async def bound_then_stalled() -> AsyncIterator[bytes]:
+        yield silence(30.0)
+        await asyncio.Event().wait()
+        yield b""  # pragma: no cover
+
+    async with asyncio.timeout(10):  # well under the 30 s bound
+        result = await transcribe(hass, bound_then_stalled())
+    assert result.result is stt.SpeechResultState.ERROR
+    record = setup_integration.runtime_data.history[-1]
+    assert (record.outcome, record.error) == ("error", "audio_too_long")
