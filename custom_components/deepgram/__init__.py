@@ -244,8 +244,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) ->
     unloaded = hass.data[DATA_UNLOADED]
 
     def _hold_while_busy() -> None:
-        # A session leaves `live` before its close task joins `closing`:
-        # the load may be let go of, then held again for that close.
+        # A run's close task joins `closing` before its session leaves
+        # `live`, so a busy load is never let go of between the two.
         if data.busy:
             unloaded.add(data)
         else:
