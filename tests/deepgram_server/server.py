@@ -18,6 +18,7 @@ from .models_catalog import CatalogModel, default_catalog
 from .records import HandshakeRecord, LiveSessionRecord, RestRequest
 from .rest import RestHandlers
 from .script import Segment
+from .speak_voices import Voice, default_voices
 
 DEFAULT_API_KEY = "dg-test-key"
 
@@ -61,6 +62,8 @@ class FakeDeepgram:
         self.bytes_received = 0
         """Request body bytes read so far, over all REST requests (live)."""
         self.catalog: list[CatalogModel] = default_catalog()
+        self.voices: list[Voice] = default_voices()
+        """Text-to-speech voices: listed on the models endpoints, spoken by /speak."""
         self.project_id = "3a5b6c7d-0000-4000-8000-000000000001"
         self.project_name = "Fake Deepgram project"
         self.sessions: list[LiveSessionRecord] = []
