@@ -1,0 +1,259 @@
+"""Messages of /v1/speak and /v2/speak against the schemas of asyncapi.yml.
+
+The schema files (tests/fixtures/speak_v*_messages.schema.json, see SOURCES.md)
+are copied from Deepgram's published spec; the first tests show they really
+tell a good message from a broken one, so that a fake server passing them
+means something.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+V1: dict[str, Any] = json.loads(
+    (FIXTURES / "speak_v1_messages.schema.json").read_text()
+)
+V2: dict[str, Any] = json.loads(
+    (FIXTURES / "speak_v2_messages.schema.json").read_text()
+)
+FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
+UUID = "5d6a3a4e-2c1b-4b8e-9a57-0f1d2e3c4b5a"
+
+
+def _validate(schemas: dict[str, Any], message: dict[str, Any]) -> None:
+    """Validate a message against the schema of its own type.
+
+    The spec's v1 type enums are loose (Flushed's allows "Cleared"), so the
+    schema is picked by the message's type and must name that type.
+    """
+    schema = schemas[message["type"]]
+    assert message["type"] in schema["properties"]["type"]["enum"]
+    jsonschema.validate(message, schema, format_checker=FORMATS)
+
+
+V1_SERVER_VALID: list[dict[str, Any]] = [
+    {
+        "type": "Metadata",
+        "request_id": UUID,
+        "model_name": "aura-2-thalia-en",
+        "model_version": "2025-04-07.0",
+        "model_uuid": UUID,
+    },
+    {"type": "Flushed", "sequence_id": 0},
+    {"type": "Cleared", "sequence_id": 3},
+    {
+        "type": "Warning",
+        "description": "Too many Flush messages",
+        "code": "FLUSH_LIMIT",
+    },
+]
+V1_SERVER_INVALID: list[dict[str, Any]] = [
+    # Metadata without the model's uuid.
+    {
+        "type": "Metadata",
+        "request_id": UUID,
+        "model_name": "aura-2-thalia-en",
+        "model_version": "2025-04-07.0",
+    },
+    # request_id must be a uuid.
+    {
+        "type": "Metadata",
+        "request_id": "not-a-uuid",
+        "model_name": "aura-2-thalia-en",
+        "model_version": "2025-04-07.0",
+        "model_uuid": UUID,
+    },
+    {"type": "Flushed"},
+    {"type": "Flushed", "sequence_id": "1"},
+    {"type": "Cleared", "sequence_id": 1.5},
+    {"type": "Warning", "description": "no code"},
+    {"type": "Warning", "description": "code is text", "code": 1},
+]
+V1_CLIENT_VALID: list[dict[str, Any]] = [
+    {"type": "Speak", "text": "Hello."},
+    {"type": "Flush"},
+    {"type": "Clear"},
+    {"type": "Close"},
+]
+V1_CLIENT_INVALID: list[dict[str, Any]] = [
+    {"type": "Speak"},
+    {"type": "Speak", "text": None},
+]
+
+CONTROLS: dict[str, int] = {"pronunciations_applied": 0, "pronunciation_warnings": 0}
+V2_SERVER_VALID: list[dict[str, Any]] = [
+    {
+        "type": "Connected",
+        "request_id": UUID,
+        "model_name": "flux-alexis-en",
+        "model_version": "2026-08-12.0",
+        "model_uuids": [UUID],
+    },
+    {"type": "SpeechStarted", "speech_id": "dg_sp_0123456789ab"},
+    {
+        "type": "SpeechMetadata",
+        "speech_id": "dg_sp_0123456789ab",
+        "audio_duration_ms": 1240,
+        "input_character_count": 22,
+        "billable_character_count": 22,
+        "controls_applied": CONTROLS | {"breaks_applied": 0},
+    },
+    {"type": "Flushed", "speech_id": "dg_sp_0123456789ab"},
+    {
+        "type": "SessionMetadata",
+        "total_audio_duration_ms": 1240,
+        "total_input_character_count": 22,
+        "total_billable_character_count": 22,
+    },
+    {
+        "type": "Warning",
+        "code": "NO_SYNTHESIZABLE_TEXT",
+        "description": "Nothing to say",
+    },
+    {"type": "Error", "code": "DATA-0002", "description": "Bad speed"},
+    {"type": "Error", "code": "NET-0001", "description": "Timed out"},
+    {
+        "type": "SpeechInterrupted",
+        "audio_played_ms": 800,
+        "metadata": {
+            "speech_id": "dg_sp_0123456789ab",
+            "audio_duration_ms": 800,
+            "input_character_count": 22,
+            "billable_character_count": 22,
+            "controls_applied": CONTROLS | {"breaks_applied": 0},
+        },
+    },
+    {"type": "ConfigureSuccess", "applied": {"speed": 1.05}},
+    {
+        "type": "ConfigureFailure",
+        "code": "SPEED_OUT_OF_RANGE",
+        "field": "speed",
+        "value": 3.0,
+        "description": "Speed out of range",
+    },
+]
+V2_SERVER_INVALID: list[dict[str, Any]] = [
+    # Connected names a list of model uuids, not one.
+    {
+        "type": "Connected",
+        "request_id": UUID,
+        "model_name": "flux-alexis-en",
+        "model_version": "2026-08-12.0",
+        "model_uuid": UUID,
+    },
+    {"type": "SpeechStarted"},
+    # SpeechMetadata without the controls the spec requires.
+    {
+        "type": "SpeechMetadata",
+        "speech_id": "dg_sp_0123456789ab",
+        "audio_duration_ms": 1240,
+        "input_character_count": 22,
+        "billable_character_count": 22,
+    },
+    {
+        "type": "SpeechMetadata",
+        "speech_id": "dg_sp_0123456789ab",
+        "audio_duration_ms": 1240.5,
+        "input_character_count": 22,
+        "billable_character_count": 22,
+        "controls_applied": CONTROLS,
+    },
+    # v1's Flushed shape is not v2's.
+    {"type": "Flushed", "sequence_id": 0},
+    {"type": "SessionMetadata", "total_audio_duration_ms": 1240},
+    {"type": "Warning", "code": "NO_SYNTHESIZABLE_TEXT"},
+    {"type": "Error", "code": "OOPS-0000", "description": "Unknown code"},
+    {"type": "Error", "code": "NET-0001"},
+    {"type": "SpeechInterrupted", "audio_played_ms": 800},
+    {"type": "ConfigureSuccess"},
+    {"type": "ConfigureFailure", "code": "SPEED_OUT_OF_RANGE"},
+]
+V2_CLIENT_VALID: list[dict[str, Any]] = [
+    {"type": "Speak", "text": "Hello."},
+    {"type": "Flush"},
+    {"type": "Close"},
+    {"type": "Interrupt"},
+    {"type": "Interrupt", "playback_offset": {"type": "time_ms", "value": 500}},
+    {"type": "Configure", "speed": 1.05},
+]
+V2_CLIENT_INVALID: list[dict[str, Any]] = [
+    {"type": "Speak"},
+    {"type": "Interrupt", "playback_offset": {"type": "time_ms", "value": "500"}},
+    {"type": "Configure", "speed": "fast"},
+]
+
+
+def _cases(
+    groups: list[tuple[str, dict[str, Any], list[dict[str, Any]]]],
+) -> list[Any]:
+    return [
+        pytest.param(schemas, message, id=f"{label}-{message['type']}-{index}")
+        for label, schemas, messages in groups
+        for index, message in enumerate(messages)
+    ]
+
+
+def test_schema_files_cover_the_spec_messages() -> None:
+    """One checked, fully inlined schema per text message of each socket."""
+    assert set(V1["$defs"]) == {"Metadata", "Flushed", "Cleared", "Warning"}
+    assert set(V1["client"]) == {"Speak", "Flush", "Clear", "Close"}
+    assert set(V2["$defs"]) == {
+        "Connected",
+        "SpeechStarted",
+        "SpeechMetadata",
+        "Flushed",
+        "SessionMetadata",
+        "Warning",
+        "Error",
+        "SpeechInterrupted",
+        "ConfigureSuccess",
+        "ConfigureFailure",
+    }
+    assert set(V2["client"]) == {"Speak", "Flush", "Close", "Interrupt", "Configure"}
+    for doc in (V1, V2):
+        for group in ("$defs", "client"):
+            for name, schema in doc[group].items():
+                jsonschema.Draft202012Validator.check_schema(schema)
+                assert "$ref" not in json.dumps(schema)
+                assert name in schema["properties"]["type"]["enum"]
+
+
+@pytest.mark.parametrize(
+    ("schemas", "message"),
+    _cases(
+        [
+            ("v1", V1["$defs"], V1_SERVER_VALID),
+            ("v1-client", V1["client"], V1_CLIENT_VALID),
+            ("v2", V2["$defs"], V2_SERVER_VALID),
+            ("v2-client", V2["client"], V2_CLIENT_VALID),
+        ]
+    ),
+)
+def test_valid_examples_validate(
+    schemas: dict[str, Any], message: dict[str, Any]
+) -> None:
+    """Messages shaped as Deepgram documents them pass."""
+    _validate(schemas, message)
+
+
+@pytest.mark.parametrize(
+    ("schemas", "message"),
+    _cases(
+        [
+            ("v1", V1["$defs"], V1_SERVER_INVALID),
+            ("v1-client", V1["client"], V1_CLIENT_INVALID),
+            ("v2", V2["$defs"], V2_SERVER_INVALID),
+            ("v2-client", V2["client"], V2_CLIENT_INVALID),
+        ]
+    ),
+)
+def test_broken_examples_fail(schemas: dict[str, Any], message: dict[str, Any]) -> None:
+    """A missing field, a wrong type or an unknown error code is refused."""
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(schemas, message)
