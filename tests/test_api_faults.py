@@ -33,7 +33,7 @@ from custom_components.deepgram.api import (
     LiveOptions,
     LiveSession,
     live as live_module,
-    stream as stream_module,
+    socket as socket_module,
 )
 from custom_components.deepgram.api.errors import error_for_status
 from custom_components.deepgram.api.redact import (
@@ -81,7 +81,7 @@ async def test_socket_is_torn_down_when_the_server_stops_reading(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The send buffer never drains: after the bounded close the socket is gone."""
-    monkeypatch.setattr(stream_module, "DEFAULT_SEND_TIMEOUT", 0.3)
+    monkeypatch.setattr(socket_module, "DEFAULT_SEND_TIMEOUT", 0.3)
     server.faults = Faults(stop_reading_after_audio_seconds=0.1)
     session = live(server, http)
     await session.connect()

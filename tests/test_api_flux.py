@@ -25,7 +25,7 @@ from custom_components.deepgram.api import (
     FluxSession,
     TurnEvent,
     TurnInfo,
-    stream as stream_module,
+    socket as socket_module,
 )
 from tests.api_helpers import (
     HANDSHAKE_REFUSALS,
@@ -496,7 +496,7 @@ async def test_server_that_stops_reading_times_the_send_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Sends are bounded: a server that stops reading fails the session."""
-    monkeypatch.setattr(stream_module, "DEFAULT_SEND_TIMEOUT", 0.3)
+    monkeypatch.setattr(socket_module, "DEFAULT_SEND_TIMEOUT", 0.3)
     stop = asyncio.Event()
 
     async def behaviour(request: web.Request, ws: web.WebSocketResponse) -> None:

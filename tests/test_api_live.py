@@ -31,6 +31,7 @@ from custom_components.deepgram.api import (
     Transcript,
     UtteranceEnd,
     live as live_module,
+    socket as socket_module,
     stream as stream_module,
 )
 from tests.api_helpers import (
@@ -1238,7 +1239,7 @@ async def test_server_that_stops_reading_times_the_send_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A server that stops reading: sending fails after the send timeout."""
-    monkeypatch.setattr(stream_module, "DEFAULT_SEND_TIMEOUT", 0.3)
+    monkeypatch.setattr(socket_module, "DEFAULT_SEND_TIMEOUT", 0.3)
     stop = asyncio.Event()
 
     async def listen(request: web.Request) -> web.WebSocketResponse:

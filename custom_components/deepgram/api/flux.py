@@ -356,7 +356,7 @@ class FluxSession(StreamSession):
         self._configured.set()
 
     async def _watch_stall(self) -> None:
-        while not self._close_stream_sent:
+        while not self._close_sent:
             idle = time.monotonic() - self._last_audio
             if idle < self._stall_timeout:
                 await asyncio.sleep(self._stall_timeout - idle)

@@ -222,7 +222,7 @@ class LiveSession(StreamSession):
         delay = self._keepalive_interval
         while True:
             await asyncio.sleep(delay)
-            if self._close_stream_sent:
+            if self._close_sent:
                 return
             delay = self._keepalive_interval - (time.monotonic() - self._last_send)
             if delay > 0:
