@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.deepgram_server import FakeDeepgram
+from typing import Any
+
+import aiohttp
+
+from tests.deepgram_server import FakeDeepgram, Faults
 from tests.deepgram_server.speak_voices import (
     V1_SPEAK_PATH,
     V2_SPEAK_PATH,
@@ -95,3 +99,53 @@ def test_server_starts_with_the_default_catalogue() -> None:
     assert one.voices == default_voices()
     one.voices.clear()
     assert two.voices == default_voices()
+
+
+async def _get(server: FakeDeepgram, path: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(server.base_url + path) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+async def test_models_list_voices_by_socket(deepgram_server: FakeDeepgram) -> None:
+    """/v1/models lists the /v1/speak voices, /v2/models the Flux ones (no key)."""
+    status, v1 = await _get(deepgram_server, "/v1/models")
+    assert status == 200
+    assert [e["canonical_name"] for e in v1["tts"]] == [
+        v.canonical_name for v in voices_on(V1_SPEAK_PATH, deepgram_server.voices)
+    ]
+    assert v1["tts"][0] == deepgram_server.voices[0].as_json()
+    assert any(e["canonical_name"] == "flux-general-en" for e in v1["stt"])
+    status, v2 = await _get(deepgram_server, "/v2/models")
+    assert status == 200
+    assert [e["canonical_name"] for e in v2["tts"]] == [
+        v.canonical_name for v in voices_on(V2_SPEAK_PATH, deepgram_server.voices)
+    ]
+    assert {e["architecture"] for e in v2["tts"]} == {"flux"}
+    assert {e["architecture"] for e in v2["stt"]} == {"flux"}
+    assert deepgram_server.rest_requests[-1].path == "/v2/models"
+    assert deepgram_server.rest_requests[-1].status == 200
+
+
+async def test_models_follow_the_server_voices(deepgram_server: FakeDeepgram) -> None:
+    """Editing ``voices`` changes what both lists say."""
+    only = Voice("flux-solo-en", "solo", "flux", ("en",), "American", "masculine")
+    deepgram_server.voices = [only]
+    _, v1 = await _get(deepgram_server, "/v1/models")
+    _, v2 = await _get(deepgram_server, "/v2/models")
+    assert v1["tts"] == []
+    assert v2["tts"] == [only.as_json()]
+
+
+async def test_v2_models_faults(deepgram_server: FakeDeepgram) -> None:
+    """models_status fails /v1/models alone; rest_status and odd answers reach v2."""
+    deepgram_server.faults = Faults(models_status=503)
+    assert (await _get(deepgram_server, "/v1/models"))[0] == 503
+    assert (await _get(deepgram_server, "/v2/models"))[0] == 200
+    deepgram_server.faults = Faults(rest_status=401)
+    status, body = await _get(deepgram_server, "/v2/models")
+    assert status == 401
+    assert body["err_code"] == "INVALID_AUTH"
+    deepgram_server.faults = Faults(odd_rest_answer=("/v2/models", b'{"tts": 7}'))
+    assert await _get(deepgram_server, "/v2/models") == (200, {"tts": 7})
+    assert (await _get(deepgram_server, "/v1/models"))[1]["tts"]

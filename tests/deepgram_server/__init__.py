@@ -73,7 +73,10 @@ Behaviour (see ``engine.py`` for the exact timeline rules):
   closes 1000 at once without finishing the turn. ``turn_rules.py`` checks a
   sequence against Deepgram's state rules; ``testing.flux_url`` builds URLs.
 - REST: ``GET /v1/auth/token``, ``GET /v1/projects``, ``GET /v1/models`` (no
-  key), ``POST /v1/listen`` (pre-recorded; WAV or raw body).
+  key), ``GET /v2/models`` (no key; Flux STT models and Flux TTS voices),
+  ``POST /v1/listen`` (pre-recorded; WAV or raw body).
+- Voices: ``voices`` (``list[speak_voices.Voice]``) lists the text-to-speech
+  voices: Aura and Aura-2 on ``/v1/models``, Flux TTS on ``/v2/models``.
 """
 
 from .engine import TranscriptEngine

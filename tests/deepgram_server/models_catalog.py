@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .speak_voices import V1_SPEAK_PATH, V2_SPEAK_PATH, Voice, voices_on
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogModel:
@@ -141,6 +143,28 @@ def find_model(catalog: Sequence[CatalogModel], model: str) -> CatalogModel | No
     return None
 
 
-def catalog_json(catalog: Sequence[CatalogModel]) -> dict[str, Any]:
-    """The ``GET /v1/models`` document."""
-    return {"stt": [entry.as_json() for entry in catalog], "tts": []}
+def catalog_json(
+    catalog: Sequence[CatalogModel], voices: Sequence[Voice] = ()
+) -> dict[str, Any]:
+    """The ``GET /v1/models`` document: every STT model, the ``/v1/speak`` voices."""
+    return {
+        "stt": [entry.as_json() for entry in catalog],
+        "tts": [voice.as_json() for voice in voices_on(V1_SPEAK_PATH, voices)],
+    }
+
+
+def catalog_v2_json(
+    catalog: Sequence[CatalogModel], voices: Sequence[Voice]
+) -> dict[str, Any]:
+    """The ``GET /v2/models`` document: what the ``/v2`` sockets serve.
+
+    Its shape is a guess: Deepgram's notes name ``GET /v2/models`` as the
+    Flux TTS voice list, but neither its API reference nor its SDKs' types
+    (searched late 2026) describe the answer. It is taken to mirror
+    ``/v1/models`` (``stt`` and ``tts`` lists of the same entries) for the
+    models of ``/v2/listen`` (Flux STT) and ``/v2/speak`` (Flux TTS).
+    """
+    return {
+        "stt": [entry.as_json() for entry in catalog if entry.architecture == "flux"],
+        "tts": [voice.as_json() for voice in voices_on(V2_SPEAK_PATH, voices)],
+    }

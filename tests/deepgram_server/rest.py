@@ -1,4 +1,4 @@
-"""REST endpoints: key check, projects, models and pre-recorded ``/v1/listen``."""
+"""REST endpoints: key check, projects, models (v1, v2), pre-recorded ``/v1/listen``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from . import messages
 from .auth import authorized
 from .errors import json_error
 from .live import NO_ANSWER
-from .models_catalog import catalog_json
+from .models_catalog import catalog_json, catalog_v2_json
 from .options import ListenOptions, QueryError, parse_listen_query
 from .records import RestRequest
 from .script import script_words
@@ -104,6 +104,7 @@ class RestHandlers:
         router.add_get("/v1/auth/token", track(self._wrap(self.auth_token, auth=True)))
         router.add_get("/v1/projects", track(self._wrap(self.projects, auth=True)))
         router.add_get("/v1/models", track(self._wrap(self.models, auth=False)))
+        router.add_get("/v2/models", track(self._wrap(self.models_v2, auth=False)))
         router.add_post("/v1/listen", track(self._wrap(self.prerecorded, auth=True)))
 
     def _wrap(self, handler: _Endpoint, *, auth: bool) -> _Route:
@@ -200,7 +201,15 @@ class RestHandlers:
         """``GET /v1/models`` (no key needed)."""
         if self._server.faults.models_status is not None:
             return json_error(self._server.faults.models_status, request_id)
-        return web.json_response(catalog_json(self._server.catalog))
+        server = self._server
+        return web.json_response(catalog_json(server.catalog, server.voices))
+
+    async def models_v2(
+        self, request: web.Request, body: Body, request_id: str
+    ) -> web.StreamResponse:
+        """``GET /v2/models`` (no key needed, like ``/v1/models``): Flux models."""
+        server = self._server
+        return web.json_response(catalog_v2_json(server.catalog, server.voices))
 
     async def prerecorded(
         self, request: web.Request, body: Body, request_id: str
