@@ -15,6 +15,11 @@ import aiohttp
 from yarl import URL
 
 from .server import FakeDeepgram
+from .speak_audio import (
+    DecodedPiece,
+    decode_pieces as _decode_pieces,
+    decode_speech as _decode_speech,
+)
 
 SAMPLE_RATE = 16000
 BYTES_PER_SECOND = SAMPLE_RATE * 2  # linear16 mono
@@ -118,6 +123,25 @@ async def read_until(
         out.append(message)
         if message.get("type") == message_type:
             return out
+
+
+def decode_speech(
+    audio: bytes, sample_rate: int, encoding: str = "linear16"
+) -> list[str]:
+    """The texts a speak socket's audio says, in order, each piece once.
+
+    ``audio`` is every frame received joined (any split), raw or as a WAV
+    file; a piece cut off (``Clear``, a dropped socket) still counts once its
+    marker arrived (:func:`decode_pieces` tells whole pieces apart).
+    """
+    return _decode_speech(audio, sample_rate, encoding)
+
+
+def decode_pieces(
+    audio: bytes, sample_rate: int, encoding: str = "linear16"
+) -> list[DecodedPiece]:
+    """The pieces in ``audio``: text, start and duration in seconds, ``complete``."""
+    return _decode_pieces(audio, sample_rate, encoding)
 
 
 def unused_port() -> int:
