@@ -1,4 +1,4 @@
-"""Deepgram's REST endpoints: key check, model list, pre-recorded audio."""
+"""Deepgram's REST endpoints: key check, model and voice lists, pre-recorded audio."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from .messages import (
 from .options import LiveOptions
 from .redact import Redactor, secrets_of
 from .transport import check_request, client_failure, read_at_most
+from .voices import Voice, merge_voices, parse_voices
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -150,6 +151,21 @@ class DeepgramRestClient:
         and people use.
         """
         return await self._get_json("/v1/models", _models)
+
+    async def list_voices(self) -> list[Voice]:
+        """Text-to-speech voices of `/v1/models` and `/v2/models`, as one list.
+
+        Both are asked at once, each within the client's timeout. A list that
+        cannot be read is stood in for by the built-in voices of its
+        families; an auth error of either, or errors of both, are raised
+        (`voices.merge_voices`).
+        """
+        v1, v2 = await asyncio.gather(
+            self._get_json("/v1/models", parse_voices),
+            self._get_json("/v2/models", parse_voices),
+            return_exceptions=True,
+        )
+        return merge_voices(v1, v2)
 
     async def transcribe(
         self,
