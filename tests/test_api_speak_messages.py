@@ -12,8 +12,10 @@ import copy
 import dataclasses
 import json
 import math
+from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from custom_components.deepgram.api import speak_messages as speak_messages_module
@@ -114,22 +116,42 @@ V2_SAMPLES: list[tuple[dict[str, Any], Any]] = [
     (
         {
             "type": "SpeechInterrupted",
-            "speech_id": SPEECH_ID,
             "audio_played_ms": 1200,
             "text_spoken": "Sure, I can",
             "text_remaining": " help you.",
+            "metadata": {
+                "speech_id": SPEECH_ID,
+                "audio_duration_ms": 1900,
+                "input_character_count": 21,
+                "billable_character_count": 21,
+                "controls_applied": {
+                    "pronunciations_applied": 0,
+                    "breaks_applied": 0,
+                    "pronunciation_warnings": 0,
+                },
+            },
         },
-        SpeakV2SpeechInterrupted(SPEECH_ID, 1200, "Sure, I can", " help you."),
+        SpeakV2SpeechInterrupted(
+            1200,
+            "Sure, I can",
+            " help you.",
+            SpeakV2SpeechMetadata(SPEECH_ID, 1900, 21, 21),
+        ),
     ),
-    ({"type": "ConfigureSuccess", "speed": 1.05}, SpeakV2ConfigureSuccess(1.05)),
+    (
+        {"type": "ConfigureSuccess", "applied": {"speed": 1.05}},
+        SpeakV2ConfigureSuccess(1.05),
+    ),
     (
         {
             "type": "ConfigureFailure",
             "code": "SPEED_OUT_OF_RANGE",
+            "field": "speed",
+            "value": 1.6,
             "description": "speed must be between 0.5 and 1.5",
         },
         SpeakV2ConfigureFailure(
-            "SPEED_OUT_OF_RANGE", "speed must be between 0.5 and 1.5"
+            "SPEED_OUT_OF_RANGE", "speed must be between 0.5 and 1.5", "speed", 1.6
         ),
     ),
     (
@@ -155,12 +177,33 @@ IDS = [f"v1-{raw['type']}" for raw, _ in V1_SAMPLES] + [
 ]
 
 
+FIXTURES = Path(__file__).parent / "fixtures"
+SCHEMAS: dict[Parse, dict[str, Any]] = {
+    parse_speak_v1_message: json.loads(
+        (FIXTURES / "speak_v1_messages.schema.json").read_text()
+    ),
+    parse_speak_v2_message: json.loads(
+        (FIXTURES / "speak_v2_messages.schema.json").read_text()
+    ),
+}
+
+
 @pytest.mark.parametrize(("parse", "raw", "parsed"), ALL_SAMPLES, ids=IDS)
 def test_each_documented_message(
     parse: Parse, raw: dict[str, Any], parsed: Any
 ) -> None:
-    """Each message of the spec becomes its typed value, field for field."""
+    """Each message of the spec (valid against it) becomes its typed value."""
+    definitions = SCHEMAS[parse]["$defs"]
+    if raw["type"] in definitions:  # /v1/speak specifies no Error
+        jsonschema.validate(raw, definitions[raw["type"]])
     assert parse(json.dumps(raw)) == parsed
+
+
+def test_every_documented_type_is_parsed() -> None:
+    """No server message type of either spec is left to the unknown branch."""
+    for parse, schema in SCHEMAS.items():
+        for kind in schema["$defs"]:
+            assert parse(json.dumps({"type": kind})) is not None, kind
 
 
 @pytest.mark.parametrize(("parse", "raw", "parsed"), ALL_SAMPLES, ids=IDS)
@@ -185,10 +228,11 @@ def test_warning_codes_compare_as_strings() -> None:
         )
         assert isinstance(message, SpeakWarning)
         assert message.code == code
-    assert {c.value for c in SpeakV2WarningCode} == {
+    assert {c.value for c in SpeakV2WarningCode} >= {
         "NO_SYNTHESIZABLE_TEXT",
         "NO_ACTIVE_SPEECH",
         "SYNTHESIS_RETRYING",
+        "INTERRUPT_IN_PROGRESS",
     }
 
 
@@ -425,15 +469,24 @@ def test_strings_are_cut_to_their_bounds() -> None:
         json.dumps(
             {
                 "type": "SpeechInterrupted",
-                "speech_id": long,
                 "text_spoken": long,
                 "text_remaining": long,
+                "metadata": {"speech_id": long},
             }
         )
     )
     assert interrupted == SpeakV2SpeechInterrupted(
-        "a" * MAX_ID_LENGTH, None, "a" * MAX_TEXT_LENGTH, "a" * MAX_TEXT_LENGTH
+        None,
+        "a" * MAX_TEXT_LENGTH,
+        "a" * MAX_TEXT_LENGTH,
+        SpeakV2SpeechMetadata("a" * MAX_ID_LENGTH, 0, 0, 0),
     )
+    assert interrupted.speech_id == "a" * MAX_ID_LENGTH
+    failure = parse_speak_v2_message(
+        json.dumps({"type": "ConfigureFailure", "field": long})
+    )
+    assert isinstance(failure, SpeakV2ConfigureFailure)
+    assert failure.field == "a" * MAX_ID_LENGTH
     for kind in ("SpeechStarted", "Flushed"):
         started = parse_speak_v2_message(json.dumps({"type": kind, "speech_id": long}))
         assert isinstance(started, SpeakV2SpeechStarted | SpeakV2Flushed)
@@ -548,20 +601,83 @@ def test_interrupted_without_a_playback_offset() -> None:
     """Without playback_offset Deepgram omits what was spoken: None, not ''."""
     message = parse_speak_v2_message(
         json.dumps(
-            {"type": "SpeechInterrupted", "speech_id": SPEECH_ID, "audio_played_ms": 7}
+            {
+                "type": "SpeechInterrupted",
+                "audio_played_ms": 7,
+                "metadata": {"speech_id": SPEECH_ID, "audio_duration_ms": 9},
+            }
         )
     )
-    assert message == SpeakV2SpeechInterrupted(SPEECH_ID, 7, None, None)
+    assert message == SpeakV2SpeechInterrupted(
+        7, None, None, SpeakV2SpeechMetadata(SPEECH_ID, 9, 0, 0)
+    )
+    assert message.speech_id == SPEECH_ID
+
+
+@pytest.mark.parametrize("metadata", [None, "m", [], 5])
+def test_interrupted_without_turn_metadata(metadata: Any) -> None:
+    """Metadata that is not an object is None, and so is the speech id."""
+    message = parse_speak_v2_message(
+        json.dumps({"type": "SpeechInterrupted", "metadata": metadata})
+    )
+    assert message == SpeakV2SpeechInterrupted(None, None, None, None)
+    assert message.speech_id is None
+
+
+def test_interrupted_turn_metadata_out_of_range_is_malformed() -> None:
+    """The nested counts are checked as SpeechMetadata's are."""
+    with pytest.raises(MessageFormatError, match="A count out of range"):
+        parse_speak_v2_message(
+            json.dumps(
+                {"type": "SpeechInterrupted", "metadata": {"audio_duration_ms": -5}}
+            )
+        )
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [(1, 1.0), (0.5, 0.5), ("1.05", None), (True, None)]
+    ("applied", "expected"),
+    [
+        ({"speed": 1}, 1.0),
+        ({"speed": 0.5}, 0.5),
+        ({"speed": "1.05"}, None),
+        ({"speed": True}, None),
+        ({}, None),  # a field is present only once set on the session
+        (None, None),
+        ([1.05], None),
+        (1.05, None),
+    ],
 )
-def test_configure_success_speed(value: Any, expected: float | None) -> None:
-    """The applied speed as a float; None for another type."""
+def test_configure_success_speed(applied: Any, expected: float | None) -> None:
+    """The applied speed as a float; None when not given as a number."""
     message = parse_speak_v2_message(
-        json.dumps({"type": "ConfigureSuccess", "speed": value})
+        json.dumps({"type": "ConfigureSuccess", "applied": applied})
     )
     assert message == SpeakV2ConfigureSuccess(expected)
-    with pytest.raises(MessageFormatError, match="A number"):
-        parse_speak_v2_message(json.dumps({"type": "ConfigureSuccess", "speed": HUGE}))
+
+
+def test_configure_numbers_no_float_holds_are_malformed() -> None:
+    """An applied speed or a refused value of 400 digits: malformed."""
+    for message in (
+        {"type": "ConfigureSuccess", "applied": {"speed": HUGE}},
+        {"type": "ConfigureFailure", "value": HUGE},
+        {"type": "ConfigureFailure", "value": math.inf},
+    ):
+        with pytest.raises(MessageFormatError, match="A number"):
+            parse_speak_v2_message(json.dumps(message))
+
+
+def test_configure_failure_without_a_value() -> None:
+    """SPEED_NOT_SUPPORTED names the field but carries no value."""
+    message = parse_speak_v2_message(
+        json.dumps(
+            {
+                "type": "ConfigureFailure",
+                "code": "SPEED_NOT_SUPPORTED",
+                "field": "speed",
+                "description": "no speed control",
+            }
+        )
+    )
+    assert message == SpeakV2ConfigureFailure(
+        "SPEED_NOT_SUPPORTED", "no speed control", "speed", None
+    )

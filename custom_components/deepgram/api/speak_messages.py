@@ -18,8 +18,8 @@ through `Redactor.request_id`) before keeping or logging it.
 `/v1/speak` specifies no in-band `Error` (failures come as close frames);
 one is still read, shaped as on `/v2/speak`, so that it is not ignored.
 `SpeechInterrupted` and `ConfigureSuccess`/`ConfigureFailure` are read as
-Deepgram's documentation describes them since GA (the stored AsyncAPI spec
-predates them).
+Deepgram's generated GA types describe them (deepgram-sdk 7.17.0; the
+AsyncAPI spec predates them), as are the warning codes.
 """
 
 from __future__ import annotations
@@ -56,6 +56,18 @@ class SpeakV2WarningCode(StrEnum):
     """A speech-scoped message (Flush, Interrupt) came with no turn open."""
     SYNTHESIS_RETRYING = "SYNTHESIS_RETRYING"
     """A synthesis request failed and is being retried."""
+    NO_AUDIO_GENERATED = "NO_AUDIO_GENERATED"
+    """`Interrupt` ignored: no audio produced yet."""
+    INTERRUPT_IN_PROGRESS = "INTERRUPT_IN_PROGRESS"
+    """`Interrupt` ignored: an earlier one is still being handled."""
+    INVALID_INTERRUPT_OFFSET = "INVALID_INTERRUPT_OFFSET"
+    """`Interrupt` ignored: its playback_offset did not advance."""
+    PRONUNCIATION_WARNINGS = "PRONUNCIATION_WARNINGS"
+    """A pronunciation override held invalid IPA (applied best-effort)."""
+    PRONUNCIATION_TOO_LONG = "PRONUNCIATION_TOO_LONG"
+    """An IPA string exceeded the length limit."""
+    PRONUNCIATIONS_LIMIT_EXCEEDED = "PRONUNCIATIONS_LIMIT_EXCEEDED"
+    """Too many pronunciation controls in one turn."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,27 +155,42 @@ class SpeakV2SessionMetadata:
 
 @dataclass(frozen=True, slots=True)
 class SpeakV2SpeechInterrupted:
-    """An `Interrupt` cancelled the turn; what was heard, when known."""
+    """An `Interrupt` cancelled the turn: how much was played, what was heard.
 
-    speech_id: str | None
+    `text_spoken` and `text_remaining` come only when the `Interrupt` gave a
+    `playback_offset`; `metadata` is the cancelled turn's billing and timing.
+    """
+
     audio_played_ms: int | None
     text_spoken: str | None
     text_remaining: str | None
+    metadata: SpeakV2SpeechMetadata | None
+
+    @property
+    def speech_id(self) -> str | None:
+        """The cancelled turn's id, from its metadata."""
+        return self.metadata.speech_id if self.metadata is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class SpeakV2ConfigureSuccess:
-    """A `Configure` was applied; the speed now in force, when given."""
+    """A `Configure` was applied; the speed now in force, when set."""
 
     speed: float | None
 
 
 @dataclass(frozen=True, slots=True)
 class SpeakV2ConfigureFailure:
-    """A `Configure` was refused; the earlier settings stay."""
+    """A `Configure` was refused; the earlier settings stay.
+
+    `field` and `value` name what was refused when it is one field
+    (`SPEED_NOT_SUPPORTED` names the field without a value).
+    """
 
     code: str | None
     description: str
+    field: str | None = None
+    value: float | None = None
 
 
 type SpeakV1Message = (
@@ -284,6 +311,16 @@ def _session_metadata(data: dict[str, Any]) -> SpeakV2SessionMetadata:
     )
 
 
+def _speech_interrupted(data: dict[str, Any]) -> SpeakV2SpeechInterrupted:
+    metadata = data.get("metadata")
+    return SpeakV2SpeechInterrupted(
+        audio_played_ms=_duration_ms(data.get("audio_played_ms")),
+        text_spoken=_text(data.get("text_spoken")),
+        text_remaining=_text(data.get("text_remaining")),
+        metadata=_speech_metadata(metadata) if isinstance(metadata, dict) else None,
+    )
+
+
 def _parse_v2(data: dict[str, Any]) -> SpeakV2Message | None:
     match data["type"]:
         case "Connected":
@@ -302,20 +339,20 @@ def _parse_v2(data: dict[str, Any]) -> SpeakV2Message | None:
         case "SessionMetadata":
             return _session_metadata(data)
         case "SpeechInterrupted":
-            return SpeakV2SpeechInterrupted(
-                speech_id=_id(data.get("speech_id")),
-                audio_played_ms=_duration_ms(data.get("audio_played_ms")),
-                text_spoken=_text(data.get("text_spoken")),
-                text_remaining=_text(data.get("text_remaining")),
-            )
+            return _speech_interrupted(data)
         case "ConfigureSuccess":
+            applied = data.get("applied")
             return SpeakV2ConfigureSuccess(
-                speed=optional_float_field(data.get("speed"))
+                speed=optional_float_field(applied.get("speed"))
+                if isinstance(applied, dict)
+                else None
             )
         case "ConfigureFailure":
             return SpeakV2ConfigureFailure(
                 code=_id(data.get("code")),
                 description=_description(data, "Configure refused"),
+                field=_id(data.get("field")),
+                value=optional_float_field(data.get("value")),
             )
         case "Warning":
             return _warning(data)

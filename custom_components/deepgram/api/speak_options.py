@@ -218,10 +218,11 @@ class SpeakOptions:
             )
 
     def query(self) -> list[tuple[str, str]]:
-        """The query parameters in the order Deepgram's spec lists them.
+        """The query parameters in the order `/v2/speak`'s spec lists them.
 
         `model`, `encoding`, `sample_rate`, then only what is set: `speed`,
-        `expressivity`, `mip_opt_out`, `tag`.
+        `expressivity`, `mip_opt_out`, `tag` (the `/v1/speak` spec lists its
+        parameters alphabetically; the order means nothing to the server).
         """
         speed = self.speed
         if speed is not None and self.family == "flux":
