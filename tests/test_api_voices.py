@@ -22,13 +22,12 @@ from custom_components.deepgram.api import (
     DeepgramServerError,
     Endpoint,
 )
+from custom_components.deepgram.api.speak_options import SPEAK_PATHS, speak_family
 from custom_components.deepgram.api.voices import (
     BUILTIN_VOICES,
     FAMILIES,
     MAX_TAGS,
     MAX_TEXT,
-    V1_SPEAK_PATH,
-    V2_SPEAK_PATH,
     Voice,
     family_of,
     merge_voices,
@@ -97,6 +96,7 @@ async def test_both_lists_become_one(
     voices = await client(server.base_url, http).list_voices()
     assert sorted(r.path for r in server.rest_requests) == ["/v1/models", "/v2/models"]
     assert {v.name for v in voices} == {v.canonical_name for v in server.voices}
+    assert all(speak_family(v.name) == v.family for v in voices)
     assert len(voices) == len(server.voices)
     assert voices == sorted(voices, key=sort_key)
     assert voices[0].family == "flux"
@@ -111,10 +111,10 @@ async def test_both_lists_become_one(
         gender="feminine",
         tags=("feminine", "clear", "confident"),
     )
-    assert thalia.speak_path == V1_SPEAK_PATH
+    assert thalia.speak_path == SPEAK_PATHS["aura-2"]
     assert thalia.language == "en"
     haley = by_name(voices)["flux-haley-en"]
-    assert haley.speak_path == V2_SPEAK_PATH
+    assert haley.speak_path == SPEAK_PATHS["flux"]
     assert haley.family == "flux"
     assert by_name(voices)["aura-asteria-en"].family == "aura"
     assert by_name(voices)["aura-2-celeste-es"].accent == "Colombian"
@@ -123,9 +123,9 @@ async def test_both_lists_become_one(
 async def test_a_voice_in_both_lists_is_listed_once(
     server: FakeDeepgram, odd_server: OddServer, http: aiohttp.ClientSession
 ) -> None:
-    """Deduplicated by model string (any case): the first answer's entry is kept."""
+    """Deduplicated by model string: the first answer's entry is kept."""
     entry = server.voices[0].as_json()
-    twin = {**entry, "canonical_name": entry["canonical_name"].upper(), "name": "twin"}
+    twin = {**entry, "name": "twin"}
     base = await odd_server(
         {
             "GET /v1/models": json_answer({"tts": [entry]}),
@@ -133,7 +133,7 @@ async def test_a_voice_in_both_lists_is_listed_once(
         }
     )
     voices = await client(base, http).list_voices()
-    listed = [v for v in voices if v.name.lower() == entry["canonical_name"]]
+    listed = [v for v in voices if v.name == entry["canonical_name"]]
     assert [v.display_name for v in listed] == ["Thalia"]
     # /v2/models named no Flux voice: the built-in ones stand in for them.
     assert {v.name for v in voices if v.family == "flux"} == {
@@ -322,7 +322,7 @@ def entry(model: Any, **fields: Any) -> dict[str, Any]:
 
 
 def test_unusable_entries_are_left_out() -> None:
-    """Entries without a model string of a known family are skipped, not errors."""
+    """Entries naming no voice a speak socket takes are skipped, not errors."""
     entries: list[Any] = [
         "aura-2-thalia-en",
         7,
@@ -332,6 +332,9 @@ def test_unusable_entries_are_left_out() -> None:
         entry(""),
         entry("aura-2-thalia-en&x=1"),
         entry("aura-2 thalia-en"),
+        entry(" aura-2-thalia-en"),
+        entry("Aura-2-Thalia-en"),
+        entry("flux-general-en"),
         entry("a" * 101),
         entry("nova-3-general"),
         entry("aura-2-thalia"),
@@ -360,7 +363,7 @@ def test_display_name_accent_tags_and_languages() -> None:
         {
             "tts": [
                 entry(
-                    "Aura-2-Luna-ES",
+                    "aura-2-luna-es",
                     name="luna",
                     languages=["es", 3, "es", "", "es-419", long, "bad\nline"],
                     metadata={
@@ -407,7 +410,9 @@ def test_family_of() -> None:
     """The family a model string names, or None."""
     assert family_of("aura-2-thalia-en") == "aura-2"
     assert family_of("aura-asteria-en") == "aura"
-    assert family_of("FLUX-haley-en") == "flux"
+    assert family_of("flux-haley-en") == "flux"
+    assert family_of("FLUX-haley-en") is None
+    assert family_of("flux-general-multi") is None
     assert family_of("nova-3") is None
     assert family_of("aura-2-") is None
 
@@ -426,7 +431,7 @@ def test_builtin_voices() -> None:
         "en", "es", "de", "nl", "fr", "it", "ja"
     }  # fmt: skip
     for voice in BUILTIN_VOICES:
-        assert family_of(voice.name) == voice.family
+        assert family_of(voice.name) == speak_family(voice.name) == voice.family
         assert voice.gender in voice.tags
         assert voice.name.split("-")[-1] == voice.language
 

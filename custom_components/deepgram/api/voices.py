@@ -21,24 +21,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
-from .errors import DeepgramAuthError, DeepgramError, DeepgramForbiddenError
+from .errors import (
+    DeepgramAuthError,
+    DeepgramError,
+    DeepgramForbiddenError,
+    DeepgramOptionsError,
+)
+from .speak_options import SPEAK_PATHS, SpeakFamily, speak_family
 
 if TYPE_CHECKING:
     from .rest import DeepgramRestClient
 
 _LOGGER = logging.getLogger(__name__)
 
-type VoiceFamily = Literal["flux", "aura-2", "aura"]
-
-FAMILIES: Final[tuple[VoiceFamily, ...]] = ("flux", "aura-2", "aura")
+FAMILIES: Final[tuple[SpeakFamily, ...]] = ("flux", "aura-2", "aura")
 """Every family, in the order voices are listed: Deepgram's recommendation first."""
-V1_SPEAK_PATH: Final = "/v1/speak"
-V2_SPEAK_PATH: Final = "/v2/speak"
-V1_FAMILIES: Final[frozenset[VoiceFamily]] = frozenset({"aura-2", "aura"})
+V1_FAMILIES: Final[frozenset[SpeakFamily]] = frozenset({"aura-2", "aura"})
 """The families `/v1/models` lists (and `/v1/speak` serves)."""
-V2_FAMILIES: Final[frozenset[VoiceFamily]] = frozenset({"flux"})
+V2_FAMILIES: Final[frozenset[SpeakFamily]] = frozenset({"flux"})
 """The families `/v2/models` lists (and `/v2/speak` serves)."""
 
 MAX_TEXT: Final = 100
@@ -46,6 +48,7 @@ MAX_TEXT: Final = 100
 MAX_LANGUAGES: Final = 50
 MAX_TAGS: Final = 20
 _MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+"""A model string kept as listed: no space around it, at most 100 characters."""
 _GENDERS: Final = ("feminine", "masculine")
 
 
@@ -60,7 +63,7 @@ class Voice:
 
     name: str
     display_name: str
-    family: VoiceFamily
+    family: SpeakFamily
     languages: tuple[str, ...]
     accent: str | None = None
     gender: str | None = None
@@ -75,26 +78,29 @@ class Voice:
     @property
     def speak_path(self) -> str:
         """The socket serving the voice: `/v2/speak` for Flux, else `/v1/speak`."""
-        return V2_SPEAK_PATH if self.family == "flux" else V1_SPEAK_PATH
+        return SPEAK_PATHS[self.family]
 
 
-def family_of(model: str) -> VoiceFamily | None:
-    """The family of a voice's model string (`<family>-<voice>-<language>`).
+def family_of(model: str) -> SpeakFamily | None:
+    """The family of a voice's model string; None if it names no voice.
 
-    None when the string has not that shape or no socket serves the family.
+    The speak options' rule (`speak_family`), so that every voice listed is
+    one a speak socket accepts.
     """
     parts = _model_parts(model)
     return parts[0] if parts else None
 
 
-def _model_parts(model: str) -> tuple[VoiceFamily, str, str] | None:
-    """`(family, voice, language)` of a model string, if it has that shape."""
-    lowered = model.lower()
-    for family in FAMILIES:  # aura-2 before aura: both start with "aura-"
-        if lowered.startswith(f"{family}-"):
-            voice, _, language = model[len(family) + 1 :].rpartition("-")
-            return (family, voice, language) if voice and language else None
-    return None
+def _model_parts(model: str) -> tuple[SpeakFamily, str, str] | None:
+    """`(family, voice, language)` of a voice's model string, if it names one."""
+    if not _MODEL.match(model):
+        return None
+    try:
+        family = speak_family(model)
+    except DeepgramOptionsError:
+        return None
+    voice, _, language = model[len(family) + 1 :].partition("-")
+    return family, voice, language
 
 
 def parse_voices(data: dict[str, Any]) -> list[Voice]:
@@ -180,7 +186,7 @@ def _voice(entry: Any) -> Voice | None:
     if not isinstance(entry, dict):
         return None
     model = entry.get("canonical_name")
-    if not isinstance(model, str) or not _MODEL.match(model):
+    if not isinstance(model, str):
         return None
     parts = _model_parts(model)
     if parts is None:
@@ -231,7 +237,7 @@ def _texts(value: Any, limit: int) -> tuple[str, ...]:
 type _Listing = tuple[str, str, str, str]  # voice, language, gender, accent
 
 
-def _builtin(family: VoiceFamily, listings: Iterable[_Listing]) -> list[Voice]:
+def _builtin(family: SpeakFamily, listings: Iterable[_Listing]) -> list[Voice]:
     return [
         Voice(
             name=f"{family}-{voice}-{lang}",
