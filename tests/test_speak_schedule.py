@@ -175,7 +175,7 @@ def test_long_streamed_reply_stays_within_every_limit() -> None:
     assert log[-1][0] > LIMIT_WINDOW  # waited for the character budget
 
     first = _SENTENCES[0]
-    confirming = (len(first) + 1 + 39) // 40 - 1  # the delta after its "."
+    confirming = len(first) // 40  # the delta with the space after its "."
     assert log[0] == (arrivals[confirming], Speak(first))
     assert log[1] == (arrivals[confirming], Flush())
     # Later sentences go in groups, not one by one.
@@ -304,6 +304,7 @@ def test_a_long_text_is_cut_at_the_last_sentence_end_that_fits() -> None:
         ('He said "Go!" Then', 'He said "Go!"'),
         ("Wait... what?! Yes", "Wait..."),
         ("Really?! Yes", "Really?!"),
+        ("**Done.** Next", "**Done.**"),
         ("Here is the plan  \nFirst", "Here is the plan"),
         ("はい。電気を消しました。", "はい。"),
         ("「はい。」電気", "「はい。」"),

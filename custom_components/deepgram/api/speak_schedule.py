@@ -22,18 +22,18 @@ What goes when:
   holds more than one `Speak` (whether its 2000 characters limit one message
   or the buffer, both hold), and the end of the reply is always flushed.
 - When a limit binds, the schedule waits for room for the whole next piece
-  rather than sending what fits: the 2400 characters already sent in the
-  last minute are minutes of audio (about 15 characters a second), so the
-  wait is not heard, and the flushes stay few.
+  rather than sending what fits, so the flushes stay few. When it is the
+  character budget, the 2400 characters sent in the last minute are minutes
+  of audio (about 15 characters a second): the wait is not heard.
 
 Sentence ends (a heuristic): `.`, `!`, `?`, `…` (also `؟`, `।`, `॥`), with
-any closing quotes or brackets, followed by whitespace; `。`, `｡` and the
+any closing quotes, brackets or `*`, followed by whitespace; `。`, `｡` and the
 fullwidth `!` and `?` (U+FF01, U+FF1F) with their closers, followed by
 anything (Chinese and Japanese put no space after them); the last character
-before a line break. A period is not an end after an
-abbreviation (a word with an inner period like "e.g." or "U.S.", a single
-letter like an initial "J.", a title like "Mr." or "Dr.", see
-`_ABBREVIATIONS`) or after a list number at the start of a line ("1.").
+before a line break. A period is not an end after an abbreviation (a word
+with an inner period like "e.g." or "U.S.", a single letter like an initial
+"J.", a title like "Mr." or "Dr.", see `_ABBREVIATIONS`) or after a list
+number at the start of a line ("1.").
 Decimals ("3.5") have no whitespace after the period. A mistake only moves
 where a piece ends; no text is lost either way.
 
@@ -62,7 +62,8 @@ MAX_FLUSHES = 20
 LIMIT_WINDOW = 60.0
 """The sliding window, in seconds, of Deepgram's flush and character limits."""
 CHARS_PER_WINDOW = 2400
-"""The most characters sent in any `LIMIT_WINDOW` (beyond, the socket drops)."""
+"""The most characters sent in any `LIMIT_WINDOW` (reportedly, more drops
+the socket)."""
 GROUP_CHARS = 200
 """Complete sentences after the first go once this many characters wait
 (about 13 s of audio: the next group is ready long before it is needed)."""
@@ -73,7 +74,7 @@ GROUP_LEAD = 2.0
 """Seconds before the flushed audio is estimated to end that complete
 sentences short of a group go anyway (Deepgram's first audio takes a while)."""
 
-_CLOSERS = "\"')]}»\u2019\u201d"
+_CLOSERS = "\"')]}»\u2019\u201d*_"  # and Markdown's emphasis
 _CJK_ENDERS = "。｡\uff01\uff1f"
 _CJK_CLOSERS = "」』\uff09》】\u3015〉\u201d\u2019\"'"
 _SENTENCE_END = re.compile(
@@ -138,7 +139,7 @@ class SpeakBudget:
     """Deepgram's flush and character limits over a sliding window.
 
     One per socket: the limits count every reply sent on it. Only the sends
-    still inside the window are kept (at most `max_flushes` of each kind).
+    still inside the window are kept.
     An entry is kept as the time it leaves the window, so a `Wait` ends
     exactly when that entry is gone (no float rounding keeps it in).
     """
@@ -207,7 +208,8 @@ class SpeakSchedule:
 
     The caller `add`s each delta, calls `end()` when the reply is complete,
     and after each of these (and when a `Wait` is over) calls
-    `next_step(now)` until it returns `Wait` or `None`. A returned `Speak` or
+    `next_step(now)` until it returns `Wait` or `None`; a wait for a group
+    ends early with more text or the end of the reply. A returned `Speak` or
     `Flush` counts as sent at `now`. `None`: nothing to send until more
     text comes, or, once `done`, ever. Only the unsent text is held.
     """
