@@ -197,7 +197,7 @@ def test_first_sentence_alone_even_when_the_reply_is_whole() -> None:
 
 
 def test_sentence_end_needs_whitespace_or_the_end_of_the_reply() -> None:
-    """ "3." could be "3.5": the end is known only once whitespace follows."""
+    """A "3." may be "3.5": the end is known only once whitespace follows."""
     schedule = SpeakSchedule()
     schedule.add("It is 3.")
     assert _run(schedule, 0.0) == []
