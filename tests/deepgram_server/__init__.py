@@ -77,6 +77,16 @@ Behaviour (see ``engine.py`` for the exact timeline rules):
   ``POST /v1/listen`` (pre-recorded; WAV or raw body).
 - Voices: ``voices`` (``list[speak_voices.Voice]``) lists the text-to-speech
   voices: Aura and Aura-2 on ``/v1/models``, Flux TTS on ``/v2/models``.
+- ``/v1/speak`` (``speak.py``; options ``speak_options.py``, shared socket
+  ``speak_session.py``): same handshake checks and faults; ``Metadata``, text
+  buffered until ``Flush``, then audio (one piece per sentence,
+  ``speak_audio.py``: a marker carrying the text, a tone, silence) and
+  ``Flushed``; ``Clear``, ``Close``, Deepgram's limits
+  (``speak_limit_window``, ``speak_flush_limit``, ``speak_char_limit``,
+  ``speak_text_limit``). Records in ``speak_sessions``
+  (``SpeakSessionRecord``: ``frames``, ``sent``, ``audio``, ``pieces``,
+  ``ended``, ``spoken()``); ``testing.decode_speech`` reads texts back from
+  audio; ``testing.speak_url``, ``read_speech``, ``speech_timeline``.
 """
 
 from .engine import TranscriptEngine

@@ -49,6 +49,19 @@ class Faults:
     - ``echo_authorization``: refuse the upgrade with 400 and echo the
       ``Authorization`` header in ``dg-error`` and the body (a careless proxy).
 
+    Speak (``/v1`` and ``/v2/speak``; the handshake faults above apply too):
+
+    - ``speak_stall``: after the handshake send nothing ever (no ``Metadata``
+      or ``Connected``, no audio, no answer, no close); frames are still read.
+    - ``speak_close_after_audio_bytes``: once this many audio bytes were sent
+      (the frame that crosses it is cut there), close 1011 ``NET-0000``
+      mid-message.
+    - ``speak_warning``: ``(code, description)``: send one ``Warning`` when
+      the first ``Speak`` arrives.
+    - ``speak_error``: ``(code, description)``: when the first ``Speak``
+      arrives, ``/v2`` sends ``Error {code, description}``; both then close
+      1011 with the code as the reason (``/v1`` has no in-band error).
+
     REST:
 
     - ``rest_status``: answer every REST request with this status.
@@ -91,6 +104,10 @@ class Faults:
     flood_malformed: int = 0
     flood_binary: int = 0
     echo_authorization: bool = False
+    speak_stall: bool = False
+    speak_close_after_audio_bytes: int | None = None
+    speak_warning: tuple[str, str] | None = None
+    speak_error: tuple[str, str] | None = None
     rest_status: int | None = None
     auth_endpoint_missing: bool = False
     models_status: int | None = None

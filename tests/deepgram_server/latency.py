@@ -24,6 +24,14 @@ class Latency:
       ``rtt / 2`` after they arrive), so a ``Finalize`` is answered one full
       ``rtt`` (+ ``finalize``) after it was sent, as over a real network.
 
+    Speak (``/v1`` and ``/v2/speak``): a piece of text (a sentence) is ready
+    ``synthesis_base + synthesis_per_char * characters`` after it can be
+    synthesised (its Flush, or on ``/v2`` its sentence end), one piece at a
+    time; its audio then leaves at ``speak_realtime`` times real time (0: all
+    at once), after the previous piece's audio. ``speak_seconds_per_char``
+    is how much audio a character makes (divided by ``speed``): small by
+    default so tests run fast; ``REALISTIC_LATENCY`` has about a natural pace.
+
     Messages of a session always go out in order (one send queue per session),
     and received frames are handled in order.
     """
@@ -35,6 +43,10 @@ class Latency:
     prerecorded_per_audio_second: float = 0.0
     both_ways: bool = False
     upload_bytes_per_second: float = 0.0
+    synthesis_base: float = 0.0
+    synthesis_per_char: float = 0.0
+    speak_realtime: float = 0.0
+    speak_seconds_per_char: float = 0.005
 
     @property
     def one_way(self) -> float:
@@ -54,5 +66,9 @@ REALISTIC_LATENCY = Latency(
     prerecorded_base=0.25,
     prerecorded_per_audio_second=0.02,
     both_ways=True,
+    synthesis_base=0.15,
+    synthesis_per_char=0.001,
+    speak_realtime=2.0,
+    speak_seconds_per_char=0.065,
 )
 """Roughly what a European client sees against api.deepgram.com (benchmarks)."""

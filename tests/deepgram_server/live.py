@@ -42,14 +42,14 @@ class _Outgoing:
 type _Parse[O] = Callable[[MultiMapping[str]], O]
 
 
-async def accept_upgrade[O](
+async def answer_upgrade[O](
     server: FakeDeepgram, request: web.Request, parse: _Parse[O]
-) -> tuple[web.WebSocketResponse, LiveSessionRecord, O, Faults] | web.StreamResponse:
+) -> tuple[web.WebSocketResponse, str, O, Faults] | web.StreamResponse:
     """Answer a websocket upgrade like Deepgram: faults, auth, query checks.
 
-    Returns the prepared socket, its record, the parsed options and the
+    Returns the prepared socket, the request id, the parsed options and the
     session's faults, or the HTTP answer that refused the upgrade. Shared by
-    ``/v1`` and ``/v2/listen``.
+    ``/v1`` and ``/v2/listen`` and ``/speak``.
     """
     request_id = str(uuid.uuid4())
     faults = server.next_faults()
@@ -101,6 +101,17 @@ async def accept_upgrade[O](
     )
     await ws.prepare(request)
     record(101)
+    return ws, request_id, options, faults
+
+
+async def accept_upgrade[O](
+    server: FakeDeepgram, request: web.Request, parse: _Parse[O]
+) -> tuple[web.WebSocketResponse, LiveSessionRecord, O, Faults] | web.StreamResponse:
+    """:func:`answer_upgrade`, then a listen session's record (in ``sessions``)."""
+    answered = await answer_upgrade(server, request, parse)
+    if isinstance(answered, web.StreamResponse):
+        return answered
+    ws, request_id, options, faults = answered
     session_record = LiveSessionRecord(
         query=request.query,
         headers=request.headers,

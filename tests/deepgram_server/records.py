@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from multidict import CIMultiDictProxy, MultiMapping
 
+from .speak_audio import decode_speech
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -134,3 +136,58 @@ class RestRequest:
     request_id: str = ""
     complete: bool = True
     """False when the client's upload broke off before its end."""
+
+
+type SpeakEnd = Literal["close_message", "close_frame", "dropped", "server"]
+
+
+@dataclass(slots=True)
+class SpeakSessionRecord:
+    """One ``/v1/speak`` or ``/v2/speak`` websocket session, upgrade to close.
+
+    ``ended``: ``"close_message"`` (the client sent ``Close``),
+    ``"close_frame"`` (the client sent a close frame), ``"dropped"`` (the
+    client vanished without one) or ``"server"`` (a limit, a fault or the
+    idle timer closed it; ``close_code`` and ``close_reason`` say which).
+    """
+
+    query: MultiMapping[str]
+    headers: CIMultiDictProxy[str]
+    request_id: str
+    started_at: float
+    path: str
+    encoding: str
+    sample_rate: int
+    frames: list[Frame] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    audio: bytearray = field(default_factory=bytearray, repr=False)
+    """Every audio byte sent, joined (empty when ``keep_audio`` is off)."""
+    audio_bytes: int = 0
+    audio_frames: int = 0
+    pieces: list[str] = field(default_factory=list)
+    """The texts synthesised, in order (one per sentence)."""
+    ended: SpeakEnd | None = None
+    close_code: int | None = None
+    close_reason: str = ""
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def authorization(self) -> str | None:
+        """The ``Authorization`` header of the upgrade request."""
+        return self.headers.get("Authorization")
+
+    def control_messages(self) -> list[str]:
+        """The ``type`` of each text frame received, in order."""
+        return [t for f in self.frames if (t := f.control_type) is not None]
+
+    def sent_of_type(self, message_type: str) -> list[dict[str, Any]]:
+        """The sent messages of one ``type``."""
+        return [m for m in self.sent if m.get("type") == message_type]
+
+    def sent_types(self) -> list[str]:
+        """The ``type`` of each sent JSON message, in order."""
+        return [str(m.get("type")) for m in self.sent]
+
+    def spoken(self) -> list[str]:
+        """The texts in the audio sent (:func:`.speak_audio.decode_speech`)."""
+        return decode_speech(bytes(self.audio), self.sample_rate, self.encoding)

@@ -15,9 +15,10 @@ from .flux_live import handle_flux
 from .latency import Latency
 from .live import handle_listen
 from .models_catalog import CatalogModel, default_catalog
-from .records import HandshakeRecord, LiveSessionRecord, RestRequest
+from .records import HandshakeRecord, LiveSessionRecord, RestRequest, SpeakSessionRecord
 from .rest import RestHandlers
 from .script import Segment
+from .speak import handle_speak
 from .speak_voices import Voice, default_voices
 
 DEFAULT_API_KEY = "dg-test-key"
@@ -66,6 +67,20 @@ class FakeDeepgram:
         """Text-to-speech voices: listed on the models endpoints, spoken by /speak."""
         self.project_id = "3a5b6c7d-0000-4000-8000-000000000001"
         self.project_name = "Fake Deepgram project"
+        self.speak_frame_seconds = 0.05
+        """Speak: audio seconds in one binary frame (a piece's last one is shorter)."""
+        self.speak_idle_timeout: float | None = None
+        """Speak: seconds without ``Speak`` text and nothing left to send before
+        closing 1011 ``NET-0001`` (None: never; Deepgram documents none)."""
+        self.speak_limit_window = 60.0
+        """``/v1/speak``: the sliding window of the Flush and character limits."""
+        self.speak_flush_limit = 20
+        """``/v1/speak``: Flush messages a window takes (more: ``Warning``)."""
+        self.speak_char_limit = 2400
+        """``/v1/speak``: Speak characters a window takes (more: close 1008)."""
+        self.speak_text_limit = 2000
+        """``/v1/speak``: characters one Speak may carry (more: close 1008)."""
+        self.speak_sessions: list[SpeakSessionRecord] = []
         self.sessions: list[LiveSessionRecord] = []
         self.handshakes: list[HandshakeRecord] = []
         self.rest_requests: list[RestRequest] = []
@@ -102,6 +117,11 @@ class FakeDeepgram:
 
         app.router.add_get("/v1/listen", self._tracked(listen))
         app.router.add_get("/v2/listen", self._tracked(flux))
+
+        async def speak(request: web.Request) -> web.StreamResponse:
+            return await handle_speak(self, request)
+
+        app.router.add_get("/v1/speak", self._tracked(speak))
         RestHandlers(self).add_routes(app, self._tracked)
         return app
 
@@ -127,6 +147,8 @@ class FakeDeepgram:
             await asyncio.wait(list(self._tasks), timeout=2)
         for record in self.sessions:
             record.closed.set()
+        for speak_record in self.speak_sessions:
+            speak_record.closed.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -153,6 +175,16 @@ class FakeDeepgram:
         """``ws://127.0.0.1:<port>/v2/listen``."""
         return f"ws://127.0.0.1:{self.port}/v2/listen"
 
+    @property
+    def speak_url(self) -> str:
+        """``ws://127.0.0.1:<port>/v1/speak``."""
+        return f"ws://127.0.0.1:{self.port}/v1/speak"
+
+    @property
+    def speak_v2_url(self) -> str:
+        """``ws://127.0.0.1:<port>/v2/speak``."""
+        return f"ws://127.0.0.1:{self.port}/v2/speak"
+
     def next_faults(self) -> Faults:
         """The faults of a new ``/v1/listen`` handshake."""
         return self.fault_plan.popleft() if self.fault_plan else self.faults
@@ -166,6 +198,20 @@ class FakeDeepgram:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{len(self.sessions)} of {count} sessions")
             await asyncio.sleep(0.005)
+
+    async def wait_for_speak_sessions(
+        self, count: int = 1, timeout: float = 5.0
+    ) -> None:
+        """Wait until at least ``count`` speak sessions were accepted."""
+        async with asyncio.timeout(timeout):
+            while len(self.speak_sessions) < count:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+
+    async def wait_for_speak_sessions_closed(self, timeout: float = 5.0) -> None:
+        """Wait until every speak session so far has finished (either side closed)."""
+        async with asyncio.timeout(timeout):
+            for record in list(self.speak_sessions):
+                await record.closed.wait()
 
     async def wait_for_handshakes(self, count: int = 1, timeout: float = 5.0) -> None:
         """Wait until at least ``count`` upgrade attempts were recorded."""

@@ -37,6 +37,19 @@ FLUX_QUERY: dict[str, str] = {
     "sample_rate": str(SAMPLE_RATE),
 }
 
+SPEAK_QUERY: dict[str, str] = {
+    "model": "aura-2-thalia-en",
+    "encoding": "linear16",
+    "sample_rate": str(SAMPLE_RATE),
+}
+SPEAK_V2_QUERY: dict[str, str] = {
+    "model": "flux-haley-en",
+    "encoding": "linear16",
+    "sample_rate": str(SAMPLE_RATE),
+}
+type SpeechEvent = dict[str, Any] | bytes
+"""What a speak socket sent: a JSON message, or one binary audio frame."""
+
 
 def silence(seconds: float) -> bytes:
     """``seconds`` of 16 kHz 16-bit mono silence."""
@@ -71,6 +84,16 @@ def listen_url(
 def flux_url(server: FakeDeepgram, /, **extra: str) -> URL:
     """``ws://.../v2/listen`` with ``FLUX_QUERY`` + ``extra``."""
     return URL(server.flux_url).with_query({**FLUX_QUERY, **extra})
+
+
+def speak_url(server: FakeDeepgram, /, **extra: str) -> URL:
+    """``ws://.../v1/speak`` with ``SPEAK_QUERY`` + ``extra``."""
+    return URL(server.speak_url).with_query({**SPEAK_QUERY, **extra})
+
+
+def speak_v2_url(server: FakeDeepgram, /, **extra: str) -> URL:
+    """``ws://.../v2/speak`` with ``SPEAK_V2_QUERY`` + ``extra``."""
+    return URL(server.speak_v2_url).with_query({**SPEAK_V2_QUERY, **extra})
 
 
 def auth_header(key: str = "dg-test-key", scheme: str = "Token") -> dict[str, str]:
@@ -125,6 +148,31 @@ async def read_until(
             return out
 
 
+async def read_speech(
+    ws: aiohttp.ClientWebSocketResponse,
+    until: str | None = None,
+    timeout: float = 5.0,
+) -> list[SpeechEvent]:
+    """Messages and audio frames in order, up to the first ``until`` message.
+
+    With ``until=None``: until the server closes the socket.
+    """
+    out: list[SpeechEvent] = []
+    while True:
+        msg = await ws.receive(timeout=timeout)
+        if msg.type is aiohttp.WSMsgType.BINARY:
+            out.append(msg.data)
+        elif msg.type is aiohttp.WSMsgType.TEXT:
+            message = json.loads(msg.data)
+            out.append(message)
+            if until is not None and message.get("type") == until:
+                return out
+        elif until is None:
+            return out
+        else:
+            raise AssertionError(f"socket ended before {until}: {msg.type}")
+
+
 def decode_speech(
     audio: bytes, sample_rate: int, encoding: str = "linear16"
 ) -> list[str]:
@@ -142,6 +190,26 @@ def decode_pieces(
 ) -> list[DecodedPiece]:
     """The pieces in ``audio``: text, start and duration in seconds, ``complete``."""
     return _decode_pieces(audio, sample_rate, encoding)
+
+
+def speech_messages(events: list[SpeechEvent]) -> list[dict[str, Any]]:
+    """The JSON messages among ``events``."""
+    return [event for event in events if isinstance(event, dict)]
+
+
+def speech_audio(events: list[SpeechEvent]) -> bytes:
+    """The audio frames among ``events``, joined."""
+    return b"".join(event for event in events if isinstance(event, bytes))
+
+
+def speech_timeline(events: list[SpeechEvent]) -> list[str]:
+    """``events`` as message types and ``"audio"`` (runs of frames as one)."""
+    out: list[str] = []
+    for event in events:
+        name = "audio" if isinstance(event, bytes) else str(event.get("type"))
+        if name != "audio" or not out or out[-1] != "audio":
+            out.append(name)
+    return out
 
 
 def unused_port() -> int:
