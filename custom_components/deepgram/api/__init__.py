@@ -1,11 +1,17 @@
 """Deepgram client: the protocol layer, with no Home Assistant imports.
 
-`LiveSession` streams audio over one WebSocket per request (`/v1/listen`),
-`FluxSession` the same for Flux (`/v2/listen`, turn events),
-`DeepgramRestClient` checks keys, lists models and transcribes files.
-Both take an `aiohttp.ClientSession` and an `Endpoint` (base URL and key).
+Listening: `LiveSession` streams audio over one WebSocket per request
+(`/v1/listen`), `FluxSession` the same for Flux (`/v2/listen`, turn events).
+Speaking: `AuraSession` (`/v1/speak`, Aura and Aura-2) and
+`FluxSpeakSession` (`/v2/speak`, Flux TTS) take text and give back audio;
+`speak_reply` drives either with an agent's reply as it is written
+(`SpeakSchedule` decides when Aura flushes). Every socket builds on
+`DeepgramSocket` (`socket.py`). `DeepgramRestClient` checks keys, lists
+models and voices, and transcribes files. All take an
+`aiohttp.ClientSession` and an `Endpoint` (base URL and key).
 """
 
+from .aura import AuraSession
 from .endpoint import (
     DEFAULT_BASE_URL,
     Endpoint,
@@ -43,6 +49,7 @@ from .flux_messages import (
     parse_flux_message,
 )
 from .flux_options import FLUX_MODELS, FluxOptions, is_flux
+from .flux_speak import FluxSpeakSession
 from .live import LiveSession, SessionStats
 from .messages import (
     ErrorMessage,
@@ -56,12 +63,21 @@ from .messages import (
 )
 from .options import DEFAULT_MODEL, LiveOptions, is_nova3_or_flux, supports_multi
 from .rest import DeepgramRestClient, KeyInfo, ModelInfo, PrerecordedResult
+from .socket import DeepgramSocket, SocketStats
+from .speak_options import DEFAULT_SPEAK_MODEL, SpeakOptions, speak_family
+from .speak_reply import speak_reply
+from .speak_schedule import SpeakBudget, SpeakSchedule
+from .speak_socket import SpeakSocket, SpeakStats
 from .transcript import Transcript
+from .voices import BUILTIN_VOICES, Voice, voices_or_fallback
 
 __all__ = [
+    "BUILTIN_VOICES",
     "DEFAULT_BASE_URL",
     "DEFAULT_MODEL",
+    "DEFAULT_SPEAK_MODEL",
     "FLUX_MODELS",
+    "AuraSession",
     "ConfigureFailure",
     "ConfigureSuccess",
     "Connected",
@@ -79,6 +95,7 @@ __all__ = [
     "DeepgramRequestTooLongError",
     "DeepgramRestClient",
     "DeepgramServerError",
+    "DeepgramSocket",
     "DeepgramTimeoutError",
     "Endpoint",
     "ErrorMessage",
@@ -86,6 +103,7 @@ __all__ = [
     "FluxMessage",
     "FluxOptions",
     "FluxSession",
+    "FluxSpeakSession",
     "FluxStats",
     "FluxTurn",
     "FluxWord",
@@ -98,11 +116,18 @@ __all__ = [
     "Results",
     "ServerMessage",
     "SessionStats",
+    "SocketStats",
+    "SpeakBudget",
+    "SpeakOptions",
+    "SpeakSchedule",
+    "SpeakSocket",
+    "SpeakStats",
     "SpeechStarted",
     "Transcript",
     "TurnEvent",
     "TurnInfo",
     "UtteranceEnd",
+    "Voice",
     "Word",
     "has_credentials",
     "is_flux",
@@ -112,5 +137,8 @@ __all__ = [
     "parse_flux_message",
     "parse_message",
     "redact_url",
+    "speak_family",
+    "speak_reply",
     "supports_multi",
+    "voices_or_fallback",
 ]

@@ -134,7 +134,7 @@ class DeepgramSocket:
         self._failed = asyncio.Event()
         self._error: DeepgramError | None = None
         self._abort_error: DeepgramError | None = None
-        self._intake = Intake(self._scrub, self._fail, self.max_received_bytes)
+        self._intake = Intake(self._scrub, self._fail, self._received_bound())
         self._close_sent = False
         self._closing = False
         self._last_send = 0.0
@@ -199,6 +199,11 @@ class DeepgramSocket:
 
     def _handle_text(self, text: str) -> None:
         raise NotImplementedError
+
+    def _received_bound(self) -> int:
+        """Most this session takes from the server: the class's bound, unless
+        a kind's bound depends on its options (speak: its audio rate)."""
+        return self.max_received_bytes
 
     def _handle_binary(self, data: bytes) -> None:
         """A binary frame (already counted): unexpected unless overridden.
