@@ -8,12 +8,24 @@ means something.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Callable
 import json
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import jsonschema  # type: ignore[import-untyped]
 import pytest
+from yarl import URL
+
+from tests.deepgram_server import FakeDeepgram, Faults, Latency
+from tests.deepgram_server.testing import (
+    SpeechEvent,
+    auth_header,
+    read_speech,
+    speak_url,
+    speech_messages,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 V1: dict[str, Any] = json.loads(
@@ -257,3 +269,137 @@ def test_broken_examples_fail(schemas: dict[str, Any], message: dict[str, Any]) 
     """A missing field, a wrong type or an unknown error code is refused."""
     with pytest.raises(jsonschema.ValidationError):
         _validate(schemas, message)
+
+
+# -- what the fake server sends ---------------------------------------------
+
+
+def speak(text: str) -> str:
+    """A ``Speak`` message."""
+    return json.dumps({"type": "Speak", "text": text})
+
+
+FLUSH = json.dumps({"type": "Flush"})
+CLEAR = json.dumps({"type": "Clear"})
+CLOSE = json.dumps({"type": "Close"})
+
+
+@pytest.fixture
+async def http() -> AsyncGenerator[aiohttp.ClientSession]:
+    """A client session for the test."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def _types(schemas: dict[str, Any], events: list[SpeechEvent]) -> list[str]:
+    """Validate every JSON message among ``events``; their types in order."""
+    messages = speech_messages(events)
+    for message in messages:
+        _validate(schemas, message)
+    return [message["type"] for message in messages]
+
+
+def _all_sent_validate(server: FakeDeepgram, schemas: dict[str, Any]) -> None:
+    """Every message the server recorded as sent, in every session, validates."""
+    assert server.speak_sessions
+    for record in server.speak_sessions:
+        for message in record.sent:
+            _validate(schemas, message)
+
+
+async def _open(
+    http: aiohttp.ClientSession, url: URL
+) -> tuple[aiohttp.ClientWebSocketResponse, list[SpeechEvent]]:
+    ws = await http.ws_connect(url, headers=auth_header())
+    return ws, await read_speech(ws, "Metadata")
+
+
+async def test_v1_session_messages_validate(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Metadata, Flushed (with and without audio), Cleared and the close."""
+    # Slow enough that the Clear lands while audio is still going out.
+    deepgram_server.latency = Latency(speak_seconds_per_char=0.05, speak_realtime=1.0)
+    ws, events = await _open(http, speak_url(deepgram_server))
+    await ws.send_str(speak("Turn on the light. "))
+    await ws.send_str(speak("Is it dark?"))
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws, "Flushed")
+    await ws.send_str(speak(" ... !"))
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws, "Flushed")
+    await ws.send_str(speak("x" * 99 + "."))
+    await ws.send_str(FLUSH)
+    await ws.send_str(speak("Buffered, never flushed."))
+    await ws.send_str(CLEAR)
+    events += await read_speech(ws, "Cleared")
+    await ws.send_str(CLOSE)
+    events += await read_speech(ws)
+    assert ws.close_code == 1000
+    assert _types(V1["$defs"], events) == [
+        "Metadata",
+        "Flushed",
+        "Flushed",
+        "Cleared",
+    ]
+    _all_sent_validate(deepgram_server, V1["$defs"])
+
+
+async def test_v1_warnings_validate(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """The Warning fault and the Flush limit's Warning."""
+    deepgram_server.faults = Faults(speak_warning=("SOME_WARNING", "Careful."))
+    deepgram_server.speak_flush_limit = 1
+    ws, events = await _open(http, speak_url(deepgram_server))
+    await ws.send_str(speak("One."))
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws, "Flushed")
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws, "Warning")
+    await ws.close()
+    assert _types(V1["$defs"], events) == [
+        "Metadata",
+        "Warning",
+        "Flushed",
+        "Warning",
+    ]
+    codes = [m["code"] for m in speech_messages(events) if m["type"] == "Warning"]
+    assert codes == ["SOME_WARNING", "FLUSH_LIMIT_EXCEEDED"]
+    _all_sent_validate(deepgram_server, V1["$defs"])
+
+
+@pytest.mark.parametrize(
+    ("setup", "text", "code"),
+    [
+        (
+            lambda s: setattr(s, "faults", Faults(speak_error=("NET-0002", "x"))),
+            "Hi.",
+            1011,
+        ),
+        (lambda s: setattr(s, "speak_text_limit", 10), "Eleven char", 1008),
+        (lambda s: setattr(s, "speak_char_limit", 10), "Eleven char", 1008),
+        (
+            lambda s: setattr(s, "faults", Faults(speak_close_after_audio_bytes=100)),
+            "Hi.",
+            1011,
+        ),
+    ],
+    ids=["error_fault", "text_limit", "char_limit", "cut_mid_audio"],
+)
+async def test_v1_failures_send_no_error_message(
+    deepgram_server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    setup: Callable[[FakeDeepgram], None],
+    text: str,
+    code: int,
+) -> None:
+    """/v1/speak has no in-band Error: a failure is a close code, nothing else."""
+    setup(deepgram_server)
+    ws, events = await _open(http, speak_url(deepgram_server))
+    await ws.send_str(speak(text))
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws)
+    assert ws.close_code == code
+    assert set(_types(V1["$defs"], events)) <= {"Metadata", "Flushed"}
+    _all_sent_validate(deepgram_server, V1["$defs"])
