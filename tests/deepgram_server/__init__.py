@@ -87,6 +87,11 @@ Behaviour (see ``engine.py`` for the exact timeline rules):
   (``SpeakSessionRecord``: ``frames``, ``sent``, ``audio``, ``pieces``,
   ``ended``, ``spoken()``); ``testing.decode_speech`` reads texts back from
   audio; ``testing.speak_url``, ``read_speech``, ``speech_timeline``.
+- ``/v2/speak`` (Flux TTS, ``speak_v2.py``): ``Connected``; each sentence is
+  spoken as soon as it ends (``SpeechStarted`` before a turn's first audio);
+  ``Flush`` ends the turn: ``Flushed``, then ``SpeechMetadata``;
+  ``NO_SYNTHESIZABLE_TEXT`` / ``NO_ACTIVE_SPEECH`` warnings; ``Close`` ->
+  ``SessionMetadata``, close 1000. ``testing.speak_v2_url`` builds URLs.
 """
 
 from .engine import TranscriptEngine

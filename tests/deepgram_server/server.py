@@ -19,18 +19,20 @@ from .records import HandshakeRecord, LiveSessionRecord, RestRequest, SpeakSessi
 from .rest import RestHandlers
 from .script import Segment
 from .speak import handle_speak
+from .speak_v2 import handle_speak_v2
 from .speak_voices import Voice, default_voices
 
 DEFAULT_API_KEY = "dg-test-key"
 
 
 class FakeDeepgram:
-    """A local Deepgram: ``/v1`` and ``/v2/listen`` websockets, REST endpoints.
+    """A local Deepgram: ``/v1`` and ``/v2/listen`` and ``/speak`` websockets, REST.
 
     All attributes may be changed between requests; a live session reads
     ``script``, ``latency``, ``faults``, ``final_lag``, ``interim_interval``
     (and for Flux ``eot_delay``, ``mid_thought_cap``, ``update_interval``)
-    when its handshake arrives.
+    when its handshake arrives. A speak session reads ``latency`` and
+    ``faults`` at its handshake and the ``speak_*`` attributes live.
     """
 
     def __init__(self, api_key: str | None = DEFAULT_API_KEY) -> None:
@@ -122,6 +124,11 @@ class FakeDeepgram:
             return await handle_speak(self, request)
 
         app.router.add_get("/v1/speak", self._tracked(speak))
+
+        async def speak_v2(request: web.Request) -> web.StreamResponse:
+            return await handle_speak_v2(self, request)
+
+        app.router.add_get("/v2/speak", self._tracked(speak_v2))
         RestHandlers(self).add_routes(app, self._tracked)
         return app
 
