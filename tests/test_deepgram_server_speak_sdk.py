@@ -8,6 +8,7 @@ require, is faithful where the integration cannot check itself.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 import typing
@@ -17,14 +18,25 @@ import warnings
 from pydantic import BaseModel
 import pytest
 
+from tests.conftest import API_KEY
+from tests.deepgram_server import FakeDeepgram, Latency
+from tests.deepgram_server.testing import SAMPLE_RATE, decode_pieces, decode_speech
+
 with warnings.catch_warnings():
     # The SDK imports websockets' legacy client, deprecated since websockets 14.
     warnings.simplefilter("ignore", DeprecationWarning)
+    from deepgram import AsyncDeepgramClient
+    from deepgram.environment import DeepgramClientEnvironment
     from deepgram.speak.v1 import types as v1_types
     from deepgram.speak.v1.socket_client import V1SocketClientResponse
     from deepgram.speak.v2 import types as v2_types
     from deepgram.speak.v2.socket_client import V2SocketClientResponse
+    from websockets.exceptions import ConnectionClosedOK
 
+# Imported by the SDK's connect: websockets' old exception name.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:websockets.exceptions.InvalidStatusCode is deprecated:DeprecationWarning"
+)
 FIXTURES = Path(__file__).parent / "fixtures"
 V1_CLIENT_TYPES: list[type[BaseModel]] = [
     v1_types.SpeakV1Text,
@@ -88,3 +100,95 @@ def test_error_codes_match_sdk() -> None:
     literal, _ = typing.get_args(v2_types.SpeakV2ErrorCode)
     codes = schema["$defs"]["Error"]["properties"]["code"]["enum"]
     assert codes == list(typing.get_args(literal))
+
+
+# -- the SDK's socket clients against the fake server ------------------------
+
+
+def _client(server: FakeDeepgram) -> AsyncDeepgramClient:
+    """The SDK's async client, every URL of it pointed at the local server."""
+    http = f"http://127.0.0.1:{server.port}"
+    ws = f"ws://127.0.0.1:{server.port}"
+    environment = DeepgramClientEnvironment(
+        base=http, production=ws, agent=ws, agent_rest=http
+    )
+    return AsyncDeepgramClient(api_key=API_KEY, environment=environment)
+
+
+def _assert_complete(message: BaseModel) -> None:
+    """Every field the SDK's type requires came from the server (nested too).
+
+    The SDK builds messages without validating them, so a missing field
+    would otherwise go unseen.
+    """
+    for name, info in type(message).model_fields.items():
+        if info.is_required() or name == "type":
+            assert name in message.model_fields_set, (type(message).__name__, name)
+        value = getattr(message, name, None)
+        if isinstance(value, BaseModel):
+            _assert_complete(value)
+
+
+async def _receive_until(socket: Any, message_type: str) -> list[Any]:
+    """What the SDK socket yields (audio bytes, typed messages) up to a type."""
+    out: list[Any] = []
+    async with asyncio.timeout(10):
+        while True:
+            message = await socket.recv()
+            out.append(message)
+            if isinstance(message, bytes):
+                continue
+            assert isinstance(message, BaseModel), message  # a type the SDK knows
+            _assert_complete(message)
+            if getattr(message, "type", None) == message_type:
+                return out
+
+
+def _audio(received: list[Any]) -> bytes:
+    return b"".join(m for m in received if isinstance(m, bytes))
+
+
+async def test_sdk_drives_v1_speak(server: FakeDeepgram) -> None:
+    """Speak, Flush, audio, Flushed, Clear, Cleared, Close through the SDK.
+
+    Uses the test API key the key guard looks for: the SDK's handshake logs
+    must not reveal it either.
+    """
+    server.latency = Latency(speak_seconds_per_char=0.05, speak_realtime=1.0)
+    client = _client(server)
+    async with client.speak.v1.connect(
+        model="aura-2-thalia-en", encoding="linear16", sample_rate="16000"
+    ) as socket:
+        (metadata,) = await _receive_until(socket, "Metadata")
+        assert isinstance(metadata, v1_types.SpeakV1Metadata)
+        assert metadata.model_name == "aura-2-thalia-en"
+        await socket.send_text(v1_types.SpeakV1Text(text="Hello there. How are you?"))
+        await socket.send_flush()
+        received = await _receive_until(socket, "Flushed")
+        assert received[-1].sequence_id == 0
+        assert decode_speech(_audio(received), SAMPLE_RATE) == [
+            "Hello there.",
+            "How are you?",
+        ]
+        # A long piece, cleared while its audio is still going out.
+        await socket.send_text(v1_types.SpeakV1Text(text="x" * 99 + "."))
+        await socket.send_flush()
+        first = await asyncio.wait_for(socket.recv(), 10)
+        assert isinstance(first, bytes)
+        await socket.send_clear()
+        received = [first, *await _receive_until(socket, "Cleared")]
+        assert received[-1].sequence_id == 2  # Flush 0, Flush 1, Clear 2
+        assert [p.complete for p in decode_pieces(_audio(received), SAMPLE_RATE)] == [
+            False
+        ]
+        await socket.send_close()
+        with pytest.raises(ConnectionClosedOK) as closed:
+            await asyncio.wait_for(socket.recv(), 10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1000
+    await server.wait_for_speak_sessions_closed()
+    (record,) = server.speak_sessions
+    assert record.ended == "close_message"
+    assert record.authorization == f"Token {API_KEY}"
+    assert record.query["model"] == "aura-2-thalia-en"
+    assert record.sample_rate == SAMPLE_RATE
