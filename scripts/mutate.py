@@ -24,10 +24,12 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "docs" / "mutation-equivalents.toml"
 PACKAGE = "custom_components.deepgram"
-# What `scripts/mutate` checks when given no module: the streaming base and
-# both sessions on it (/v1 live, /v2 Flux), the transcript, the per-run
-# transcribers, the end-of-turn policy and the audio helpers.
+# What `scripts/mutate` checks when given no module: the socket base, the
+# listen base and both listen sessions on it (/v1 live, /v2 Flux), the
+# transcript, the per-run transcribers, the end-of-turn policy and the audio
+# helpers.
 DEFAULT_MODULES = (
+    "api.socket",
     "api.stream",
     "api.live",
     "api.flux",

@@ -4,10 +4,10 @@ A server that floods a session (a bug, a proxy gone wrong, a hostile
 endpoint) must neither keep the event loop busy without end nor fill the log.
 `DeepgramSocket` (`socket.py`) counts every frame it receives (text,
 binary, ping, pong) with one `Intake` against the session's bound; past it
-the session fails with a clear error and reads nothing more into its state. A malformed
-message is logged once at warning, an unexpected binary frame once at debug;
-the ones after are only counted, and summarised in one line when the socket
-closes.
+the session fails with a clear error and reads nothing more into its state.
+A malformed message is logged once at warning, an unexpected binary frame
+once at debug; the ones after are only counted, and summarised in one line
+when the socket closes.
 """
 
 from __future__ import annotations
