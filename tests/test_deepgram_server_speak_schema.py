@@ -24,6 +24,7 @@ from tests.deepgram_server.testing import (
     auth_header,
     read_speech,
     speak_url,
+    speak_v2_url,
     speech_messages,
 )
 
@@ -403,3 +404,77 @@ async def test_v1_failures_send_no_error_message(
     assert ws.close_code == code
     assert set(_types(V1["$defs"], events)) <= {"Metadata", "Flushed"}
     _all_sent_validate(deepgram_server, V1["$defs"])
+
+
+async def _open_v2(
+    http: aiohttp.ClientSession, url: URL
+) -> tuple[aiohttp.ClientWebSocketResponse, list[SpeechEvent]]:
+    ws = await http.ws_connect(url, headers=auth_header())
+    return ws, await read_speech(ws, "Connected")
+
+
+async def test_v2_session_messages_validate(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Connected, a spoken turn, an empty turn, a Flush with no turn, the close."""
+    ws, events = await _open_v2(http, speak_v2_url(deepgram_server))
+    await ws.send_str(speak("Turn on the light. Is it"))
+    await ws.send_str(speak(" dark?"))
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws, "SpeechMetadata")
+    await ws.send_str(speak(" ... !"))
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws, "SpeechMetadata")
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws, "Warning")
+    await ws.send_str(speak("Goodbye. Never"))
+    await ws.send_str(CLOSE)
+    events += await read_speech(ws)
+    assert ws.close_code == 1000
+    types = _types(V2["$defs"], events)
+    assert types == [
+        "Connected",
+        "SpeechStarted",
+        "Flushed",
+        "SpeechMetadata",
+        "Warning",
+        "Flushed",
+        "SpeechMetadata",
+        "Warning",
+        "SpeechStarted",
+        "SessionMetadata",
+    ]
+    codes = [m["code"] for m in speech_messages(events) if m["type"] == "Warning"]
+    assert codes == ["NO_SYNTHESIZABLE_TEXT", "NO_ACTIVE_SPEECH"]
+    _all_sent_validate(deepgram_server, V2["$defs"])
+
+
+@pytest.mark.parametrize("code", V2["$defs"]["Error"]["properties"]["code"]["enum"])
+async def test_v2_error_fault_validates(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession, code: str
+) -> None:
+    """The in-band Error, with each code the spec (and the SDK) list."""
+    deepgram_server.faults = Faults(
+        speak_warning=("SYNTHESIS_RETRYING", "Retrying."),
+        speak_error=(code, "Failed."),
+    )
+    ws, events = await _open_v2(http, speak_v2_url(deepgram_server))
+    await ws.send_str(speak("Doomed."))
+    events += await read_speech(ws)
+    assert ws.close_code == 1011
+    assert _types(V2["$defs"], events) == ["Connected", "Warning", "Error"]
+    _all_sent_validate(deepgram_server, V2["$defs"])
+
+
+async def test_v2_cut_mid_audio_validates(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """A socket dropped mid-audio sent nothing malformed before."""
+    deepgram_server.faults = Faults(speak_close_after_audio_bytes=100)
+    ws, events = await _open_v2(http, speak_v2_url(deepgram_server))
+    await ws.send_str(speak("Cut short. Never heard."))
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws)
+    assert ws.close_code == 1011
+    assert _types(V2["$defs"], events) == ["Connected", "SpeechStarted"]
+    _all_sent_validate(deepgram_server, V2["$defs"])
