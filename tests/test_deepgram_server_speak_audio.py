@@ -105,12 +105,14 @@ def test_damaged_marker_is_skipped() -> None:
     rate = 16000
     audio = bytearray(synthesise("Hello.", rate))
     samples = list(decode_samples(bytes(audio)))
-    damaged = list(samples)
-    damaged[12] = -damaged[12] or 1024  # one nibble of the header flipped
-    assert decode_speech(encode_samples(damaged), rate) == []
-    out_of_range = list(samples)
-    out_of_range[8] = 20000  # no nibble level
-    assert decode_speech(encode_samples(out_of_range), rate) == []
+    data = 4 + 2 * 8  # sync, then the 8 header bytes
+    for index in (12, data + 2):  # a nibble of the header, of the text
+        damaged = list(samples)
+        damaged[index] = -damaged[index]
+        assert decode_speech(encode_samples(damaged), rate) == []
+        out_of_range = list(samples)
+        out_of_range[index] = 20000  # no nibble level
+        assert decode_speech(encode_samples(out_of_range), rate) == []
     assert decode_speech(b"", rate) == []
     assert decode_speech(bytes(1001), rate) == []
 

@@ -121,11 +121,9 @@ def _alaw(sample: int) -> int:
     mask = 0xD5 if value >= 0 else 0x55
     if value < 0:
         value = -value - 1
-    segment = 0
-    while segment < 8 and value > (0x20 << segment) - 1:
+    segment = 0  # value <= 4095: segment 7 at most
+    while value > (0x20 << segment) - 1:
         segment += 1
-    if segment >= 8:
-        return 0x7F ^ mask
     shift = 1 if segment < 2 else segment
     return (segment << 4 | (value >> shift) & 0x0F) ^ mask
 

@@ -119,9 +119,10 @@ class SpeakSession:
         self._tail = self._synth_free = self._loop.time()
 
     def _server_close(self, code: int, reason: str, *, queued: bool = False) -> None:
-        """Close with ``code``: at once, or after everything queued (``queued``)."""
-        if self._closing:
-            return
+        """Close with ``code``: at once, or after everything queued (``queued``).
+
+        Called once at most: nothing is handled once ``_closing`` is set.
+        """
         self._closing = True
         if queued:
             self._enqueue(close=(code, reason))
@@ -131,9 +132,8 @@ class SpeakSession:
     def _close(self, code: int, reason: str) -> None:
         if self._record.ended is None:
             self._record.ended = "server"
-        if self._record.close_code is None:
-            self._record.close_code = code
-            self._record.close_reason = reason
+        self._record.close_code = code
+        self._record.close_reason = reason
         self._close_request = (code, reason)
         self._close_now.set()
 

@@ -23,9 +23,7 @@ def split_sentences(text: str) -> tuple[list[str], str]:
     sentences: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        piece = text[start : match.end()].strip()
-        if piece:
-            sentences.append(piece)
+        sentences.append(text[start : match.end()].strip())  # never empty
         start = match.end()
     return sentences, text[start:]
 
