@@ -19,19 +19,20 @@ from pydantic import BaseModel
 import pytest
 
 from tests.conftest import API_KEY
-from tests.deepgram_server import FakeDeepgram, Latency
+from tests.deepgram_server import FakeDeepgram, Faults, Latency
 from tests.deepgram_server.testing import SAMPLE_RATE, decode_pieces, decode_speech
 
 with warnings.catch_warnings():
     # The SDK imports websockets' legacy client, deprecated since websockets 14.
     warnings.simplefilter("ignore", DeprecationWarning)
     from deepgram import AsyncDeepgramClient
+    from deepgram.core.api_error import ApiError
     from deepgram.environment import DeepgramClientEnvironment
     from deepgram.speak.v1 import types as v1_types
     from deepgram.speak.v1.socket_client import V1SocketClientResponse
     from deepgram.speak.v2 import types as v2_types
     from deepgram.speak.v2.socket_client import V2SocketClientResponse
-    from websockets.exceptions import ConnectionClosedOK
+    from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
 
 # Imported by the SDK's connect: websockets' old exception name.
 pytestmark = pytest.mark.filterwarnings(
@@ -105,14 +106,14 @@ def test_error_codes_match_sdk() -> None:
 # -- the SDK's socket clients against the fake server ------------------------
 
 
-def _client(server: FakeDeepgram) -> AsyncDeepgramClient:
+def _client(server: FakeDeepgram, api_key: str = API_KEY) -> AsyncDeepgramClient:
     """The SDK's async client, every URL of it pointed at the local server."""
     http = f"http://127.0.0.1:{server.port}"
     ws = f"ws://127.0.0.1:{server.port}"
     environment = DeepgramClientEnvironment(
         base=http, production=ws, agent=ws, agent_rest=http
     )
-    return AsyncDeepgramClient(api_key=API_KEY, environment=environment)
+    return AsyncDeepgramClient(api_key=api_key, environment=environment)
 
 
 def _assert_complete(message: BaseModel) -> None:
@@ -192,3 +193,46 @@ async def test_sdk_drives_v1_speak(server: FakeDeepgram) -> None:
     assert record.authorization == f"Token {API_KEY}"
     assert record.query["model"] == "aura-2-thalia-en"
     assert record.sample_rate == SAMPLE_RATE
+
+
+@pytest.mark.parametrize(
+    ("version", "model", "key", "status"),
+    [
+        ("v1", "aura-2-thalia-en", "wrong-key", 401),
+        ("v2", "flux-haley-en", "wrong-key", 401),
+        ("v1", "flux-haley-en", API_KEY, 400),
+        ("v2", "aura-2-thalia-en", API_KEY, 400),
+    ],
+    ids=["v1-bad-key", "v2-bad-key", "v1-flux-model", "v2-aura-model"],
+)
+async def test_sdk_sees_refused_handshakes(
+    server: FakeDeepgram, version: str, model: str, key: str, status: int
+) -> None:
+    """The SDK turns the fake's refusals into ApiError with Deepgram's status."""
+    client = _client(server, key)
+    connect = client.speak.v1.connect if version == "v1" else client.speak.v2.connect
+    with pytest.raises(ApiError) as refused:
+        async with asyncio.timeout(10), connect(model=model):
+            pass
+    assert refused.value.status_code == status
+
+
+async def test_sdk_reads_v2_warning_and_error(server: FakeDeepgram) -> None:
+    """A Warning and an in-band Error parse as the SDK's types; close 1011."""
+    server.faults = Faults(
+        speak_warning=("SYNTHESIS_RETRYING", "Retrying."),
+        speak_error=("NET-0001", "Timed out."),
+    )
+    client = _client(server)
+    async with client.speak.v2.connect(model="flux-haley-en") as socket:
+        await _receive_until(socket, "Connected")
+        await socket.send_speak(v2_types.SpeakV2Speak(text="Doomed."))
+        warning, error = await _receive_until(socket, "Error")
+        assert isinstance(warning, v2_types.SpeakV2Warning)
+        assert warning.code == "SYNTHESIS_RETRYING"
+        assert isinstance(error, v2_types.SpeakV2Error)
+        assert (error.code, error.description) == ("NET-0001", "Timed out.")
+        with pytest.raises(ConnectionClosedError) as closed:
+            await asyncio.wait_for(socket.recv(), 10)
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1011, "NET-0001")
