@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable
 import json
 from pathlib import Path
+import re
 from typing import Any
 
 import aiohttp
@@ -447,6 +448,14 @@ async def test_v2_session_messages_validate(
     codes = [m["code"] for m in speech_messages(events) if m["type"] == "Warning"]
     assert codes == ["NO_SYNTHESIZABLE_TEXT", "NO_ACTIVE_SPEECH"]
     _all_sent_validate(deepgram_server, V2["$defs"])
+    # What the spec says in prose: the form of a turn's id, billable <= input.
+    for message in speech_messages(events):
+        if "speech_id" in message:
+            assert re.fullmatch(r"dg_sp_[0-9a-f]{12}", message["speech_id"])
+        if message["type"] == "SpeechMetadata":
+            assert (
+                message["billable_character_count"] <= message["input_character_count"]
+            )
 
 
 @pytest.mark.parametrize("code", V2["$defs"]["Error"]["properties"]["code"]["enum"])
