@@ -12,7 +12,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from yarl import URL
 
-from tests.deepgram_server import FakeDeepgram, Faults
+from tests.deepgram_server import FakeDeepgram, Faults, Latency
 from tests.deepgram_server.testing import (
     SPEAK_V2_QUERY,
     SpeechEvent,
@@ -353,7 +353,7 @@ async def test_unknown_messages_are_recorded_only(
 ) -> None:
     """Unknown types and binary frames: recorded, no answer, the turn goes on."""
     ws = await connect(http, speak_v2_url(deepgram_server))
-    await ws.send_str(json.dumps({"type": "Interrupt"}))
+    await ws.send_str(json.dumps({"type": "SomethingNew"}))
     await ws.send_bytes(b"\x00")
     await ws.send_str(speak("Still here."))
     await ws.send_str(FLUSH)
@@ -361,7 +361,7 @@ async def test_unknown_messages_are_recorded_only(
     await ws.close()
     assert speech_timeline(events) == ["SpeechStarted", "audio", *TURN_END]
     record = deepgram_server.speak_sessions[0]
-    assert record.control_messages() == ["Interrupt", "Speak", "Flush"]
+    assert record.control_messages() == ["SomethingNew", "Speak", "Flush"]
 
 
 async def test_in_band_error_fault(
@@ -380,3 +380,132 @@ async def test_in_band_error_fault(
     record = deepgram_server.speak_sessions[0]
     assert (record.ended, record.close_reason) == ("server", "BIG-0000")
     assert record.pieces == []
+
+
+# -- GA surface: Interrupt, Configure --------------------------------------------
+
+
+async def test_interrupt_stops_the_turn(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Interrupt: no more audio of the turn, SpeechInterrupted says what was heard."""
+    # 0.02 s a character in real time: the first sentence lasts 0.42 s.
+    deepgram_server.latency = Latency(speak_seconds_per_char=0.02, speak_realtime=1.0)
+    ws = await connect(http, speak_v2_url(deepgram_server))
+    first = "First sentence here."
+    second = "The second sentence is a lot longer than the first one was."
+    await ws.send_str(speak(f"{first} {second} And an open end"))
+    record = deepgram_server.speak_sessions[0]
+    first_bytes = 2 * round((0.02 * len(first) + 0.02) * RATE)
+    await wait_for(lambda: record.audio_bytes > first_bytes + 3200)
+    await ws.send_str(json.dumps({"type": "Interrupt"}))
+    events = await read_speech(ws, "SpeechInterrupted")
+    assert speech_timeline(events) == ["SpeechStarted", "audio", "SpeechInterrupted"]
+    started, interrupted = validated(events)
+    heard_ms = len(speech_audio(events)) / 2 / RATE * 1000
+    assert interrupted["text_spoken"] == first
+    assert interrupted["text_remaining"] == f"{second} And an open end"
+    assert abs(interrupted["audio_played_ms"] - heard_ms) <= 50  # a frame at most
+    assert interrupted["metadata"]["speech_id"] == started["speech_id"]
+    assert (
+        interrupted["metadata"]["audio_duration_ms"] == interrupted["audio_played_ms"]
+    )
+    pieces = decode_pieces(speech_audio(events), RATE)
+    assert [(p.text, p.complete) for p in pieces] == [(first, True), (second, False)]
+    # The next Speak opens a new turn; nothing of the old one follows.
+    deepgram_server.latency = Latency()
+    await ws.send_str(speak("A new turn."))
+    await ws.send_str(FLUSH)
+    after = await read_speech(ws, "SpeechMetadata")
+    await ws.close()
+    assert speech_timeline(after) == ["SpeechStarted", "audio", *TURN_END]
+    assert validated(after)[0]["speech_id"] != started["speech_id"]
+    assert decode_speech(speech_audio(after), RATE) == ["A new turn."]
+
+
+async def test_interrupt_with_a_playback_offset(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """``playback_offset`` (session ms) says how much of the sent audio was heard."""
+    ws = await connect(http, speak_v2_url(deepgram_server))
+    await ws.send_str(speak("Done turn."))
+    await ws.send_str(FLUSH)
+    done = await read_speech(ws, "SpeechMetadata")
+    done_ms = validated(done)[-1]["audio_duration_ms"]
+    deepgram_server.latency = Latency(speak_seconds_per_char=0.02, speak_realtime=1.0)
+    await ws.send_str(speak("Twenty characters... And more after it. "))
+    record = deepgram_server.speak_sessions[0]
+    await wait_for(lambda: record.audio_bytes > 2 * len(speech_audio(done)))
+    offset = {"type": "time_ms", "value": done_ms + 30}
+    await ws.send_str(json.dumps({"type": "Interrupt", "playback_offset": offset}))
+    events = await read_speech(ws, "SpeechInterrupted")
+    await ws.close()
+    interrupted = validated(events)[-1]
+    assert interrupted["audio_played_ms"] == 30
+    assert interrupted["text_spoken"] == ""
+    assert interrupted["text_remaining"] == "Twenty characters... And more after it."
+
+
+async def test_interrupt_without_a_turn(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Interrupt with nothing being spoken: Warning NO_ACTIVE_SPEECH."""
+    ws = await connect(http, speak_v2_url(deepgram_server))
+    await ws.send_str(json.dumps({"type": "Interrupt"}))
+    events = await read_speech(ws, "Warning")
+    await ws.close()
+    assert validated(events)[0]["code"] == "NO_ACTIVE_SPEECH"
+
+
+@pytest.mark.parametrize(
+    ("request_", "answer"),
+    [
+        ({}, {"type": "ConfigureSuccess", "applied": {}}),
+        ({"speed": 0.5}, {"type": "ConfigureSuccess", "applied": {"speed": 0.5}}),
+        (
+            {"speed": 1.12},
+            {"code": "SPEED_INCREMENT_INVALID", "field": "speed", "value": 1.12},
+        ),
+        ({"speed": 2}, {"code": "SPEED_OUT_OF_RANGE", "field": "speed", "value": 2}),
+        ({"speed": "fast"}, {"code": "SPEED_OUT_OF_RANGE", "field": "speed"}),
+        ({"speed": True}, {"code": "SPEED_OUT_OF_RANGE", "field": "speed"}),
+    ],
+)
+async def test_configure_answers(
+    deepgram_server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    request_: dict[str, Any],
+    answer: dict[str, Any],
+) -> None:
+    """Configure: ConfigureSuccess with what was applied, or ConfigureFailure why."""
+    ws = await connect(http, speak_v2_url(deepgram_server))
+    await ws.send_str(json.dumps({"type": "Configure", **request_}))
+    (message,) = validated(
+        await read_speech(ws, answer.get("type", "ConfigureFailure"))
+    )
+    await ws.close()
+    if message["type"] == "ConfigureFailure":
+        assert message.pop("description")
+        assert message == {"type": "ConfigureFailure", **answer}
+    else:
+        assert message == answer
+
+
+async def test_configure_changes_the_speed_of_later_pieces(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """After ``Configure {speed: 1.25}`` a piece lasts 1/1.25 as long."""
+    deepgram_server.latency = Latency(speak_seconds_per_char=0.02)
+    ws = await connect(http, speak_v2_url(deepgram_server))
+    text = "Exactly fifty characters of text in this sentence."
+    await ws.send_str(speak(text))
+    await ws.send_str(FLUSH)
+    events = await read_speech(ws, "SpeechMetadata")
+    await ws.send_str(json.dumps({"type": "Configure", "speed": 1.25}))
+    events += await read_speech(ws, "ConfigureSuccess")
+    await ws.send_str(speak(text))
+    await ws.send_str(FLUSH)
+    events += await read_speech(ws, "SpeechMetadata")
+    await ws.close()
+    durations = [p.duration for p in decode_pieces(speech_audio(events), RATE)]
+    assert durations == [pytest.approx(1.0), pytest.approx(0.8, abs=1e-3)]

@@ -91,7 +91,9 @@ Behaviour (see ``engine.py`` for the exact timeline rules):
   spoken as soon as it ends (``SpeechStarted`` before a turn's first audio);
   ``Flush`` ends the turn: ``Flushed``, then ``SpeechMetadata``;
   ``NO_SYNTHESIZABLE_TEXT`` / ``NO_ACTIVE_SPEECH`` warnings; ``Close`` ->
-  ``SessionMetadata``, close 1000. ``testing.speak_v2_url`` builds URLs.
+  ``SessionMetadata``, close 1000; GA ``Interrupt`` -> ``SpeechInterrupted``,
+  ``Configure {speed}`` -> ``ConfigureSuccess``/``ConfigureFailure``.
+  ``testing.speak_v2_url`` builds URLs.
 """
 
 from .engine import TranscriptEngine

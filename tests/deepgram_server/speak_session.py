@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ class _Outgoing:
     message: dict[str, Any] | None = None
     audio: bytes | None = None
     close: tuple[int, str] | None = None
+    sent: Callable[[], None] | None = None  # called once it went out
 
 
 class SpeakSession:
@@ -61,6 +63,7 @@ class SpeakSession:
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
         self._epoch = asyncio.Event()  # set when a Clear ends this epoch
+        self._speed = options.speed  # /v2 Configure changes it
         self._synth_free = self._loop.time()  # when the synthesiser is idle
         self._tail = self._loop.time()  # when the last queued item leaves
         self._closing = False
@@ -78,19 +81,26 @@ class SpeakSession:
         *,
         audio: bytes | None = None,
         close: tuple[int, str] | None = None,
+        sent: Callable[[], None] | None = None,
     ) -> None:
         """Queue an item to leave after everything queued (``one_way`` later)."""
         self._tail = max(self._tail, self._loop.time())
         due = self._tail + self._latency.one_way
-        self._queue.put_nowait(_Outgoing(due, self._epoch, message, audio, close))
+        item = _Outgoing(due, self._epoch, message, audio, close, sent)
+        self._queue.put_nowait(item)
 
-    def _synthesise(self, text: str) -> int:
-        """Queue the audio of one piece; the samples it makes."""
+    def _synthesise(
+        self, text: str, on_frame: Callable[[int], None] | None = None
+    ) -> int:
+        """Queue the audio of one piece; the samples it makes.
+
+        ``on_frame(samples)`` is called as each of its frames goes out.
+        """
         self._record.pieces.append(text)
         options = self._options
         latency = self._latency
         samples = piece_samples(
-            text, options.sample_rate, latency.speak_seconds_per_char, options.speed
+            text, options.sample_rate, latency.speak_seconds_per_char, self._speed
         )
         now = self._loop.time()
         ready = max(now, self._synth_free) + (
@@ -108,7 +118,11 @@ class SpeakSession:
         audio = encode_samples(samples, options.encoding)
         step = frame_samples * width
         for start in range(0, len(audio), step):
-            self._enqueue(audio=audio[start : start + step])
+            frame = audio[start : start + step]
+            sent = None
+            if on_frame is not None:
+                sent = partial(on_frame, len(frame) // width)
+            self._enqueue(audio=frame, sent=sent)
             self._tail += pace
         return len(samples)
 
@@ -160,6 +174,8 @@ class SpeakSession:
                     return
             except ConnectionError, RuntimeError:
                 return  # the client is gone
+            if item.sent is not None:
+                item.sent()
 
     async def _send_audio(self, audio: bytes) -> bool:
         """Send one frame; False once the mid-message close fault fired."""
