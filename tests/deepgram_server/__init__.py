@@ -102,7 +102,13 @@ from .latency import REALISTIC_LATENCY, Latency
 from .live import NO_ANSWER
 from .models_catalog import CatalogModel, default_catalog, find_model
 from .options import ListenOptions, QueryError, parse_listen_query
-from .records import Frame, HandshakeRecord, LiveSessionRecord, RestRequest
+from .records import (
+    Frame,
+    HandshakeRecord,
+    LiveSessionRecord,
+    RestRequest,
+    SpeakSessionRecord,
+)
 from .script import Segment, Word, script_from_text, script_words
 from .server import DEFAULT_API_KEY, FakeDeepgram
 
@@ -121,6 +127,7 @@ __all__ = [
     "QueryError",
     "RestRequest",
     "Segment",
+    "SpeakSessionRecord",
     "TranscriptEngine",
     "Word",
     "default_catalog",
