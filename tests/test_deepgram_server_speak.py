@@ -422,3 +422,24 @@ async def test_latency_delays_the_first_audio(
     await ws.close()
     assert loop_time() - started >= 0.2 + 0.1 + 0.05
     assert decode_speech(speech_audio(events), RATE) == ["Ten chars."]
+
+
+async def test_waiters_and_stop(socket_enabled: None) -> None:
+    """``wait_for_speak_sessions`` sees a session; ``stop()`` ends a live one."""
+    server = FakeDeepgram()
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            ws = await connect(http, speak_url(server))
+            await server.wait_for_speak_sessions(1)
+            with pytest.raises(TimeoutError):
+                await server.wait_for_speak_sessions(2, timeout=0.05)
+            record = server.speak_sessions[0]
+            assert len(record.sent_of_type("Metadata")) == 1
+            assert not record.closed.is_set()
+            await server.stop()
+            assert record.closed.is_set()
+            await read_speech(ws)
+            assert ws.closed
+    finally:
+        await server.stop()
