@@ -195,6 +195,45 @@ async def test_sdk_drives_v1_speak(server: FakeDeepgram) -> None:
     assert record.sample_rate == SAMPLE_RATE
 
 
+async def test_sdk_drives_v2_speak(server: FakeDeepgram) -> None:
+    """Connected, Speak, Flush, SpeechStarted, audio, SpeechMetadata, Close."""
+    client = _client(server)
+    async with client.speak.v2.connect(
+        model="flux-haley-en", encoding="linear16", sample_rate="16000"
+    ) as socket:
+        (connected,) = await _receive_until(socket, "Connected")
+        assert isinstance(connected, v2_types.SpeakV2Connected)
+        assert connected.model_name == "flux-haley-en"
+        await socket.send_speak(v2_types.SpeakV2Speak(text="Hello there. How are"))
+        await socket.send_speak(v2_types.SpeakV2Speak(text=" you?"))
+        await socket.send_flush()
+        received = await _receive_until(socket, "SpeechMetadata")
+        started = received[0]
+        assert isinstance(started, v2_types.SpeakV2SpeechStarted)
+        metadata = received[-1]
+        assert isinstance(metadata, v2_types.SpeakV2SpeechMetadata)
+        assert metadata.speech_id == started.speech_id
+        flushed = [m for m in received if isinstance(m, v2_types.SpeakV2Flushed)]
+        assert [m.speech_id for m in flushed] == [started.speech_id]
+        audio = _audio(received)
+        assert decode_speech(audio, SAMPLE_RATE) == ["Hello there.", "How are you?"]
+        assert metadata.audio_duration_ms == round(len(audio) / 2 / SAMPLE_RATE * 1000)
+        assert metadata.input_character_count == len("Hello there. How are you?")
+        await socket.send_close()
+        (session,) = await _receive_until(socket, "SessionMetadata")
+        assert isinstance(session, v2_types.SpeakV2SessionMetadata)
+        assert session.total_audio_duration_ms == metadata.audio_duration_ms
+        with pytest.raises(ConnectionClosedOK) as closed:
+            await asyncio.wait_for(socket.recv(), 10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1000
+    await server.wait_for_speak_sessions_closed()
+    (record,) = server.speak_sessions
+    assert record.ended == "close_message"
+    assert record.authorization == f"Token {API_KEY}"
+    assert record.path == "/v2/speak"
+
+
 @pytest.mark.parametrize(
     ("version", "model", "key", "status"),
     [

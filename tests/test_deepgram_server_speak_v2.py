@@ -218,7 +218,11 @@ async def test_sentences_are_spoken_before_flush(
         "audio_duration_ms": round(len(audio) / 2 / RATE * 1000),
         "input_character_count": len("Hello there. How are you?"),
         "billable_character_count": len("Hello there. How are you?"),
-        "controls_applied": {"pronunciations_applied": 0, "pronunciation_warnings": 0},
+        "controls_applied": {
+            "pronunciations_applied": 0,
+            "breaks_applied": 0,
+            "pronunciation_warnings": 0,
+        },
     }
 
 

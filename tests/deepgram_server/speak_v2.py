@@ -73,11 +73,17 @@ class _Turn:
         self.sent_samples += samples
 
 
-def _controls(*, breaks: bool = False) -> dict[str, int]:
-    controls = {"pronunciations_applied": 0, "pronunciation_warnings": 0}
-    if breaks:  # the GA shape (SpeechInterrupted) also counts breaks
-        controls["breaks_applied"] = 0
-    return controls
+def _controls() -> dict[str, int]:
+    """No inline controls on the socket; the GA shape also counts breaks.
+
+    Deepgram's GA types (deepgram-sdk 7.17.0) require ``breaks_applied`` in
+    both SpeechMetadata and SpeechInterrupted (the pre-GA asyncapi.yml lacks it).
+    """
+    return {
+        "pronunciations_applied": 0,
+        "breaks_applied": 0,
+        "pronunciation_warnings": 0,
+    }
 
 
 class SpeakV2Session(SpeakSession):
@@ -230,7 +236,7 @@ class SpeakV2Session(SpeakSession):
                     "audio_duration_ms": self._milliseconds(current.sent_samples),
                     "input_character_count": current.input_characters,
                     "billable_character_count": current.billable_characters,
-                    "controls_applied": _controls(breaks=True),
+                    "controls_applied": _controls(),
                 },
             }
         )
