@@ -27,6 +27,7 @@ from tests.deepgram_server.testing import (
     speak_url,
     speak_v2_url,
     speech_messages,
+    wait_for,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -486,4 +487,39 @@ async def test_v2_cut_mid_audio_validates(
     events += await read_speech(ws)
     assert ws.close_code == 1011
     assert _types(V2["$defs"], events) == ["Connected", "SpeechStarted"]
+    _all_sent_validate(deepgram_server, V2["$defs"])
+
+
+async def test_v2_ga_answers_validate(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Interrupt (with and without a turn) and Configure (taken and refused)."""
+    ws, events = await _open_v2(http, speak_v2_url(deepgram_server))
+    await ws.send_str(json.dumps({"type": "Interrupt"}))
+    events += await read_speech(ws, "Warning")
+    for speed, answer in (
+        (1.05, "ConfigureSuccess"),
+        (1.12, "ConfigureFailure"),  # off the 0.05 steps
+        (3, "ConfigureFailure"),  # out of range
+    ):
+        await ws.send_str(json.dumps({"type": "Configure", "speed": speed}))
+        events += await read_speech(ws, answer)
+    # A turn still being spoken when the Interrupt lands.
+    deepgram_server.latency = Latency(speak_seconds_per_char=0.05, speak_realtime=1.0)
+    await ws.send_str(speak("x" * 99 + ". And more."))
+    record = deepgram_server.speak_sessions[0]
+    await wait_for(lambda: record.audio_bytes > 0)
+    offset = {"type": "time_ms", "value": 10}
+    await ws.send_str(json.dumps({"type": "Interrupt", "playback_offset": offset}))
+    events += await read_speech(ws, "SpeechInterrupted")
+    await ws.close()
+    assert _types(V2["$defs"], events) == [
+        "Connected",
+        "Warning",
+        "ConfigureSuccess",
+        "ConfigureFailure",
+        "ConfigureFailure",
+        "SpeechStarted",
+        "SpeechInterrupted",
+    ]
     _all_sent_validate(deepgram_server, V2["$defs"])

@@ -275,3 +275,31 @@ async def test_sdk_reads_v2_warning_and_error(server: FakeDeepgram) -> None:
             await asyncio.wait_for(socket.recv(), 10)
         assert closed.value.rcvd is not None
         assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1011, "NET-0001")
+
+
+async def test_sdk_drives_v2_interrupt_and_configure(server: FakeDeepgram) -> None:
+    """The GA messages: Configure answered, Interrupt cuts the turn being spoken."""
+    client = _client(server)
+    async with client.speak.v2.connect(model="flux-haley-en") as socket:
+        await _receive_until(socket, "Connected")
+        await socket.send_configure(v2_types.SpeakV2Configure(speed=1.25))
+        (success,) = await _receive_until(socket, "ConfigureSuccess")
+        assert isinstance(success, v2_types.SpeakV2ConfigureSuccess)
+        assert success.applied.speed == 1.25
+        await socket.send_configure(v2_types.SpeakV2Configure(speed=1.12))
+        (failure,) = await _receive_until(socket, "ConfigureFailure")
+        assert isinstance(failure, v2_types.SpeakV2ConfigureFailure)
+        assert (failure.code, failure.field) == ("SPEED_INCREMENT_INVALID", "speed")
+        server.latency = Latency(speak_seconds_per_char=0.05, speak_realtime=1.0)
+        await socket.send_speak(v2_types.SpeakV2Speak(text="x" * 99 + ". Then more."))
+        started = await _receive_until(socket, "SpeechStarted")
+        first = await asyncio.wait_for(socket.recv(), 10)
+        assert isinstance(first, bytes)
+        offset = v2_types.SpeakV2InterruptPlaybackOffset(value=10)
+        await socket.send_interrupt(v2_types.SpeakV2Interrupt(playback_offset=offset))
+        received = await _receive_until(socket, "SpeechInterrupted")
+        interrupted = received[-1]
+        assert isinstance(interrupted, v2_types.SpeakV2SpeechInterrupted)
+        assert interrupted.audio_played_ms == 10
+        assert interrupted.metadata.speech_id == started[0].speech_id
+        assert interrupted.text_remaining == "x" * 99 + ". Then more."
