@@ -39,6 +39,7 @@ class FluxSpeakSession(SpeakSocket):
     """A `/v2/speak` request; see the module docstring."""
 
     path = "/v2/speak"
+    speaks_before_flush = True
     connected_message: SpeakV2Connected | None = None
     """Deepgram's `Connected` for this request, once it came."""
     last_speech: SpeakV2SpeechMetadata | None = None

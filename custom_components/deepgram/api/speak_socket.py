@@ -66,7 +66,8 @@ class SpeakStats(SocketStats):
     audio_bytes: int = 0
     audio_frames: int = 0
     first_audio_seconds: float | None = None
-    """From the first `Flush` to the first audio frame."""
+    """From the first `Flush` to the first audio frame (on `/v2/speak`,
+    which speaks without one, from the first text)."""
     warnings: int = 0
 
 
@@ -77,6 +78,9 @@ class SpeakSocket(DeepgramSocket):
     stalled_send: ClassVar[str] = "Deepgram stopped taking text"
     max_message_bytes: ClassVar[int] = SPEAK_MAX_MESSAGE_BYTES
     max_received_bytes: ClassVar[int] = MESSAGE_ROOM_BYTES
+    speaks_before_flush: ClassVar[bool] = False
+    """Deepgram speaks text before its `Flush` (`/v2/speak` finds sentence
+    ends itself): first audio is then timed from the first text."""
 
     def __init__(
         self,
@@ -117,6 +121,7 @@ class SpeakSocket(DeepgramSocket):
         self._ended = False
         self._complete = False
         self._first_flush_at: float | None = None
+        self._first_text_at: float | None = None
         self._interrupted: BaseException | None = None
 
     @override
@@ -149,6 +154,8 @@ class SpeakSocket(DeepgramSocket):
             )
         await self._wait_connected()
         await self._send_text(json.dumps({"type": "Speak", "text": text}))
+        if self._first_text_at is None:
+            self._first_text_at = time.monotonic()
         self.stats.characters += len(text)
         self._unflushed = True
 
@@ -222,8 +229,11 @@ class SpeakSocket(DeepgramSocket):
         if not data:
             return
         now = time.monotonic()
-        if self.stats.audio_frames == 0 and self._first_flush_at is not None:
-            self.stats.first_audio_seconds = now - self._first_flush_at
+        began = (
+            self._first_text_at if self.speaks_before_flush else self._first_flush_at
+        )
+        if self.stats.audio_frames == 0 and began is not None:
+            self.stats.first_audio_seconds = now - began
         self.stats.audio_bytes += len(data)
         self.stats.audio_frames += 1
         self._audio.append(data)
