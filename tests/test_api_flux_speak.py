@@ -362,7 +362,8 @@ async def test_first_audio_bound_and_close_sent(
     deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
 ) -> None:
     """Deepgram silent after the handshake: a typed error within the first
-    audio bound of the `Flush`; the abort sends `Close` (no `Clear` on v2)."""
+    audio bound of the `Flush`; the abort sends `Interrupt` and `Close` (no
+    `Clear` on v2)."""
     deepgram_server.faults = Faults(speak_stall=True)
     session = flux_speak(deepgram_server, http, first_audio_timeout=0.3)
     started = time.monotonic()
@@ -372,7 +373,7 @@ async def test_first_audio_bound_and_close_sent(
     await session.abort()
     record = record_of(deepgram_server)
     await asyncio.wait_for(record.closed.wait(), 5)
-    assert record.control_messages()[-2:] == ["Flush", "Close"]
+    assert record.control_messages()[-3:] == ["Flush", "Interrupt", "Close"]
     assert "Clear" not in record.control_messages()
 
 
@@ -417,7 +418,7 @@ async def test_aura_voice_refused_before_connecting_and_by_the_server(
 async def test_abort_mid_message_closes_within_a_second(
     deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
 ) -> None:
-    """The listener stops early: `Close` (no `Clear` on v2), gone within a
+    """The listener stops early: `Interrupt`, `Close` (no `Clear` on v2), gone within a
     second."""
     deepgram_server.latency = Latency(speak_realtime=1.0)  # 1 s of audio a second
     session = flux_speak(deepgram_server, http)
@@ -430,7 +431,7 @@ async def test_abort_mid_message_closes_within_a_second(
     assert time.monotonic() - started < 1.5
     record = record_of(deepgram_server)
     await asyncio.wait_for(record.closed.wait(), 5)
-    assert record.control_messages()[-1] == "Close"
+    assert record.control_messages()[-2:] == ["Interrupt", "Close"]
     assert "Clear" not in record.control_messages()
     assert not session.connected
     assert isinstance(session.error, DeepgramConnectionError)
@@ -460,7 +461,7 @@ async def test_cancelled_consumer_then_abort(
     assert time.monotonic() - started < 1.5
     record = record_of(deepgram_server)
     await asyncio.wait_for(record.closed.wait(), 5)
-    assert record.control_messages()[-1] == "Close"
+    assert record.control_messages()[-2:] == ["Interrupt", "Close"]
     assert "Clear" not in record.control_messages()
     assert not session.connected
 
@@ -480,7 +481,7 @@ async def test_failing_text_source_ends_the_audio_with_its_error(
     await session.abort()
     record = record_of(deepgram_server)
     await asyncio.wait_for(record.closed.wait(), 5)
-    assert record.control_messages() == ["Speak", "Close"]
+    assert record.control_messages() == ["Speak", "Interrupt", "Close"]
 
 
 # -- a hand-written server ---------------------------------------------------

@@ -12,11 +12,12 @@ import aiohttp
 from aiohttp import web
 import pytest
 
-from custom_components.deepgram.api import DeepgramError, Endpoint
+from custom_components.deepgram.api import DeepgramError, Endpoint, speak_socket
 from custom_components.deepgram.api.aura import AuraSession
 from custom_components.deepgram.api.errors import (
     DeepgramConnectionError,
     DeepgramOptionsError,
+    DeepgramProtocolError,
     DeepgramServerError,
     DeepgramTimeoutError,
 )
@@ -473,3 +474,75 @@ async def test_odd_messages_then_an_in_band_error(
     assert KEY not in str(caught.value)
     assert KEY not in caplog.text
     assert session.stats.clean_close
+
+
+# -- review findings ----------------------------------------------------------
+
+
+async def test_abort_ends_a_reader_at_once_without_more_audio(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """A reader still reading when the socket is aborted gets the abort's
+    error next, not the audio held or still coming."""
+    deepgram_server.latency = Latency(speak_realtime=5.0)
+    session = aura(deepgram_server, http)
+    await session.send_text("A long sentence that takes a while to say. " * 5)
+    await session.flush()
+    chunks = session.audio()
+    await anext(chunks)
+    await asyncio.sleep(0.3)  # audio piles up unread meanwhile
+    await session.abort()
+    with pytest.raises(DeepgramConnectionError, match="aborted"):
+        await anext(chunks)
+
+
+async def test_unread_audio_is_bounded(
+    deepgram_server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reader that stops reading (or a server that floods) ends the message
+    with a clear error once too much audio waits, the held audio let go."""
+    monkeypatch.setattr(speak_socket, "MAX_UNREAD_SECONDS", 1)
+    session = aura(deepgram_server, http)
+    await session.send_text("A long sentence that takes a while to say. " * 20)
+    await session.flush()
+    with pytest.raises(DeepgramProtocolError, match="unread"):
+        await asyncio.wait_for(session.wait_failed(), 5)
+    assert not session._audio
+    await session.abort()
+
+
+async def test_one_message_per_socket(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """A second reply on a finished socket is refused, not silently empty."""
+    session = aura(deepgram_server, http)
+    await collect(session, deltas("Hello there."))
+    with pytest.raises(RuntimeError, match="one message"):
+        await collect(session, deltas("Again."))
+    await session.close()
+
+
+async def test_a_text_source_slow_to_stop_does_not_hold_the_caller(
+    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+) -> None:
+    """Closing the audio early stops the text source within about a second,
+    however long the source takes to stop."""
+    session = aura(deepgram_server, http)
+
+    async def stubborn() -> AsyncIterator[str]:
+        yield "The kitchen light is on. "
+        try:
+            await asyncio.sleep(30)
+        finally:
+            await asyncio.shield(asyncio.sleep(2.5))
+        yield "never"
+
+    reader = speak_reply(session, stubborn())
+    await anext(reader)
+    started = time.monotonic()
+    await reader.aclose()
+    assert time.monotonic() - started < 2
+    await session.abort()
+    await asyncio.sleep(2.6)  # the source, let go, ends before the test does

@@ -50,7 +50,7 @@ class AuraSession(SpeakSocket):
 
         Audio received but not yet read is dropped too.
         """
-        self._audio.clear()
+        self._drop_queued()
         if not self._clearing:
             self._clearing = True
             await self._send_text(CLEAR)

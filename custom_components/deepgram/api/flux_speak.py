@@ -11,14 +11,15 @@ warning and a `SpeechMetadata` with no audio: the message ends, silent.
 
 An `Error` message fails the request with a typed error (`MESSAGE-0000`,
 `DATA-*`: what was sent was refused; `BIG-*`, `NET-*`: Deepgram's side);
-other warnings are logged and the speech goes on. `abort()` sends `Close`
-(`/v2/speak` has no `Clear`); the audio still in flight is not read.
+other warnings are logged and the speech goes on. `abort()` sends
+`Interrupt` (`/v2/speak` has no `Clear`), then `Close`; the audio still in
+flight is dropped.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import override
+from typing import Final, override
 
 from .errors import DeepgramBadRequestError, DeepgramError, DeepgramServerError
 from .messages import MessageFormatError
@@ -34,6 +35,8 @@ from .speak_socket import SpeakSocket
 
 _LOGGER = logging.getLogger(__name__)
 
+INTERRUPT: Final = '{"type": "Interrupt"}'
+
 
 class FluxSpeakSession(SpeakSocket):
     """A `/v2/speak` request; see the module docstring."""
@@ -46,6 +49,13 @@ class FluxSpeakSession(SpeakSocket):
     """The last turn's `SpeechMetadata`."""
     silent = False
     """The message had nothing to speak (`NO_SYNTHESIZABLE_TEXT`)."""
+
+    @override
+    async def _before_close_message(self, *, flush: bool) -> None:
+        # An abort stops the audio first (`Interrupt`: /v2 has no `Clear`);
+        # a clean close has nothing left.
+        if not flush and not self._complete:
+            await self._send_text(INTERRUPT)
 
     @override
     def _handle_text(self, text: str) -> None:

@@ -27,6 +27,8 @@ from .aura import AuraSession
 from .speak_schedule import Flush, Speak, SpeakSchedule, Wait
 from .speak_socket import MAX_SPEAK_TEXT, SpeakSocket
 
+FEEDER_STOP_TIMEOUT: Final = 1.0
+"""Longest wait for the text source to stop once the audio ended."""
 _END: Final = object()
 """The text source's end (what `anext` returns when it is exhausted)."""
 
@@ -43,6 +45,8 @@ async def speak_reply(
     `schedule` (Aura only) decides when to flush; a new one by default.
     Raises the session's error, or the text source's.
     """
+    if session.complete:
+        raise RuntimeError("A speak socket speaks one message: open a new one")
     if isinstance(session, AuraSession):
         feed = _feed_aura(session, text, schedule or SpeakSchedule(), clock)
     else:
@@ -57,8 +61,9 @@ async def speak_reply(
         # cleared, a consumer gone or a failure leave it reading: stop it.
         if not feeder.done():
             feeder.cancel()
-        await asyncio.wait({feeder})
-    if not feeder.cancelled():
+        # Bounded: a text source slow to stop must not hold the caller.
+        await asyncio.wait({feeder}, timeout=FEEDER_STOP_TIMEOUT)
+    if feeder.done() and not feeder.cancelled():
         feeder.result()
 
 
@@ -118,6 +123,14 @@ async def _feed_aura(
     finally:
         if reading is not None:
             reading.cancel()
+            # Its end (an error included) is taken when it comes: never
+            # awaited here, a source slow to stop does not hold this up.
+            reading.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Future[object]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def split_text(text: str, limit: int) -> Iterator[str]:

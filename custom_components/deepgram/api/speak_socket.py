@@ -33,8 +33,17 @@ from typing import ClassVar, Final, override
 import aiohttp
 
 from .endpoint import Endpoint
-from .errors import DeepgramOptionsError, DeepgramTimeoutError
-from .socket import DEFAULT_CONNECT_TIMEOUT, DeepgramSocket, SocketStats
+from .errors import (
+    DeepgramOptionsError,
+    DeepgramProtocolError,
+    DeepgramTimeoutError,
+)
+from .socket import (
+    DEFAULT_ABORT_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    DeepgramSocket,
+    SocketStats,
+)
 from .speak_options import SpeakOptions
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,6 +61,10 @@ SPEAK_MAX_MESSAGE_BYTES: Final = 1 << 20
 second (about 100 kB for a second at 48 kHz)."""
 MESSAGE_ROOM_BYTES: Final = 16 * 1024 * 1024
 """What a speak socket takes beyond its hour of audio: its text messages."""
+MAX_UNREAD_SECONDS: Final = 600
+"""Most audio held unread (ten minutes): Deepgram sends faster than real
+time and a listener plays at real time, so a long reply is held a while;
+more means a reader that stopped or a server gone wrong."""
 MAX_SPEAK_TEXT: Final = 2000
 """Most characters one `Speak` may carry (Deepgram refuses more)."""
 
@@ -123,6 +136,8 @@ class SpeakSocket(DeepgramSocket):
         self._first_flush_at: float | None = None
         self._first_text_at: float | None = None
         self._interrupted: BaseException | None = None
+        self._unread = 0
+        self._aborted = False
 
     @override
     def _received_bound(self) -> int:
@@ -164,16 +179,22 @@ class SpeakSocket(DeepgramSocket):
         if not self._unflushed:
             return
         await self._wait_connected()
-        await self._send_text(FLUSH)
-        self._unflushed = False
-        self.stats.flushes += 1
+        # Counted before it goes: its Flushed may come back before the send
+        # returns (a send that waits for the socket to drain).
         now = time.monotonic()
-        if self._first_flush_at is None:
-            self._first_flush_at = now
         if self._owed == 0:
             self._owed_since = now
             self._heard_since_flush = False
         self._owed += 1
+        try:
+            await self._send_text(FLUSH)
+        except BaseException:
+            self._owed -= 1
+            raise
+        self._unflushed = False
+        self.stats.flushes += 1
+        if self._first_flush_at is None:
+            self._first_flush_at = now
         self._wake.set()
 
     async def end(self) -> None:
@@ -204,11 +225,15 @@ class SpeakSocket(DeepgramSocket):
         owes audio and sends none in time).
         """
         while True:
-            if self._audio:
-                yield self._audio.popleft()
-                continue
             if self._interrupted is not None:
                 raise self._interrupted
+            if self._aborted:
+                self._raise_if_failed()
+            if self._audio:
+                chunk = self._audio.popleft()
+                self._unread -= len(chunk)
+                yield chunk
+                continue
             if self._complete:
                 return
             self._raise_if_failed()
@@ -223,11 +248,39 @@ class SpeakSocket(DeepgramSocket):
     # -- for the kinds -----------------------------------------------------
 
     @override
+    async def abort(
+        self,
+        timeout: float = DEFAULT_ABORT_TIMEOUT,
+        *,
+        reason: str = "The Deepgram session was aborted",
+    ) -> None:
+        """Stop at once: audio held or still coming is dropped, a reader gets
+        the abort's error; then the kind's stop message and `Close`."""
+        self._aborted = True
+        self._drop_queued()
+        await super().abort(timeout, reason=reason)
+
+    @override
     def _handle_binary(self, data: bytes) -> None:
-        if self._dropping_audio():
+        # Nothing is kept once the socket stopped or failed.
+        if self._aborted or self._error is not None or self._dropping_audio():
             return
         if not data:
             return
+        if (
+            self._unread + len(data)
+            > MAX_UNREAD_SECONDS * self.options.bytes_per_second
+        ):
+            self._drop_queued()
+            self._fail(
+                DeepgramProtocolError(
+                    "More audio than this client holds unread "
+                    f"({MAX_UNREAD_SECONDS // 60} minutes)",
+                    request_id=self.request_id,
+                )
+            )
+            return
+        self._unread += len(data)
         now = time.monotonic()
         began = (
             self._first_text_at if self.speaks_before_flush else self._first_flush_at
@@ -241,6 +294,11 @@ class SpeakSocket(DeepgramSocket):
         if self._owed_since is not None:
             self._owed_since = now
         self._wake.set()
+
+    def _drop_queued(self) -> None:
+        """Forget the audio received and not yet read."""
+        self._audio.clear()
+        self._unread = 0
 
     def _dropping_audio(self) -> bool:
         """True while audio is dropped (`/v1` between `Clear` and `Cleared`)."""
