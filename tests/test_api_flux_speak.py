@@ -28,20 +28,20 @@ from custom_components.deepgram.api.speak_reply import speak_reply
 from tests.api_helpers import HANDSHAKE_REFUSALS, KEY, websocket_route
 from tests.conftest import OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, Latency
-from tests.deepgram_server.records import SpeakSessionRecord
 from tests.deepgram_server.testing import auth_header, decode_speech, speak_v2_url
-
-RATE = 16000
-VOICE = "flux-haley-en"
-REPLY = (
-    "The kitchen light is on. It was off a minute ago, so I turned it on "
-    "for you. Anything else?"
+from tests.speak_helpers import (
+    RATE,
+    REPLY,
+    SENTENCES,
+    collect,
+    deltas,
+    record_of,
+    speak_session,
+    speak_texts,
+    spoken,
 )
-SENTENCES = [
-    "The kitchen light is on.",
-    "It was off a minute ago, so I turned it on for you.",
-    "Anything else?",
-]
+
+VOICE = "flux-haley-en"
 
 
 def flux_speak(
@@ -52,49 +52,7 @@ def flux_speak(
     **kwargs: float,
 ) -> FluxSpeakSession:
     """A Flux TTS session to the fake server at 16 kHz."""
-    endpoint = Endpoint(server.base_url, server.api_key or "" if key is None else key)
-    return FluxSpeakSession(http, endpoint, SpeakOptions(model=VOICE), **kwargs)
-
-
-async def deltas(text: str, size: int = 40, pause: float = 0.0) -> AsyncIterator[str]:
-    """`text` as an agent writes it: `size` characters every `pause` seconds."""
-    for i in range(0, len(text), size):
-        if pause:
-            await asyncio.sleep(pause)
-        yield text[i : i + size]
-
-
-async def collect(
-    session: FluxSpeakSession,
-    text: AsyncIterator[str],
-    into: bytearray | None = None,
-) -> bytes:
-    """Read `speak_reply` to its end (into `into` as it comes); no close."""
-    audio = bytearray() if into is None else into
-    async for chunk in speak_reply(session, text):
-        audio += chunk
-    return bytes(audio)
-
-
-async def spoken(session: FluxSpeakSession, text: AsyncIterator[str]) -> bytes:
-    """Speak `text` through `speak_reply`, then close; the audio heard."""
-    try:
-        return await collect(session, text)
-    finally:
-        await session.close()
-
-
-def record_of(server: FakeDeepgram) -> SpeakSessionRecord:
-    assert len(server.speak_sessions) == 1
-    return server.speak_sessions[0]
-
-
-def speak_texts(record: SpeakSessionRecord) -> list[str]:
-    return [
-        json.loads(frame.data)["text"]
-        for frame in record.frames
-        if frame.control_type == "Speak" and isinstance(frame.data, str)
-    ]
+    return speak_session(FluxSpeakSession, VOICE, server, http, key=key, **kwargs)
 
 
 # -- a reply -----------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 import json
 import logging
 import time
@@ -27,19 +27,17 @@ from custom_components.deepgram.api.speak_schedule import SpeakBudget, SpeakSche
 from tests.api_helpers import HANDSHAKE_REFUSALS, KEY, websocket_route
 from tests.conftest import OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, Latency
-from tests.deepgram_server.records import SpeakSessionRecord
 from tests.deepgram_server.testing import decode_speech
-
-RATE = 16000
-REPLY = (
-    "The kitchen light is on. It was off a minute ago, so I turned it on "
-    "for you. Anything else?"
+from tests.speak_helpers import (
+    RATE,
+    REPLY,
+    SENTENCES,
+    collect,
+    deltas,
+    record_of,
+    speak_session,
+    spoken,
 )
-SENTENCES = [
-    "The kitchen light is on.",
-    "It was off a minute ago, so I turned it on for you.",
-    "Anything else?",
-]
 
 
 def aura(
@@ -50,46 +48,9 @@ def aura(
     **kwargs: float,
 ) -> AuraSession:
     """An Aura-2 session to the fake server at 16 kHz."""
-    endpoint = Endpoint(server.base_url, server.api_key or "" if key is None else key)
-    return AuraSession(http, endpoint, SpeakOptions(model="aura-2-thalia-en"), **kwargs)
-
-
-async def deltas(text: str, size: int = 40, pause: float = 0.0) -> AsyncIterator[str]:
-    """`text` as an agent writes it: `size` characters every `pause` seconds."""
-    for i in range(0, len(text), size):
-        if pause:
-            await asyncio.sleep(pause)
-        yield text[i : i + size]
-
-
-async def spoken(session: AuraSession, text: AsyncIterator[str]) -> bytes:
-    """Speak `text` through `speak_reply`, then close; the audio heard."""
-    audio = bytearray()
-    try:
-        async for chunk in speak_reply(session, text):
-            audio += chunk
-    finally:
-        await session.close()
-    return bytes(audio)
-
-
-async def collect(
-    session: AuraSession, text: AsyncIterator[str], into: bytearray | None = None
-) -> bytes:
-    """Read `speak_reply` to its end (into `into` as it comes); no close."""
-    audio = bytearray() if into is None else into
-    async for chunk in speak_reply(session, text):
-        audio += chunk
-    return bytes(audio)
-
-
-def record_of(server: FakeDeepgram) -> SpeakSessionRecord:
-    assert len(server.speak_sessions) == 1
-    return server.speak_sessions[0]
-
-
-def said(pieces: Iterable[str]) -> str:
-    return " ".join(piece.strip() for piece in pieces)
+    return speak_session(
+        AuraSession, "aura-2-thalia-en", server, http, key=key, **kwargs
+    )
 
 
 async def test_reply_spoken_once_in_order_and_closed(
