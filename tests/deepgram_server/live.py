@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 import uuid
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 from multidict import MultiMapping
 
 from . import messages
@@ -40,6 +40,28 @@ class _Outgoing:
 
 
 type _Parse[O] = Callable[[MultiMapping[str]], O]
+
+
+async def receive_unless_closing(
+    ws: web.WebSocketResponse,
+    close_wanted: asyncio.Task[bool],
+    timeout: float | None,
+    close_request: Callable[[], tuple[int, str]],
+) -> WSMessage | None:
+    """The client's next frame, unless the session wants to close first.
+
+    Then the socket is closed with `close_request()`'s code and reason and
+    None is returned. Raises `TimeoutError` when nothing came in `timeout`.
+    """
+    receive = asyncio.create_task(ws.receive(timeout=timeout))
+    await asyncio.wait([receive, close_wanted], return_when=asyncio.FIRST_COMPLETED)
+    if not receive.done():
+        receive.cancel()
+        await asyncio.wait([receive])
+        code, reason = close_request()
+        await ws.close(code=code, message=reason.encode())
+        return None
+    return receive.result()
 
 
 async def answer_upgrade[O](
@@ -294,21 +316,15 @@ class LiveSession:
             if self._idle_active:
                 deadline = self._last_activity + self._server.idle_timeout
                 timeout = max(0.001, deadline - time.monotonic())
-            receive = asyncio.create_task(self._ws.receive(timeout=timeout))
-            await asyncio.wait(
-                [receive, close_wanted], return_when=asyncio.FIRST_COMPLETED
-            )
-            if not receive.done():
-                receive.cancel()
-                await asyncio.wait([receive])
-                code, reason = self._close_request
-                await self._ws.close(code=code, message=reason.encode())
-                return
             try:
-                msg = receive.result()
+                msg = await receive_unless_closing(
+                    self._ws, close_wanted, timeout, lambda: self._close_request
+                )
             except TimeoutError:
                 self._server_close(1011, "NET-0001")
                 continue
+            if msg is None:
+                return
             if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT):
                 if self._latency.uplink:
                     due = self._loop.time() + self._latency.uplink

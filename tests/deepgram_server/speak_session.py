@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from .faults import Faults
-from .live import answer_upgrade
+from .live import answer_upgrade, receive_unless_closing
 from .records import Frame, SpeakSessionRecord
 from .speak_audio import encode_samples, piece_samples, sample_width
 from .speak_options import SpeakOptions, parse_speak_query
@@ -224,23 +224,17 @@ class SpeakSession:
         while True:
             left = self._idle_left()
             timeout = None if left is None else max(0.001, left)
-            receive = asyncio.create_task(self._ws.receive(timeout=timeout))
-            await asyncio.wait(
-                [receive, close_wanted], return_when=asyncio.FIRST_COMPLETED
-            )
-            if not receive.done():
-                receive.cancel()
-                await asyncio.wait([receive])
-                code, reason = self._close_request
-                await self._ws.close(code=code, message=reason.encode())
-                return
             try:
-                msg = receive.result()
+                msg = await receive_unless_closing(
+                    self._ws, close_wanted, timeout, lambda: self._close_request
+                )
             except TimeoutError:
                 left = self._idle_left()
                 if left is not None and left <= 0:
                     self._server_close(1011, "NET-0001")
                 continue
+            if msg is None:
+                return
             if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT):
                 if self._latency.uplink:
                     due = self._loop.time() + self._latency.uplink
