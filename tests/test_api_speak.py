@@ -21,9 +21,11 @@ from custom_components.deepgram.api.errors import (
     DeepgramServerError,
     DeepgramTimeoutError,
 )
+from custom_components.deepgram.api.flux_speak import FluxSpeakSession
 from custom_components.deepgram.api.speak_options import SpeakOptions
 from custom_components.deepgram.api.speak_reply import speak_reply, split_text
 from custom_components.deepgram.api.speak_schedule import SpeakBudget, SpeakSchedule
+from custom_components.deepgram.api.speak_socket import SpeakSocket
 from tests.api_helpers import HANDSHAKE_REFUSALS, KEY, websocket_route
 from tests.conftest import OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, Latency
@@ -488,12 +490,20 @@ async def test_one_message_per_socket(
     await session.close()
 
 
+@pytest.mark.parametrize(
+    ("kind", "model"),
+    [(AuraSession, "aura-2-thalia-en"), (FluxSpeakSession, "flux-haley-en")],
+)
 async def test_a_text_source_slow_to_stop_does_not_hold_the_caller(
-    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
+    deepgram_server: FakeDeepgram,
+    http: aiohttp.ClientSession,
+    kind: type[SpeakSocket],
+    model: str,
 ) -> None:
     """Closing the audio early stops the text source within about a second,
-    however long the source takes to stop."""
-    session = aura(deepgram_server, http)
+    however long the source takes to stop (Flux reads the source in the
+    feeder itself, Aura in a task of its own)."""
+    session = speak_session(kind, model, deepgram_server, http)
 
     async def stubborn() -> AsyncIterator[str]:
         yield "The kitchen light is on. "
