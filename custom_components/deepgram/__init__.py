@@ -32,6 +32,7 @@ from .api import (
     DeepgramRestClient,
     Endpoint,
     redact_url,
+    voices_or_fallback,
 )
 from .api.endpoint import is_clear_text_to_deepgram
 from .const import (
@@ -40,6 +41,7 @@ from .const import (
     DEFAULT_URL,
     DOMAIN,
     FALLBACK_MODELS,
+    LISTENING_SUBENTRIES,
     LOGGER,
 )
 from .data import DeepgramConfigEntry, DeepgramData
@@ -126,6 +128,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
         raise not_ready(err) from err
 
     models_from_server = True
+    # Read at once with the models: a voice profile's form and entity need them.
+    voices = asyncio.ensure_future(voices_or_fallback(rest))
     try:
         listed = await rest.list_models()
         models = {model.name: model.languages for model in listed}
@@ -142,13 +146,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
         rest=rest,
         models=models,
         models_from_server=models_from_server,
+        voices=tuple(await voices),
     )
     # The profiles may have changed (or the key): a refused model is tried anew.
     async_clear_model_issues(hass, entry)
     tracker = HomeTermsTracker(
         hass,
         entry.runtime_data.keyterms,
-        {key: subentry.data for key, subentry in entry.subentries.items()},
+        {
+            key: subentry.data
+            for key, subentry in entry.subentries.items()
+            if subentry.subentry_type in LISTENING_SUBENTRIES
+        },
     )
     entry.async_on_unload(await tracker.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

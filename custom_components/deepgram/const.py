@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
-from .api import DEFAULT_BASE_URL, DEFAULT_MODEL
+from .api import DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_SPEAK_MODEL
 
 DOMAIN: Final = "deepgram"
 LOGGER = logging.getLogger(__package__)
 
 SUBENTRY_STT: Final = "stt"
 SUBENTRY_FLUX: Final = "flux"
+SUBENTRY_TTS: Final = "tts"
+"""A voice profile: one text-to-speech entity."""
+LISTENING_SUBENTRIES: Final = frozenset({SUBENTRY_STT, SUBENTRY_FLUX})
 DEFAULT_TITLE: Final = "Deepgram"
 DEFAULT_STT_NAME: Final = "Deepgram nova-3"
 DEFAULT_URL: Final = DEFAULT_BASE_URL
@@ -72,6 +75,20 @@ RECOMMENDED_FLUX_OPTIONS: Final[dict[str, Any]] = {
     CONF_KEYTERMS: [],
     CONF_HOME_TERMS: True,
     CONF_LANGUAGE_HINTS: [],
+    CONF_MIP_OPT_OUT: False,
+}
+
+# Voice profile data (subentry type "tts"); mip_opt_out as above.
+CONF_VOICE: Final = "voice"
+CONF_SPEED: Final = "speed"
+CONF_EXPRESSIVITY: Final = "expressivity"
+
+# Deepgram's own defaults: speed 1.0, expressivity (Flux only) 0 by leaving
+# it unset (None).
+RECOMMENDED_TTS_OPTIONS: Final[dict[str, Any]] = {
+    CONF_VOICE: DEFAULT_SPEAK_MODEL,
+    CONF_SPEED: 1.0,
+    CONF_EXPRESSIVITY: None,
     CONF_MIP_OPT_OUT: False,
 }
 

@@ -11,7 +11,7 @@ from typing import Any, override
 import aiohttp
 from homeassistant.config_entries import ConfigEntry
 
-from .api import DeepgramRestClient, Endpoint, FluxSession, LiveSession
+from .api import DeepgramRestClient, Endpoint, FluxSession, LiveSession, Voice
 from .const import SESSION_HISTORY
 from .home_terms import KeytermBook
 
@@ -77,6 +77,9 @@ class DeepgramData:
     rest: DeepgramRestClient
     models: dict[str, tuple[str, ...]]
     models_from_server: bool
+    voices: tuple[Voice, ...] = ()
+    """Deepgram's voices, or the built-in ones (`Voice.builtin`) when its list
+    could not be read."""
     history: deque[SessionRecord] = field(
         default_factory=lambda: deque(maxlen=SESSION_HISTORY)
     )

@@ -15,7 +15,7 @@ from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 
 from .api import redact_url
-from .const import DEFAULT_URL
+from .const import DEFAULT_URL, LISTENING_SUBENTRIES
 from .data import DeepgramConfigEntry, DeepgramData
 from .home_terms import KeytermBook, uses_home_terms
 from .term_budget import TOKEN_BUDGET, FittedTerms
@@ -59,6 +59,8 @@ def _keyterms(entry: DeepgramConfigEntry, book: KeytermBook) -> dict[str, Any]:
     """Each profile's key terms as sent now, their tokens and what was left out."""
     profiles: dict[str, Any] = {}
     for key, subentry in entry.subentries.items():
+        if subentry.subentry_type not in LISTENING_SUBENTRIES:
+            continue
         fitted = book.profiles.get(key, FittedTerms())
         profiles[key] = {
             "title": subentry.title,

@@ -25,7 +25,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import FluxTurn, Transcript, is_flux
-from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN, LOGGER
+from .const import CONF_MODEL, CONF_MULTILINGUAL, DOMAIN, LISTENING_SUBENTRIES, LOGGER
 from .data import DeepgramConfigEntry
 from .end_of_speech import EndOfSpeech
 from .flux_transcriber import FluxTranscriber, flux_options
@@ -70,8 +70,10 @@ async def async_setup_entry(
     entry: DeepgramConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add one entity per STT profile."""
+    """Add one entity per listening profile (nova or Flux)."""
     for subentry in entry.subentries.values():
+        if subentry.subentry_type not in LISTENING_SUBENTRIES:
+            continue
         async_add_entities(
             [DeepgramSttEntity(entry, subentry)],
             config_subentry_id=subentry.subentry_id,
