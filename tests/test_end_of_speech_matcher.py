@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.deepgram import stt as stt_module, transcriber
+from custom_components.deepgram import audio_bounds, stt as stt_module
 from custom_components.deepgram.end_of_speech import EndedBy
 from tests.deepgram_server import FakeDeepgram, Segment, Word
 from tests.deepgram_server.testing import BYTES_PER_SECOND, silence
@@ -57,7 +57,7 @@ async def test_one_matcher_call_at_a_time_and_the_latest_question_wins(
     last words (the only command) end the turn."""
     server.script = SCRIPT
     # A run the matcher fails to end ends soon, not after 15 s.
-    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 5.0)
+    monkeypatch.setattr(audio_bounds, "AUDIO_IDLE_TIMEOUT", 5.0)
     running = 0
     most = 0
     asked: list[str] = []

@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.deepgram import flux_transcriber, transcriber
+from custom_components.deepgram import audio_bounds, flux_transcriber, transcriber
 from custom_components.deepgram.const import (
     CONF_END_OF_SPEECH,
     DOMAIN,
@@ -120,7 +120,7 @@ async def test_stalled_audio_ends_the_run_with_what_was_heard(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """No audio for AUDIO_IDLE_TIMEOUT: Finalize, the words so far, CloseStream."""
-    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 0.3)
+    monkeypatch.setattr(audio_bounds, "AUDIO_IDLE_TIMEOUT", 0.3)
     server.script = SCRIPT
     hold = asyncio.Event()  # never set: the satellite stalls
     started = time.monotonic()
@@ -158,8 +158,8 @@ async def test_endless_audio_ends_at_the_run_bound(
     At 1.25 times real time the 1 s of audio comes 0.2 s ahead of the clock,
     within AUDIO_LEAD_SECONDS: a live source, not a recording.
     """
-    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 1.0)
-    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 0.5)
+    monkeypatch.setattr(audio_bounds, "MAX_RUN_SECONDS", 1.0)
+    monkeypatch.setattr(audio_bounds, "AUDIO_LEAD_SECONDS", 0.5)
     server.script = SCRIPT
 
     async def endless() -> AsyncIterator[bytes]:
@@ -202,8 +202,8 @@ async def test_a_satellite_pre_roll_ends_quietly_at_the_run_bound(
     The audio reaches the 3 s bound about 1.5 s ahead of the clock, within
     AUDIO_LEAD_SECONDS (2 s here): a live source, not a recording.
     """
-    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 3.0)
-    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 2.0)
+    monkeypatch.setattr(audio_bounds, "MAX_RUN_SECONDS", 3.0)
+    monkeypatch.setattr(audio_bounds, "AUDIO_LEAD_SECONDS", 2.0)
     server.script = SCRIPT  # the words lie within the pre-roll
 
     async def satellite() -> AsyncIterator[bytes]:
@@ -244,8 +244,8 @@ async def test_audio_faster_than_real_time_is_cut_at_the_run_bound(
     The 2 s come at once, further ahead of the clock than AUDIO_LEAD_SECONDS
     (0.5 s here): a recording, not a live source.
     """
-    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 2.0)
-    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 0.5)
+    monkeypatch.setattr(audio_bounds, "MAX_RUN_SECONDS", 2.0)
+    monkeypatch.setattr(audio_bounds, "AUDIO_LEAD_SECONDS", 0.5)
     server.script = SCRIPT
     client = await hass_client()
     response = await client.post(
@@ -280,8 +280,8 @@ async def test_a_flux_run_is_cut_at_the_run_bound_too(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The same bound on /v2/listen: 5 s pushed at once, 2 s sent, an error."""
-    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 2.0)
-    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 0.5)
+    monkeypatch.setattr(audio_bounds, "MAX_RUN_SECONDS", 2.0)
+    monkeypatch.setattr(audio_bounds, "AUDIO_LEAD_SECONDS", 0.5)
     entry = await add_flux_entry(hass, server)
 
     async def pushed() -> AsyncIterator[bytes]:
@@ -311,7 +311,7 @@ async def test_a_failure_while_the_audio_stalls_ends_the_run_at_once(
 ) -> None:
     """The satellite stalls, then Deepgram closes 1011: the run ends with the
     error at once, not when the idle bound finds the audio gone."""
-    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 5.0)  # far below 15
+    monkeypatch.setattr(audio_bounds, "AUDIO_IDLE_TIMEOUT", 5.0)  # far below 15
     server.script = SCRIPT
     server.idle_timeout = 0.3  # 1011 NET-0001 once the audio stops
     run, hold = await start_held_run(hass, server, after=16000)
@@ -359,8 +359,8 @@ async def test_a_flux_satellite_ahead_of_real_time_ends_quietly_too(
 ) -> None:
     """/v2/listen shares the bound: a 0.5 s pre-roll, then about real time
     forever, ends quietly at the 2 s of audio it may send, no error."""
-    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 2.0)
-    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 1.0)
+    monkeypatch.setattr(audio_bounds, "MAX_RUN_SECONDS", 2.0)
+    monkeypatch.setattr(audio_bounds, "AUDIO_LEAD_SECONDS", 1.0)
     entry = await add_flux_entry(hass, server)
 
     async def satellite() -> AsyncIterator[bytes]:
@@ -593,9 +593,9 @@ async def test_audio_ending_exactly_at_the_run_bound_ends_the_run_at_once(
     """A live source whose audio fills the run's room exactly, then stalls:
     the run ends then, saying it reached the run bound, instead of waiting
     for a next chunk (here the 30 s bound's time, or the idle bound)."""
-    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 30.0)
-    monkeypatch.setattr(transcriber, "AUDIO_LEAD_SECONDS", 30.0)  # a live source
-    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 60.0)
+    monkeypatch.setattr(audio_bounds, "MAX_RUN_SECONDS", 30.0)
+    monkeypatch.setattr(audio_bounds, "AUDIO_LEAD_SECONDS", 30.0)  # a live source
+    monkeypatch.setattr(audio_bounds, "AUDIO_IDLE_TIMEOUT", 60.0)
     server.script = SCRIPT
 
     async def bound_then_stalled() -> AsyncIterator[bytes]:
@@ -627,8 +627,8 @@ async def test_a_recording_filling_the_run_bound_exactly_fails_at_once(
     """30 s of audio at once (far ahead of the clock: a recording) filling
     the room exactly, then a stall: the run fails as too long at once,
     instead of waiting for a next chunk until the run's time bound."""
-    monkeypatch.setattr(transcriber, "MAX_RUN_SECONDS", 30.0)
-    monkeypatch.setattr(transcriber, "AUDIO_IDLE_TIMEOUT", 60.0)
+    monkeypatch.setattr(audio_bounds, "MAX_RUN_SECONDS", 30.0)
+    monkeypatch.setattr(audio_bounds, "AUDIO_IDLE_TIMEOUT", 60.0)
     server.script = SCRIPT
 
     async def bound_then_stalled() -> AsyncIterator[bytes]:

@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.deepgram import transcriber
+from custom_components.deepgram import socket_runs
 from custom_components.deepgram.api import FluxSession, LiveSession
 from custom_components.deepgram.const import (
     CONF_END_OF_SPEECH,
@@ -226,7 +226,7 @@ async def test_a_flooding_session_is_cut_after_close_stream(
     """A session failed by a flood is aborted (CloseStream, then closed
     within ABORT_TIMEOUT), not left reading the flood for CLOSE_TIMEOUT
     while waiting for a close frame such a server never sends."""
-    monkeypatch.setattr(transcriber, "CLOSE_TIMEOUT", 60.0)
+    monkeypatch.setattr(socket_runs, "CLOSE_TIMEOUT", 60.0)
     server.script = SCRIPT
     # A server that floods and never answers CloseStream with a close frame.
     server.faults = Faults(flood_empty_finals=6_000, never_close=True)

@@ -128,8 +128,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
         raise not_ready(err) from err
 
     models_from_server = True
-    # Read at once with the models: a voice profile's form and entity need them.
-    voices = asyncio.ensure_future(voices_or_fallback(rest))
     try:
         listed = await rest.list_models()
         models = {model.name: model.languages for model in listed}
@@ -146,7 +144,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: DeepgramConfigEntry) -> 
         rest=rest,
         models=models,
         models_from_server=models_from_server,
-        voices=tuple(await voices),
+        # After the models, on the same kept-alive connection.
+        voices=tuple(await voices_or_fallback(rest)),
     )
     # The profiles may have changed (or the key): a refused model is tried anew.
     async_clear_model_issues(hass, entry)

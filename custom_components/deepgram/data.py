@@ -11,7 +11,7 @@ from typing import Any, override
 import aiohttp
 from homeassistant.config_entries import ConfigEntry
 
-from .api import DeepgramRestClient, Endpoint, FluxSession, LiveSession, Voice
+from .api import DeepgramRestClient, DeepgramSocket, Endpoint, Voice
 from .const import SESSION_HISTORY
 from .home_terms import KeytermBook
 
@@ -84,8 +84,9 @@ class DeepgramData:
         default_factory=lambda: deque(maxlen=SESSION_HISTORY)
     )
     closing: WatchedSet[asyncio.Task[None]] = field(default_factory=WatchedSet)
-    live: WatchedSet[LiveSession | FluxSession] = field(default_factory=WatchedSet)
-    """Sessions of runs in progress (ended at once when Home Assistant stops)."""
+    live: WatchedSet[DeepgramSocket] = field(default_factory=WatchedSet)
+    """Sockets in use, listening or speaking (ended at once when Home
+    Assistant stops; see `socket_runs.tracked`)."""
     keyterms: KeytermBook = field(default_factory=KeytermBook)
 
     @property

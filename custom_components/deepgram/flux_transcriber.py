@@ -37,6 +37,7 @@ from .api import (
 )
 from .api.flux_options import FLUX_MULTI_MODEL
 from .audio import pcm_audio
+from .audio_bounds import bounded_audio
 from .const import (
     CONF_EAGER_EOT_THRESHOLD,
     CONF_EOT_THRESHOLD,
@@ -60,7 +61,8 @@ from .end_of_speech import (
     TurnDetector,
 )
 from .language import MULTI
-from .transcriber import USAGE_TAG, Transcriber, _bounded, _first_of
+from .socket_runs import first_of
+from .transcriber import USAGE_TAG, Transcriber
 
 
 def flux_options(
@@ -223,7 +225,7 @@ class FluxTranscriber(Transcriber):
         # MAX_RUN_SECONDS of time or audio (a stall ends the turn sooner, see
         # FluxSession); more audio than that, far ahead of real time, is an
         # error.
-        audio = _bounded(
+        audio = bounded_audio(
             pcm_audio(stream, sample_rate=sample_rate, channels=1), sample_rate * 2
         )
         async for chunk in audio:
@@ -251,7 +253,7 @@ class FluxTranscriber(Transcriber):
         accepted = asyncio.create_task(
             detector.ended.wait(), name="deepgram flux accepted"
         )
-        async with _first_of(sender, ended, accepted):
+        async with first_of(sender, ended, accepted):
             if ended.done():
                 return ended.result()
             if (matched := detector.turn) is not None:

@@ -28,13 +28,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import (
     AsyncIterable,
-    AsyncIterator,
     Awaitable,
     Callable,
     Mapping,
     Sequence,
 )
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,15 +41,12 @@ from homeassistant.components.stt import (
     SpeechResult,
     SpeechResultState,
 )
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .api import (
-    DeepgramBadRequestError,
     DeepgramError,
     DeepgramProtocolError,
-    DeepgramRateLimitError,
     FluxSession,
     FluxTurn,
     LiveOptions,
@@ -61,11 +56,9 @@ from .api import (
     Transcript,
 )
 from .audio import AudioFormatError, pcm_audio
+from .audio_bounds import AudioTooLongError, bounded_audio
 from .const import (
     ABORT_TIMEOUT,
-    AUDIO_IDLE_TIMEOUT,
-    AUDIO_LEAD_SECONDS,
-    CLOSE_TIMEOUT,
     CONF_END_OF_SPEECH,
     CONF_ENDPOINTING,
     CONF_FILLER_WORDS,
@@ -81,7 +74,6 @@ from .const import (
     EVENT_TRANSCRIPT,
     FINALIZE_TIMEOUT,
     LOGGER,
-    MAX_RUN_SECONDS,
     RECOMMENDED_STT_OPTIONS,
 )
 from .data import DeepgramConfigEntry, DeepgramData, SessionRecord
@@ -92,41 +84,10 @@ from .end_of_speech import (
     SentenceMatcher,
     TurnDetector,
 )
-from .problems import (
-    Refusal,
-    RunProfile,
-    async_run_failed,
-    async_run_succeeded,
-    profile_of_entity,
-)
+from .problems import RunProfile, async_run_succeeded, profile_of_entity
+from .socket_runs import close_in_background, first_of, log_failure, tracked
 
 USAGE_TAG = "home-assistant"
-
-
-class AudioTooLongError(Exception):
-    """The audio holds more than one run may send (`MAX_RUN_SECONDS`)."""
-
-
-@contextlib.asynccontextmanager
-async def _first_of(*tasks: asyncio.Task[Any]) -> AsyncIterator[None]:
-    """Wait for the first of a run's `tasks` to end; on the way out end them all.
-
-    Shared by nova and Flux runs, whose tasks are the sending, the session's
-    end of the turn or failure, and their end-of-turn detector. Ending the
-    sending stops reading the stream (the rest of the audio is never sent,
-    so never billed). The tasks' errors are retrieved here; the caller
-    raises those that matter with `result()`.
-    """
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()  # a no-op for a finished task
-        await asyncio.wait(tasks)
-        for task in tasks:
-            if not task.cancelled():
-                task.exception()
 
 
 def live_options(
@@ -238,7 +199,7 @@ class Transcriber:
             detector.prepare()
 
         async def run() -> Transcript:
-            audio = _bounded(
+            audio = bounded_audio(
                 pcm_audio(
                     stream,
                     sample_rate=options.sample_rate or 0,
@@ -273,52 +234,52 @@ class Transcriber:
         """
         data = self.entry.runtime_data
         session.start()
-        data.live.add(session)
         try:
-            result = await run()
-        except asyncio.CancelledError:
-            record.outcome = "cancelled"
-            await session.abort(ABORT_TIMEOUT)
-            self._fill(record, session)
-            raise
-        except DeepgramError as err:
-            # A flooding server sends no close frame: CloseStream, then cut.
-            flood = isinstance(err, DeepgramProtocolError)
-            self._close_in_background(data, session, record, abort=flood)
-            return self._failed(record, err)
-        except AudioFormatError as err:
-            LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
-            self._close_in_background(data, session, record)
-            record.outcome = "error"
-            record.error = "audio_format"
-            return SpeechResult(None, SpeechResultState.ERROR)
-        except AudioTooLongError:
-            LOGGER.error(
-                "The audio is longer than %.0f s, the most one run sends to "
-                "Deepgram: the run ended with an error after sending the first "
-                "%.0f s. Transcribe longer recordings with the deepgram.transcribe "
-                "action",
-                MAX_RUN_SECONDS,
-                MAX_RUN_SECONDS,
-            )
-            self._close_in_background(data, session, record)
-            record.outcome = "error"
-            record.error = "audio_too_long"
-            return SpeechResult(None, SpeechResultState.ERROR)
-        except Exception:
-            # Whatever went wrong (the audio source, a bug), the request is
-            # still ended cleanly and the pipeline gets an error result.
-            LOGGER.exception("Unexpected error during Deepgram speech-to-text")
-            self._close_in_background(data, session, record)
-            record.outcome = "error"
-            record.error = "unexpected"
-            return SpeechResult(None, SpeechResultState.ERROR)
-        else:
-            self._close_in_background(data, session, record)
+            # Out of `live` once its close (or abort) is under way: Home
+            # Assistant stopping still sees it during the cleanup.
+            with tracked(data, session):
+                try:
+                    result = await run()
+                except asyncio.CancelledError:
+                    record.outcome = "cancelled"
+                    await session.abort(ABORT_TIMEOUT)
+                    self._fill(record, session)
+                    raise
+                except DeepgramError as err:
+                    # A flooding server sends no close frame: CloseStream, then cut.
+                    flood = isinstance(err, DeepgramProtocolError)
+                    self._close_in_background(data, session, record, abort=flood)
+                    return self._failed(record, err)
+                except AudioFormatError as err:
+                    LOGGER.error("The audio cannot be sent to Deepgram: %s", err)
+                    self._close_in_background(data, session, record)
+                    record.outcome = "error"
+                    record.error = "audio_format"
+                    return SpeechResult(None, SpeechResultState.ERROR)
+                except AudioTooLongError as err:
+                    LOGGER.error(
+                        "The audio is longer than %.0f s, the most one run sends to "
+                        "Deepgram: the run ended with an error after sending the "
+                        "first %.0f s. Transcribe longer recordings with the "
+                        "deepgram.transcribe action",
+                        err.seconds,
+                        err.seconds,
+                    )
+                    self._close_in_background(data, session, record)
+                    record.outcome = "error"
+                    record.error = "audio_too_long"
+                    return SpeechResult(None, SpeechResultState.ERROR)
+                except Exception:
+                    # Whatever went wrong (the audio source, a bug), the request is
+                    # still ended cleanly and the pipeline gets an error result.
+                    LOGGER.exception("Unexpected error during Deepgram speech-to-text")
+                    self._close_in_background(data, session, record)
+                    record.outcome = "error"
+                    record.error = "unexpected"
+                    return SpeechResult(None, SpeechResultState.ERROR)
+                else:
+                    self._close_in_background(data, session, record)
         finally:
-            # The session's close (or abort) is under way before it leaves
-            # `live`: Home Assistant stopping still sees it during the cleanup.
-            data.live.discard(session)
             if cleanup is not None:
                 await _bounded_cleanup(cleanup)
         return self._succeeded(record, session, result)
@@ -359,7 +320,7 @@ class Transcriber:
             waits.append(
                 asyncio.create_task(detector.ended.wait(), name="deepgram end of turn")
             )
-        async with _first_of(*waits):
+        async with first_of(*waits):
             if detector is not None and detector.ended.is_set():
                 return session.transcript
             if failed.done():
@@ -405,45 +366,14 @@ class Transcriber:
         record.outcome = "error"
         record.error = type(err).__name__
         record.request_id = record.request_id or err.request_id
-        profile = self._profile(record)
-        refusal = async_run_failed(self.hass, self.entry, profile, err)
-        if refusal is Refusal.AUTH:
-            LOGGER.error(
-                "Deepgram rejected the key for profile %s (model %s): %s. "
-                "Re-authenticate the Deepgram integration",
-                profile.name,
-                profile.model,
-                err,
-            )
-        elif refusal is Refusal.MODEL:
-            LOGGER.error(
-                "Deepgram does not let this key or project use model %s (or one "
-                "of its features) for profile %s: %s. Choose another model in "
-                "the profile or allow the model in the Deepgram console",
-                profile.model,
-                profile.name,
-                err,
-            )
-        elif refusal is Refusal.PAYMENT:
-            LOGGER.error("Deepgram project is out of credits: %s", err)
-        elif isinstance(err, DeepgramRateLimitError):
-            LOGGER.warning(
-                "Deepgram's limit of concurrent streams for the project was "
-                "reached: %s. Try again shortly; if it persists, check other "
-                "applications using the same project or raise the limit",
-                err,
-            )
-        elif isinstance(err, DeepgramBadRequestError):
-            LOGGER.error(
-                "Deepgram rejected model %s with language %s: %s",
-                record.model,
-                record.language,
-                err,
-            )
-        elif self.hass.state is not CoreState.running:  # stopping: not a fault
-            LOGGER.debug("Deepgram speech-to-text ended: %s", err)
-        else:
-            LOGGER.error("Deepgram speech-to-text failed: %s", err)
+        log_failure(
+            self.hass,
+            self.entry,
+            self._profile(record),
+            err,
+            doing="speech-to-text",
+            request=f"model {record.model} with language {record.language}",
+        )
         return SpeechResult(None, SpeechResultState.ERROR)
 
     def _profile(self, record: SessionRecord) -> RunProfile:
@@ -458,31 +388,16 @@ class Transcriber:
         *,
         abort: bool = False,
     ) -> None:
-        """End the request cleanly without making the pipeline wait for it.
-
-        With `abort` (a session that broke the protocol, such as a flood):
-        CloseStream, then closed within ABORT_TIMEOUT, not waiting
-        CLOSE_TIMEOUT for a close frame such a server does not send.
-
-        Tied to the config entry, whose unload waits for it (bounded); an
-        entry that was unloaded during the run (a reload) hands it to Home
-        Assistant instead, still bounded by CLOSE_TIMEOUT.
-        """
-
-        async def close() -> None:
-            if abort:
-                await session.abort(ABORT_TIMEOUT)
-            else:
-                await session.close(CLOSE_TIMEOUT)
-            self._fill(record, session)
-
-        name = f"deepgram close {session.request_id}"
-        if self.entry.state is ConfigEntryState.LOADED:
-            task = self.entry.async_create_background_task(self.hass, close(), name)
-        else:
-            task = self.hass.async_create_background_task(close(), name)
-        data.closing.add(task)
-        task.add_done_callback(data.closing.discard)
+        """End the request cleanly without making the pipeline wait for it
+        (`socket_runs.close_in_background`), then fill in the record."""
+        close_in_background(
+            self.hass,
+            self.entry,
+            data,
+            session,
+            abort=abort,
+            then=lambda: self._fill(record, session),
+        )
 
     @staticmethod
     def _fill(record: SessionRecord, session: LiveSession | FluxSession) -> None:
@@ -534,71 +449,4 @@ def _warn_unanswered(session: LiveSession, options: LiveOptions) -> None:
         options.model,
         options.language,
         len(options.keyterms),
-    )
-
-
-async def _bounded(
-    audio: AsyncIterable[bytes], bytes_per_second: int | None
-) -> AsyncIterator[bytes]:
-    """PCM `audio` until it ends, stalls for AUDIO_IDLE_TIMEOUT or runs too long.
-
-    What Deepgram bills is bounded: at most `MAX_RUN_SECONDS` of audio (at
-    `bytes_per_second`) is yielded, and nothing after `MAX_RUN_SECONDS` of
-    the run's time. A source that never ends reaches one bound or the other:
-    at the time bound, or at the audio bound no more than
-    `AUDIO_LEAD_SECONDS` ahead of the clock (a satellite's pre-roll, bursts),
-    it is a live source and the run ends quietly with what was heard. Audio
-    reaching the audio bound further ahead than that was pushed faster than
-    real time (a recording): the audio up to the bound is yielded, then
-    `AudioTooLongError` is raised, since the transcript would silently lack
-    the rest.
-    """
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    deadline = started + MAX_RUN_SECONDS
-    room = int(MAX_RUN_SECONDS * bytes_per_second) if bytes_per_second else None
-    chunks = aiter(audio)
-    while True:
-        left = deadline - loop.time()
-        if left <= 0:
-            _warn_run_bound()
-            return
-        try:
-            async with asyncio.timeout(min(AUDIO_IDLE_TIMEOUT, left)) as bound:
-                chunk = await anext(chunks)
-        except StopAsyncIteration:
-            return
-        except TimeoutError:
-            if not bound.expired():
-                raise  # the audio source's own error
-            if left <= AUDIO_IDLE_TIMEOUT:
-                continue  # the run's bound: reported above
-            LOGGER.warning(
-                "No audio for %.0f s; transcribing what was heard",
-                AUDIO_IDLE_TIMEOUT,
-            )
-            return
-        if room is not None:
-            if len(chunk) > room:
-                if room:
-                    yield chunk[:room]
-                # MAX_RUN_SECONDS of audio came this soon: how far ahead.
-                if loop.time() - started < MAX_RUN_SECONDS - AUDIO_LEAD_SECONDS:
-                    raise AudioTooLongError
-                _warn_run_bound()
-                return
-            room -= len(chunk)
-        yield chunk
-        if room == 0:  # used up exactly: decide now, not at a next chunk
-            if loop.time() - started < MAX_RUN_SECONDS - AUDIO_LEAD_SECONDS:
-                raise AudioTooLongError
-            _warn_run_bound()
-            return
-
-
-def _warn_run_bound() -> None:
-    """A live source that never ended: the run ends with what was heard."""
-    LOGGER.warning(
-        "The audio did not end within %.0f s; transcribing what was heard",
-        MAX_RUN_SECONDS,
     )

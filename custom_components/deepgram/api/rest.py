@@ -155,17 +155,18 @@ class DeepgramRestClient:
     async def list_voices(self) -> list[Voice]:
         """Text-to-speech voices of `/v1/models` and `/v2/models`, as one list.
 
-        Both are asked at once, each within the client's timeout. A list that
-        cannot be read is stood in for by the built-in voices of its
-        families; an auth error of either, or errors of both, are raised
-        (`voices.merge_voices`).
+        One after the other, each within the client's timeout, so that one
+        kept-alive connection serves both. A list that cannot be read is
+        stood in for by the built-in voices of its families; an auth error of
+        either, or errors of both, are raised (`voices.merge_voices`).
         """
-        v1, v2 = await asyncio.gather(
-            self._get_json("/v1/models", parse_voices),
-            self._get_json("/v2/models", parse_voices),
-            return_exceptions=True,
-        )
-        return merge_voices(v1, v2)
+        lists: list[list[Voice] | BaseException] = []
+        for path in ("/v1/models", "/v2/models"):
+            try:
+                lists.append(await self._get_json(path, parse_voices))
+            except DeepgramError as err:
+                lists.append(err)
+        return merge_voices(*lists)
 
     async def transcribe(
         self,
