@@ -45,10 +45,12 @@ from .const import (
     SECTION_ADVANCED,
     SUBENTRY_FLUX,
     SUBENTRY_STT,
+    SUBENTRY_TTS,
 )
 from .flux_flow import DeepgramFluxSubentryFlow
 from .profile_names import profile_name
 from .subentry_flow import DeepgramSttSubentryFlow
+from .voice_flow import DeepgramVoiceSubentryFlow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -328,8 +330,9 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """The STT profiles of an entry: nova (and older) and Flux."""
+        """The profiles of an entry: STT (nova and older, Flux) and voices."""
         return {
             SUBENTRY_STT: DeepgramSttSubentryFlow,
             SUBENTRY_FLUX: DeepgramFluxSubentryFlow,
+            SUBENTRY_TTS: DeepgramVoiceSubentryFlow,
         }

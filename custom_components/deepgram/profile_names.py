@@ -1,7 +1,8 @@
-"""Names of speech-to-text profiles: after their model and options, never twice.
+"""Names of profiles: after their model and options (or voice), never twice.
 
-Pure functions: a blank name becomes `Deepgram nova-2 (multilingual)`,
-numbered (`Deepgram nova-3 2`) when another profile of the entry has it.
+Pure functions: a blank name becomes `Deepgram nova-2 (multilingual)` (a
+voice profile's `Deepgram Thalia`), numbered (`Deepgram nova-3 2`) when
+another profile of the entry has it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def profile_name(profile: Mapping[str, Any]) -> str:
     return f"{name} ({', '.join(named)})" if named else name
 
 
+def voice_name(display_name: str) -> str:
+    """A voice profile's name after its voice: `Deepgram Thalia`."""
+    return f"{NAME_PREFIX} {display_name}"
+
+
 def same_name(one: str, other: str) -> bool:
     """Whether two names are the same to a reader (case and blanks aside)."""
     return one.strip().casefold() == other.strip().casefold()
@@ -59,8 +65,14 @@ def is_generated_name(title: str, profile: Mapping[str, Any]) -> bool:
     `Deepgram nova-3` counts whatever the model: earlier versions gave every
     new profile that name.
     """
-    base = profile_name(profile)
-    if same_name(title, base) or same_name(title, DEFAULT_STT_NAME):
+    return same_name(title, DEFAULT_STT_NAME) or is_numbered_name(
+        title, profile_name(profile)
+    )
+
+
+def is_numbered_name(title: str, base: str) -> bool:
+    """Whether a title is `base` or one `numbered_name` made of it (`base 2`)."""
+    if same_name(title, base):
         return True
     rest = title.strip()[len(base) :]
     return title.strip().startswith(base) and rest[:1] == " " and rest[1:].isdigit()
