@@ -152,6 +152,9 @@ def test_a_wav_request_is_followed_exactly() -> None:
     assert output_format({"preferred_sample_rate": "16000"}, 24000) == OutputFormat(
         16000, 1, 2
     )
+    assert output_format(
+        {"preferred_sample_channels": " 2 ", "preferred_sample_bytes": "1"}, 24000
+    ) == OutputFormat(24000, 2, 1)
 
 
 def test_another_format_leaves_the_conversion_to_home_assistant() -> None:
@@ -183,7 +186,8 @@ def test_speak_output_picks_deepgram_rate_and_wav_format() -> None:
         ({"preferred_sample_rate": 16000.0}, "preferred_sample_rate must be a whole"),
         ({"preferred_sample_rate": True}, "preferred_sample_rate must be a whole"),
         ({"preferred_sample_rate": "16k"}, "preferred_sample_rate must be a whole"),
-        ({"preferred_sample_rate": "-8000"}, "preferred_sample_rate must be a whole"),
+        ({"preferred_sample_rate": "1e4"}, "preferred_sample_rate must be a whole"),
+        ({"preferred_sample_rate": "-8000"}, "preferred_sample_rate -8000 is out of"),
         ({"preferred_sample_rate": 7999}, "preferred_sample_rate 7999 is out of"),
         ({"preferred_sample_rate": 192001}, "preferred_sample_rate 192001 is out"),
         ({"preferred_sample_channels": 0}, "preferred_sample_channels 0 is not"),
@@ -433,3 +437,14 @@ def test_a_single_sample_stream_lasts_its_length() -> None:
     converter = PcmConverter(8000, OutputFormat(48000, 1, 2))
     assert converter.convert(pcm([100])) == b""
     assert converter.flush() == pcm([100] * 6)
+
+
+def test_after_flush_a_converter_starts_a_new_stream() -> None:
+    converter = PcmConverter(24000, OutputFormat(22050, 2, 1))
+    data = pcm(sine(24000, 101))
+    first = run(converter, [data[:51], data[51:]])
+    assert run(converter, [data]) == first
+    assert run(converter, [data[:7], data[7:]]) == first
+    # A dangling half sample ends with its stream.
+    assert run(converter, [data, b"\x07"]) == first
+    assert run(converter, [data]) == first

@@ -119,13 +119,16 @@ def _check_rate(rate: int) -> None:
 
 
 def _option(options: Mapping[str, object], name: str) -> int | None:
-    """An integer option; a string of digits counts, as Home Assistant's own
-    conversion path (`int(value)`) accepts one."""
+    """An integer option; a string `int()` reads counts too, as Home
+    Assistant's own conversion path (`int(value)`) takes one."""
     value = options.get(name)
     if value is None:
         return None
-    if isinstance(value, str) and value.isascii() and value.isdecimal():
-        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            pass
     return _whole(name, value)
 
 
@@ -240,7 +243,8 @@ class PcmConverter:
     def flush(self) -> bytes:
         """The rest of the output once the input has ended.
 
-        A dangling half sample is dropped: it is not sound.
+        A dangling half sample is dropped: it is not sound. The converter
+        is then ready for a new stream.
         """
         self._odd = b""
         last = self._last
