@@ -28,8 +28,10 @@ from custom_components.deepgram.const import (
     DEFAULT_URL,
     DOMAIN,
     RECOMMENDED_STT_OPTIONS,
+    RECOMMENDED_TTS_OPTIONS,
     SECTION_ADVANCED,
     SUBENTRY_STT,
+    SUBENTRY_TTS,
 )
 from tests.conftest import API_KEY
 from tests.deepgram_server import FakeDeepgram, Faults
@@ -145,7 +147,8 @@ def test_cloud_and_title() -> None:
 async def test_user_flow_creates_entry_with_profile(
     hass: HomeAssistant, server: FakeDeepgram
 ) -> None:
-    """A working key creates the entry, its first STT profile, and loads it."""
+    """A working key creates the entry, its first STT profile and voice (Home
+    Assistant's language is English here), and loads it."""
     flow_id = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, form_input(server.base_url)
@@ -157,11 +160,14 @@ async def test_user_flow_creates_entry_with_profile(
     assert result["data"] == {CONF_API_KEY: API_KEY, CONF_URL: server.base_url}
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
-    (subentry,) = entry.subentries.values()
+    (subentry, voice) = entry.subentries.values()
     assert subentry.subentry_type == SUBENTRY_STT
     assert subentry.title == DEFAULT_STT_NAME
     assert dict(subentry.data) == RECOMMENDED_STT_OPTIONS
     assert subentry.unique_id is None
+    assert voice.subentry_type == SUBENTRY_TTS
+    assert voice.title == "Deepgram Thalia"
+    assert dict(voice.data) == RECOMMENDED_TTS_OPTIONS
     checked = [r for r in server.rest_requests if r.path == "/v1/auth/token"]
     assert checked
     assert checked[0].headers["Authorization"] == f"Token {API_KEY}"

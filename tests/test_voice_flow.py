@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_LANGUAGE, CONF_NAME
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigSubentryData
+from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.selector import LanguageSelector, SelectSelector
@@ -23,11 +23,12 @@ from custom_components.deepgram.const import (
     DOMAIN,
     RECOMMENDED_STT_OPTIONS,
     RECOMMENDED_TTS_OPTIONS,
+    SECTION_ADVANCED,
     SUBENTRY_STT,
     SUBENTRY_TTS,
 )
-from tests.conftest import entry_with_profiles, set_up_entry
-from tests.deepgram_server import FakeDeepgram
+from tests.conftest import API_KEY, entry_with_profiles, set_up_entry
+from tests.deepgram_server import FakeDeepgram, Faults
 from tests.deepgram_server.speak_voices import Voice as ServerVoice, default_voices
 from tests.flow_helpers import field, start_subentry_flow, submit, suggested
 
@@ -557,6 +558,92 @@ async def test_entry_not_loaded(hass: HomeAssistant, server: FakeDeepgram) -> No
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "entry_not_loaded"
     assert len(entry.subentries) == 2
+
+
+# -- a new entry's first voice ------------------------------------------
+
+
+async def create_entry(hass: HomeAssistant, server: FakeDeepgram) -> ConfigEntry:
+    """Add a Deepgram entry through the config flow's user step."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_API_KEY: API_KEY, SECTION_ADVANCED: {CONF_URL: server.base_url}},
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert isinstance(entry, ConfigEntry)
+    return entry
+
+
+def voices_of(entry: ConfigEntry) -> dict[str, dict[str, Any]]:
+    """Title -> data of the entry's voice profiles."""
+    return {
+        sub.title: dict(sub.data)
+        for sub in entry.subentries.values()
+        if sub.subentry_type == SUBENTRY_TTS
+    }
+
+
+@pytest.mark.parametrize(
+    ("hass_language", "voices"),
+    [
+        ("en-GB", {"Deepgram Thalia": RECOMMENDED_TTS_OPTIONS}),
+        (
+            "de",
+            {
+                "Deepgram Aurelia": {
+                    **RECOMMENDED_TTS_OPTIONS,
+                    CONF_VOICE: "aura-2-aurelia-de",
+                }
+            },
+        ),
+        ("fi", {}),
+    ],
+)
+async def test_new_entry_gets_a_voice_in_home_assistants_language(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    hass_language: str,
+    voices: dict[str, dict[str, Any]],
+) -> None:
+    """Beside its STT profile a new entry gets one voice speaking Home
+    Assistant's language (Thalia for English, an Aura-2 voice otherwise);
+    none when no voice speaks it."""
+    hass.config.language = hass_language
+    entry = await create_entry(hass, server)
+    listening = [
+        s.title for s in entry.subentries.values() if s.subentry_type == SUBENTRY_STT
+    ]
+    assert listening == [DEFAULT_STT_NAME]
+    assert voices_of(entry) == voices
+    assert len(entry.subentries) == 1 + len(voices)
+
+
+async def test_new_entrys_voice_from_deepgrams_list(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """The first voice is one Deepgram lists for the key; the built-in ones
+    stand in when the list cannot be read."""
+    server.voices = [
+        ServerVoice(
+            "aura-2-greta-de", "greta", "aura-2", ("de",), "German", "feminine"
+        ),
+        *[voice for voice in default_voices() if voice.family == "flux"],
+    ]
+    hass.config.language = "de"
+    entry = await create_entry(hass, server)
+    assert list(voices_of(entry)) == ["Deepgram Greta"]
+    listed = [r for r in server.rest_requests if r.path == "/v1/models"]
+    assert listed[0].headers["Authorization"] == f"Token {API_KEY}"
+
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    server.faults = Faults(models_status=503)
+    entry = await create_entry(hass, server)
+    assert list(voices_of(entry)) == ["Deepgram Aurelia"]
 
 
 # -- texts --------------------------------------------------------------

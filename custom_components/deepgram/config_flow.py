@@ -10,6 +10,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryData,
     ConfigSubentryFlow,
 )
 from homeassistant.const import CONF_API_KEY, CONF_URL
@@ -35,22 +36,25 @@ from .api import (
     is_valid_key,
     normalize_base_url,
     redact_url,
+    voices_or_fallback,
 )
 from .api.endpoint import is_clear_text_to_deepgram, is_deepgram_host
 from .const import (
+    CONF_VOICE,
     DEFAULT_TITLE,
     DEFAULT_URL,
     DOMAIN,
     RECOMMENDED_STT_OPTIONS,
+    RECOMMENDED_TTS_OPTIONS,
     SECTION_ADVANCED,
     SUBENTRY_FLUX,
     SUBENTRY_STT,
     SUBENTRY_TTS,
 )
 from .flux_flow import DeepgramFluxSubentryFlow
-from .profile_names import profile_name
+from .profile_names import profile_name, voice_name
 from .subentry_flow import DeepgramSttSubentryFlow
-from .voice_flow import DeepgramVoiceSubentryFlow
+from .voice_flow import DeepgramVoiceSubentryFlow, first_voice
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -172,6 +176,37 @@ async def _async_check_key(
     return {}
 
 
+async def _async_first_profiles(
+    hass: HomeAssistant, url: str, api_key: str
+) -> list[ConfigSubentryData]:
+    """A new entry's profiles: the recommended STT one and a voice.
+
+    The voice speaks Home Assistant's language (see `first_voice`); none
+    when no voice speaks it. Deepgram's voices are read with the key just
+    checked, the built-in ones when they cannot be.
+    """
+    profiles = [
+        ConfigSubentryData(
+            subentry_type=SUBENTRY_STT,
+            data=dict(RECOMMENDED_STT_OPTIONS),
+            title=profile_name(RECOMMENDED_STT_OPTIONS),
+            unique_id=None,
+        )
+    ]
+    rest = DeepgramRestClient(async_get_clientsession(hass), Endpoint(url, api_key))
+    voice = first_voice(await voices_or_fallback(rest), hass.config.language)
+    if voice is not None:
+        profiles.append(
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_TTS,
+                data={**RECOMMENDED_TTS_OPTIONS, CONF_VOICE: voice.name},
+                title=voice_name(voice.display_name),
+                unique_id=None,
+            )
+        )
+    return profiles
+
+
 class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Deepgram account (or a self-hosted Deepgram)."""
 
@@ -196,14 +231,7 @@ class DeepgramConfigFlow(ConfigFlow, domain=DOMAIN):
                     return self.async_create_entry(
                         title=entry_title(url),
                         data={CONF_API_KEY: api_key, CONF_URL: url},
-                        subentries=[
-                            {
-                                "subentry_type": SUBENTRY_STT,
-                                "data": dict(RECOMMENDED_STT_OPTIONS),
-                                "title": profile_name(RECOMMENDED_STT_OPTIONS),
-                                "unique_id": None,
-                            }
-                        ],
+                        subentries=await _async_first_profiles(self.hass, url, api_key),
                     )
         return self.async_show_form(
             step_id="user",
