@@ -49,7 +49,7 @@ from .home_terms import HomeTermsTracker
 from .problems import async_clear_model_issues, payment_issue_id
 from .services import async_setup_services
 
-PLATFORMS: tuple[Platform, ...] = (Platform.STT,)
+PLATFORMS: tuple[Platform, ...] = (Platform.STT, Platform.TTS)
 DATA_UNLOADED: HassKey[set[DeepgramData]] = HassKey(f"{DOMAIN}_unloaded")
 """Loads unloaded while their sessions ran: Home Assistant's stop ends those.
 

@@ -40,6 +40,34 @@ class SessionRecord:
         return asdict(self)
 
 
+@dataclass(slots=True)
+class SpeakRecord:
+    """One spoken message, kept for diagnostics (no text, no audio)."""
+
+    started: str
+    entity_id: str | None
+    voice: str
+    sample_rate: int
+    outcome: str = "running"
+    error: str | None = None
+    sockets: int = 0
+    """Sockets the message took: more than one when the text paused."""
+    request_ids: list[str] = field(default_factory=list)
+    characters: int = 0
+    """Characters sent to Deepgram."""
+    audio_seconds: float = 0.0
+    first_audio_seconds: float | None = None
+    """From the first text sent to the first audio (first socket)."""
+    ended_by: str | None = None
+    """How the last socket ended: `close` (after all its audio), `abort`
+    (Clear or Interrupt, then Close), `error`."""
+    close_code: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as plain data."""
+        return asdict(self)
+
+
 class WatchedSet[T](set[T]):
     """A set that calls `on_change` after each `add` and `discard`.
 
@@ -81,6 +109,9 @@ class DeepgramData:
     """Deepgram's voices, or the built-in ones (`Voice.builtin`) when its list
     could not be read."""
     history: deque[SessionRecord] = field(
+        default_factory=lambda: deque(maxlen=SESSION_HISTORY)
+    )
+    speak_history: deque[SpeakRecord] = field(
         default_factory=lambda: deque(maxlen=SESSION_HISTORY)
     )
     closing: WatchedSet[asyncio.Task[None]] = field(default_factory=WatchedSet)

@@ -1,0 +1,105 @@
+"""An agent's text cut into segments at its pauses (a tool call, a slow step).
+
+A reply is spoken while it is written; when the writing stops for a while
+(the agent calls a tool for several seconds), what was written so far is
+spoken to its end and the socket closed, rather than left idle for Deepgram
+to close. The text after the pause is a new segment, spoken on a new socket.
+Nothing is lost or said twice: a reader task takes the source's text as it
+comes and each segment hands on only text no earlier segment had.
+
+    gaps = TextGaps(text, gap=1.5)
+    async for piece in gaps.segment(): ...     # until a pause or the end
+    while await gaps.more():                   # text after the pause
+        async for piece in gaps.segment(): ...
+    await gaps.aclose()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Final, cast
+
+_END: Final = object()
+"""The source's end (or its error, which follows it in `error`)."""
+
+
+class TextGaps:
+    """Segments of one text source, cut where it pauses for `gap` seconds."""
+
+    def __init__(self, source: AsyncIterable[str], gap: float) -> None:
+        """Start reading `source` (in a task of its own); `gap` in seconds."""
+        self._gap = gap
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._ended = False
+        self.error: BaseException | None = None
+        """What the source raised, if it failed (raised by `segment` too)."""
+        self._reader = asyncio.create_task(
+            self._read(source), name="deepgram text source"
+        )
+
+    @property
+    def ended(self) -> bool:
+        """Whether a segment met the end of the text."""
+        return self._ended
+
+    async def _read(self, source: AsyncIterable[str]) -> None:
+        try:
+            async for piece in source:
+                if piece:
+                    self._queue.put_nowait(piece)
+        except Exception as err:
+            self.error = err
+        finally:
+            self._queue.put_nowait(_END)
+
+    async def segment(self) -> AsyncIterator[str]:
+        """The text until it pauses for `gap` after some text, or ends.
+
+        Waits without bound for the segment's first text (the caller bounds
+        the whole message). Raises the source's error at its end.
+        """
+        some = False
+        while not self._ended:
+            if some and self._queue.empty():
+                try:
+                    async with asyncio.timeout(self._gap):
+                        item = await self._queue.get()
+                except TimeoutError:
+                    return  # a pause: the next text starts a new segment
+            else:
+                item = await self._queue.get()
+            if item is _END:
+                self._ended = True
+                if self.error is not None:
+                    raise self.error
+                return
+            some = True
+            yield cast("str", item)
+
+    async def more(self) -> bool:
+        """Wait for text after a pause; False when the text ended instead.
+
+        Does not take the text: the next `segment` yields it.
+        """
+        if self._ended:
+            return False
+        item = await self._queue.get()
+        if item is _END:
+            self._ended = True
+            if self.error is not None:
+                raise self.error
+            return False
+        # Put back in front: the queue holds only what came after it.
+        rest = [item]
+        while not self._queue.empty():
+            rest.append(self._queue.get_nowait())
+        for kept in rest:
+            self._queue.put_nowait(kept)
+        return True
+
+    async def aclose(self) -> None:
+        """Stop reading the source (bounded by the source's own stop)."""
+        if not self._reader.done():
+            self._reader.cancel()
+        await asyncio.wait({self._reader}, timeout=1.0)
