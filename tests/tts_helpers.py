@@ -107,3 +107,12 @@ def wav_params(data: bytes) -> tuple[int, int, int, bytes]:
             wav.getsampwidth(),
             data[44:] if wav.getnframes() >= 0x7FFFFFF else wav.readframes(1 << 30),
         )
+
+
+def voice_entity(hass: HomeAssistant, entity_id: str) -> tts.TextToSpeechEntity:
+    """The voice entity object (to drive its stream as Home Assistant does)."""
+    from homeassistant.components.tts.const import DATA_COMPONENT
+
+    entity = hass.data[DATA_COMPONENT].get_entity(entity_id)
+    assert entity is not None
+    return entity

@@ -58,6 +58,10 @@ TEXT_GAP_SECONDS: Final = 1.5
 """A pause in the text this long ends the socket's part of the message."""
 MAX_MESSAGE_SECONDS: Final = 300.0
 """The longest one message may take, from its start to its last audio."""
+FIRST_AUDIO_TIMEOUT: Final = 10.0
+"""Longest wait for audio after a flush (or, on Flux, after the first text)."""
+FRAME_GAP_TIMEOUT: Final = 5.0
+"""Longest wait between two audio frames while Deepgram owes audio."""
 
 
 class MessageTimeoutError(Exception):
@@ -190,7 +194,12 @@ class SpeakRun:
         """A new socket for the voice, connecting at once."""
         kind = FluxSpeakSession if options.family == "flux" else AuraSession
         session = kind(
-            data.http, data.endpoint, options, connect_timeout=CONNECT_TIMEOUT
+            data.http,
+            data.endpoint,
+            options,
+            connect_timeout=CONNECT_TIMEOUT,
+            first_audio_timeout=FIRST_AUDIO_TIMEOUT,
+            frame_gap_timeout=FRAME_GAP_TIMEOUT,
         )
         session.start()
         return session

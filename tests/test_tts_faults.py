@@ -1,0 +1,277 @@
+"""The voice entity when the listener stops early or Deepgram misbehaves.
+
+Each ends bounded, with `Close` sent whenever a socket was open (after
+`Clear` on Aura, `Interrupt` on Flux when stopped early), nothing left
+running, a translated error, and the key in no log line (conftest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+import contextlib
+
+from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.deepgram import speak_run
+from custom_components.deepgram.const import DOMAIN
+from tests.conftest import set_up_entry
+from tests.deepgram_server import FakeDeepgram, Faults
+from tests.deepgram_server.latency import Latency
+from tests.deepgram_server.testing import decode_speech
+from tests.speak_helpers import REPLY, SENTENCES
+from tests.tts_helpers import (
+    AURA,
+    FLUX,
+    SATELLITE,
+    text_of,
+    tts_entity,
+    voice_entity,
+    voice_entry,
+)
+
+STOP_FIRST = {AURA: "Clear", FLUX: "Interrupt"}
+"""What each socket sends before `Close` when the listener stops early."""
+
+
+async def speaking(
+    hass: HomeAssistant, server: FakeDeepgram, voice: str
+) -> tuple[MockConfigEntry, str]:
+    entry = await set_up_entry(hass, voice_entry(server, voice))
+    return entry, tts_entity(hass, entry, voice)
+
+
+async def entity_audio(
+    hass: HomeAssistant, entity_id: str, text: AsyncGenerator[str]
+) -> AsyncGenerator[bytes]:
+    """The entity's own stream, as Home Assistant reads it."""
+    entity = voice_entity(hass, entity_id)
+    response = await entity.async_stream_tts_audio(
+        TTSAudioRequest("en", dict(SATELLITE), text)
+    )
+    return response.data_gen
+
+
+async def forever(first: str) -> AsyncGenerator[str]:
+    """An agent that writes `first`, then never ends."""
+    yield first
+    await asyncio.Event().wait()
+
+
+async def assert_nothing_left(entry: MockConfigEntry) -> None:
+    """No socket in use; those closing in the background end within their bound."""
+    data = entry.runtime_data
+    assert not data.live
+    if data.closing:
+        await asyncio.wait(list(data.closing), timeout=6)
+    assert not data.closing
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_listener_stops_early(
+    hass: HomeAssistant, server: FakeDeepgram, voice: str
+) -> None:
+    """The stream closed after the first audio: Clear/Interrupt, Close, gone
+    within a second."""
+    server.latency = Latency(speak_realtime=1.0, speak_seconds_per_char=0.05)
+    entry, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, text_of([REPLY]))
+    assert len(await anext(audio)) == 44  # the header
+    assert await anext(audio)  # the first audio
+    async with asyncio.timeout(1.5):
+        await audio.aclose()
+    await server.wait_for_speak_sessions_closed()
+    (session,) = server.speak_sessions
+    assert session.control_messages()[-2:] == [STOP_FIRST[voice], "Close"]
+    assert session.ended == "close_message"
+    await assert_nothing_left(entry)
+    record = entry.runtime_data.speak_history[-1]
+    assert (record.outcome, record.ended_by) == ("stopped", "abort")
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_cancelled_mid_answer(
+    hass: HomeAssistant, server: FakeDeepgram, voice: str
+) -> None:
+    """The run cancelled while the agent still writes: Close within a second."""
+    entry, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, forever(SENTENCES[0] + " It"))
+    got = bytearray()
+
+    async def read() -> None:
+        async for chunk in audio:
+            got.extend(chunk)
+
+    reader = asyncio.create_task(read())
+    async with asyncio.timeout(5):
+        while len(got) <= 44:
+            await asyncio.sleep(0.02)
+    reader.cancel()
+    async with asyncio.timeout(1.5):
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+    await server.wait_for_speak_sessions_closed()
+    (session,) = server.speak_sessions
+    assert session.control_messages()[-1] == "Close"
+    assert session.ended == "close_message"
+    await assert_nothing_left(entry)
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_deepgram_stalls_after_the_handshake(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    voice: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No audio ever: a translated error after the first-audio bound, Close sent."""
+    monkeypatch.setattr(speak_run, "FIRST_AUDIO_TIMEOUT", 0.5)
+    server.faults = Faults(speak_stall=True)
+    entry, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, text_of([REPLY]))
+    async with asyncio.timeout(5):
+        with pytest.raises(HomeAssistantError) as raised:
+            async for _ in audio:
+                pass
+    assert raised.value.translation_key == "speak_failed"
+    await server.wait_for_speak_sessions_closed()
+    (session,) = server.speak_sessions
+    assert "Close" in session.control_messages()
+    await assert_nothing_left(entry)
+    assert entry.runtime_data.speak_history[-1].outcome == "error"
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_deepgram_closes_mid_message(
+    hass: HomeAssistant, server: FakeDeepgram, voice: str
+) -> None:
+    """Deepgram closes the socket halfway: the message ends with an error."""
+    server.faults = Faults(speak_close_after_audio_bytes=4000)
+    entry, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, text_of([REPLY]))
+    async with asyncio.timeout(5):
+        with pytest.raises(HomeAssistantError) as raised:
+            async for _ in audio:
+                pass
+    assert raised.value.translation_key == "speak_failed"
+    await assert_nothing_left(entry)
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_a_warning_does_not_stop_the_speech(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    voice: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Warning is logged; every sentence is still spoken."""
+    server.faults = Faults(speak_warning=("SOME_WARNING", "Something to know"))
+    _, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, text_of([REPLY]))
+    data = b"".join([chunk async for chunk in audio])
+    assert decode_speech(data[44:], 16000) == SENTENCES
+    assert "Something to know" in caplog.text
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_a_pause_in_the_text_goes_on_a_new_socket(
+    hass: HomeAssistant, server: FakeDeepgram, voice: str
+) -> None:
+    """A 6 s tool call in the middle of the answer, with Deepgram closing
+    sockets idle for 3 s: the first sentence is spoken and its socket closed
+    by us; the rest goes on a new socket; every sentence once, in order."""
+    server.speak_idle_timeout = 3.0
+
+    async def with_tool_call() -> AsyncGenerator[str]:
+        yield SENTENCES[0]
+        await asyncio.sleep(6)
+        yield " " + SENTENCES[1]
+        yield " " + SENTENCES[2]
+
+    entry, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, with_tool_call())
+    data = b"".join([chunk async for chunk in audio])
+    assert decode_speech(data[44:], 16000) == SENTENCES
+    await server.wait_for_speak_sessions_closed()
+    first, second = server.speak_sessions
+    for session in (first, second):
+        assert session.control_messages()[-1] == "Close"
+        assert session.ended == "close_message"  # not Deepgram's idle close
+    assert first.spoken() == SENTENCES[:1]
+    assert second.spoken() == SENTENCES[1:]
+    record = entry.runtime_data.speak_history[-1]
+    assert (record.outcome, record.sockets) == ("success", 2)
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+@pytest.mark.parametrize("text", ["", "   ", "...", "?!"])
+async def test_nothing_to_speak_ends_cleanly(
+    hass: HomeAssistant, server: FakeDeepgram, voice: str, text: str
+) -> None:
+    """A message with nothing to say: a WAV with no audio, no hang."""
+    entry, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, text_of([text]))
+    async with asyncio.timeout(5):
+        data = b"".join([chunk async for chunk in audio])
+    assert len(data) == 44
+    await assert_nothing_left(entry)
+    await server.wait_for_speak_sessions_closed()
+    assert all(s.ended == "close_message" for s in server.speak_sessions)
+
+
+async def test_a_text_that_never_ends_is_bounded(
+    hass: HomeAssistant, server: FakeDeepgram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole message is bounded: a source that never ends stops there."""
+    monkeypatch.setattr(speak_run, "MAX_MESSAGE_SECONDS", 3.0)
+    entry, entity_id = await speaking(hass, server, AURA)
+    audio = await entity_audio(hass, entity_id, forever(SENTENCES[0]))
+    async with asyncio.timeout(6):
+        with pytest.raises(HomeAssistantError) as raised:
+            async for _ in audio:
+                pass
+    assert raised.value.translation_key == "speak_timeout"
+    await server.wait_for_speak_sessions_closed()
+    assert all(s.ended == "close_message" for s in server.speak_sessions)
+    await assert_nothing_left(entry)
+
+
+@pytest.mark.parametrize(
+    ("status", "key"),
+    [
+        (401, "speak_auth_failed"),
+        (402, "speak_payment_required"),
+        (403, "speak_forbidden"),
+        (429, "speak_rate_limited"),
+        (500, "speak_failed"),
+        (503, "speak_failed"),
+    ],
+)
+async def test_refusals(
+    hass: HomeAssistant, server: FakeDeepgram, status: int, key: str
+) -> None:
+    """Deepgram refuses the socket: the reactions every socket shares."""
+    entry, entity_id = await speaking(hass, server, AURA)
+    server.faults = Faults(handshake_status=status)
+    audio = await entity_audio(hass, entity_id, text_of([REPLY]))
+    async with asyncio.timeout(5):
+        with pytest.raises(HomeAssistantError) as raised:
+            async for _ in audio:
+                pass
+    assert raised.value.translation_key == key
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert any(f["context"]["source"] == SOURCE_REAUTH for f in flows) == (
+        status == 401
+    )
+    issues = {i for d, i in ir.async_get(hass).issues if d == DOMAIN}
+    assert any(i.startswith("payment_required") for i in issues) == (status == 402)
+    assert any(i.startswith("model_not_allowed") for i in issues) == (status == 403)
+    await assert_nothing_left(entry)
+    assert entry.runtime_data.speak_history[-1].error is not None
