@@ -273,5 +273,13 @@ async def test_refusals(
     issues = {i for d, i in ir.async_get(hass).issues if d == DOMAIN}
     assert any(i.startswith("payment_required") for i in issues) == (status == 402)
     assert any(i.startswith("model_not_allowed") for i in issues) == (status == 403)
+    for issue in ir.async_get(hass).issues.values():
+        if issue.issue_id.startswith("model_not_allowed"):
+            # A voice's issue names it and has no fix flow (that changes
+            # listening models); Reconfigure changes the voice.
+            assert issue.translation_key == "voice_not_allowed"
+            assert not issue.is_fixable
+            assert issue.translation_placeholders
+            assert issue.translation_placeholders["model"] == AURA
     await assert_nothing_left(entry)
     assert entry.runtime_data.speak_history[-1].error is not None

@@ -33,7 +33,13 @@ from .api import (
     DeepgramForbiddenError,
     DeepgramPaymentRequiredError,
 )
-from .const import CONSOLE_URL, DOMAIN, ISSUE_MODEL_NOT_ALLOWED, ISSUE_PAYMENT_REQUIRED
+from .const import (
+    CONSOLE_URL,
+    DOMAIN,
+    ISSUE_MODEL_NOT_ALLOWED,
+    ISSUE_PAYMENT_REQUIRED,
+    SUBENTRY_TTS,
+)
 from .data import DeepgramConfigEntry
 
 # The data of a "model not allowed" issue, for its fix flow (repairs.py).
@@ -41,6 +47,8 @@ DATA_ENTRY_ID = "entry_id"
 DATA_SUBENTRY_ID = "subentry_id"
 ISSUE_MODEL_NOT_ALLOWED_NO_PROFILE = f"{ISSUE_MODEL_NOT_ALLOWED}_no_profile"
 """The translation of a model issue whose profile is not known (no fix flow)."""
+ISSUE_VOICE_NOT_ALLOWED = "voice_not_allowed"
+"""The translation of a voice profile's model issue (no fix flow)."""
 
 
 class Refusal(StrEnum):
@@ -62,6 +70,9 @@ class RunProfile:
     """None: the profile is not known (the run's issue cannot change it)."""
     name: str
     model: str
+    voice: bool = False
+    """A voice profile: its issue names the voice and has no fix flow (the
+    model flow changes listening models; a voice is changed by Reconfigure)."""
 
     @property
     def issue_key(self) -> str:
@@ -81,7 +92,8 @@ def profile_of_entity(
     registered = er.async_get(hass).async_get(entity_id) if entity_id else None
     subentry_id = registered.config_subentry_id if registered else None
     if subentry_id is not None and (subentry := entry.subentries.get(subentry_id)):
-        return RunProfile(subentry_id, subentry.title, model)
+        voice = subentry.subentry_type == SUBENTRY_TTS
+        return RunProfile(subentry_id, subentry.title, model, voice=voice)
     return RunProfile(None, entity_id or entry.title, model)
 
 
@@ -124,7 +136,7 @@ def async_run_failed(
         )
         return Refusal.PAYMENT
     if isinstance(err, DeepgramForbiddenError):
-        known = profile.subentry_id is not None
+        known = profile.subentry_id is not None and not profile.voice
         ir.async_create_issue(
             hass,
             DOMAIN,
@@ -137,7 +149,11 @@ def async_run_failed(
             ),
             severity=ir.IssueSeverity.ERROR,
             translation_key=(
-                ISSUE_MODEL_NOT_ALLOWED if known else ISSUE_MODEL_NOT_ALLOWED_NO_PROFILE
+                ISSUE_VOICE_NOT_ALLOWED
+                if profile.voice
+                else ISSUE_MODEL_NOT_ALLOWED
+                if known
+                else ISSUE_MODEL_NOT_ALLOWED_NO_PROFILE
             ),
             translation_placeholders={
                 "console_url": CONSOLE_URL,
