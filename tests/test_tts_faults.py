@@ -58,6 +58,20 @@ async def entity_audio(
     return response.data_gen
 
 
+async def failure_of(audio: AsyncGenerator[bytes], within: float) -> str | None:
+    """The translation key of the error that ends the stream (within a bound)."""
+    async with asyncio.timeout(within):
+        with pytest.raises(HomeAssistantError) as raised:
+            await drain(audio)
+    return raised.value.translation_key
+
+
+async def drain(audio: AsyncGenerator[bytes]) -> None:
+    """Read a stream to its end."""
+    async for _ in audio:
+        pass
+
+
 async def forever(first: str) -> AsyncGenerator[str]:
     """An agent that writes `first`, then never ends."""
     yield first
@@ -135,11 +149,7 @@ async def test_deepgram_stalls_after_the_handshake(
     server.faults = Faults(speak_stall=True)
     entry, entity_id = await speaking(hass, server, voice)
     audio = await entity_audio(hass, entity_id, text_of([REPLY]))
-    async with asyncio.timeout(5):
-        with pytest.raises(HomeAssistantError) as raised:
-            async for _ in audio:
-                pass
-    assert raised.value.translation_key == "speak_failed"
+    assert await failure_of(audio, within=5) == "speak_failed"
     await server.wait_for_speak_sessions_closed()
     (session,) = server.speak_sessions
     assert "Close" in session.control_messages()
@@ -155,11 +165,7 @@ async def test_deepgram_closes_mid_message(
     server.faults = Faults(speak_close_after_audio_bytes=4000)
     entry, entity_id = await speaking(hass, server, voice)
     audio = await entity_audio(hass, entity_id, text_of([REPLY]))
-    async with asyncio.timeout(5):
-        with pytest.raises(HomeAssistantError) as raised:
-            async for _ in audio:
-                pass
-    assert raised.value.translation_key == "speak_failed"
+    assert await failure_of(audio, within=5) == "speak_failed"
     await assert_nothing_left(entry)
 
 
@@ -232,11 +238,7 @@ async def test_a_text_that_never_ends_is_bounded(
     monkeypatch.setattr(speak_run, "MAX_MESSAGE_SECONDS", 3.0)
     entry, entity_id = await speaking(hass, server, AURA)
     audio = await entity_audio(hass, entity_id, forever(SENTENCES[0]))
-    async with asyncio.timeout(6):
-        with pytest.raises(HomeAssistantError) as raised:
-            async for _ in audio:
-                pass
-    assert raised.value.translation_key == "speak_timeout"
+    assert await failure_of(audio, within=6) == "speak_timeout"
     await server.wait_for_speak_sessions_closed()
     assert all(s.ended == "close_message" for s in server.speak_sessions)
     await assert_nothing_left(entry)
@@ -260,11 +262,7 @@ async def test_refusals(
     entry, entity_id = await speaking(hass, server, AURA)
     server.faults = Faults(handshake_status=status)
     audio = await entity_audio(hass, entity_id, text_of([REPLY]))
-    async with asyncio.timeout(5):
-        with pytest.raises(HomeAssistantError) as raised:
-            async for _ in audio:
-                pass
-    assert raised.value.translation_key == key
+    assert await failure_of(audio, within=5) == key
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert any(f["context"]["source"] == SOURCE_REAUTH for f in flows) == (
