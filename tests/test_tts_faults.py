@@ -281,3 +281,31 @@ async def test_refusals(
             assert issue.translation_placeholders["model"] == AURA
     await assert_nothing_left(entry)
     assert entry.runtime_data.speak_history[-1].error is not None
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_home_assistant_stopping_mid_message(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    voice: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A real stop while a voice speaks: the socket ends with Close before the
+    HTTP session goes, and the stop is no error in the log."""
+    server.latency = Latency(speak_realtime=1.0, speak_seconds_per_char=0.05)
+    _, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, forever(REPLY))
+    reader = asyncio.create_task(drain(audio))
+    await server.wait_for_speak_sessions(1)
+    (session,) = server.speak_sessions
+    async with asyncio.timeout(5):
+        while not session.audio_bytes:
+            await asyncio.sleep(0.02)
+    await hass.async_stop()
+    await server.wait_for_speak_sessions_closed(timeout=2)
+    # Stopped early: Clear or Interrupt once, then Close, nothing after it.
+    assert session.control_messages()[-2:] == [STOP_FIRST[voice], "Close"]
+    assert session.ended == "close_message"
+    with contextlib.suppress(HomeAssistantError, asyncio.CancelledError):
+        await reader
+    assert "text-to-speech failed" not in caplog.text

@@ -49,12 +49,16 @@ class FluxSpeakSession(SpeakSocket):
     """The last turn's `SpeechMetadata`."""
     silent = False
     """The message had nothing to speak (`NO_SYNTHESIZABLE_TEXT`)."""
+    _interrupted_sent = False
+    """`Interrupt` was sent: a second abort (Home Assistant stopping, then
+    the reader's own) does not send it again after `Close`."""
 
     @override
     async def _before_close_message(self, *, flush: bool) -> None:
         # An abort stops the audio first (`Interrupt`: /v2 has no `Clear`);
         # a clean close has nothing left.
-        if not flush and not self._complete:
+        if not flush and not self._complete and not self._interrupted_sent:
+            self._interrupted_sent = True
             await self._send_text(INTERRUPT)
 
     @override
