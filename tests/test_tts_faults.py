@@ -24,7 +24,7 @@ from custom_components.deepgram.const import DOMAIN
 from tests.conftest import set_up_entry
 from tests.deepgram_server import FakeDeepgram, Faults
 from tests.deepgram_server.latency import Latency
-from tests.deepgram_server.testing import decode_speech
+from tests.deepgram_server.testing import decode_speech, wait_for
 from tests.speak_helpers import REPLY, SENTENCES
 from tests.tts_helpers import (
     AURA,
@@ -298,9 +298,7 @@ async def test_home_assistant_stopping_mid_message(
     reader = asyncio.create_task(drain(audio))
     await server.wait_for_speak_sessions(1)
     (session,) = server.speak_sessions
-    async with asyncio.timeout(5):
-        while not session.audio_bytes:
-            await asyncio.sleep(0.02)
+    await wait_for(lambda: bool(session.audio_bytes))
     await hass.async_stop()
     await server.wait_for_speak_sessions_closed(timeout=2)
     # Stopped early: Clear or Interrupt once, then Close, nothing after it.
