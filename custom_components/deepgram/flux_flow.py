@@ -10,7 +10,7 @@ range is offered (`eot_threshold` up to 1.0, `eot_timeout_ms` up to 60000).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, override
 
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers.selector import (
@@ -44,6 +44,7 @@ from .const import (
     FALLBACK_MODELS,
     RECOMMENDED_FLUX_OPTIONS,
 )
+from .data import DeepgramConfigEntry
 from .language import MULTI
 from .subentry_flow import ProfileSubentryFlow, keyterm_error
 from .term_budget import QUERY_BUDGET, TOKEN_BUDGET
@@ -142,20 +143,23 @@ class DeepgramFluxSubentryFlow(ProfileSubentryFlow):
 
     recommended = RECOMMENDED_FLUX_OPTIONS
 
+    @override
     def _from_input(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
         return flux_profile_from_input(user_input)
 
+    @override
     def _validate(
-        self,
-        profile: dict[str, Any],
-        models: Mapping[str, tuple[str, ...]],  # noqa: ARG002
+        self, entry: DeepgramConfigEntry, profile: dict[str, Any]
     ) -> tuple[dict[str, str], dict[str, str]]:
         return validate_flux_profile(profile)
 
+    @override
     def _placeholders(self) -> dict[str, str]:
         return flux_placeholders()
 
-    def _schema(self, models: Mapping[str, tuple[str, ...]]) -> probatio.Schema:
+    @override
+    def _schema(self, entry: DeepgramConfigEntry) -> probatio.Schema:
+        models = entry.runtime_data.models
         defaults = RECOMMENDED_FLUX_OPTIONS
         fields: dict[probatio.Marker, Any] = {probatio.Optional(CONF_NAME): str}
         fields[probatio.Required(CONF_MODEL, default=defaults[CONF_MODEL])] = (

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-import math
 from typing import Any, override
 import unicodedata
 
-from homeassistant.config_entries import (
-    SOURCE_USER,
-    ConfigEntryState,
-    ConfigSubentryFlow,
-    SubentryFlowResult,
-)
+from homeassistant.config_entries import SubentryFlowResult
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -46,12 +40,8 @@ from .const import (
 from .data import DeepgramConfigEntry
 from .end_of_speech import EndOfSpeech
 from .language import MULTI
-from .profile_names import (
-    is_generated_name,
-    numbered_name,
-    profile_name,
-    same_name,
-)
+from .profile_flow import NamedProfileFlow, NumberBox
+from .profile_names import is_generated_name, profile_name
 from .term_budget import (
     QUERY_BUDGET,
     TOKEN_BUDGET,
@@ -188,32 +178,9 @@ def form_placeholders() -> dict[str, str]:
     }
 
 
-class _NumberBox(NumberSelector):
-    """A number box whose bounds the form checks, so its error names them.
-
-    The plain selector refuses a value out of bounds before the form sees
-    it, with a bare "Value 5.0 is too small".
-    """
-
-    @override
-    def __call__(self, data: Any) -> float:
-        value = float(probatio.Coerce(float)(data))
-        if not math.isfinite(value):
-            raise probatio.Invalid("Enter a number")
-        return value
-
-
-class ProfileSubentryFlow(ConfigSubentryFlow):
-    """Add or change a profile (one STT entity each): the naming and saving
-    that nova and Flux profiles share; each family brings its form."""
-
-    recommended: Mapping[str, Any]
-    _profile: dict[str, Any]
-    _name: str = ""
-
-    @property
-    def _is_new(self) -> bool:
-        return self.source == SOURCE_USER
+class ProfileSubentryFlow(NamedProfileFlow):
+    """Add or change a listening profile (one STT entity each): its one form
+    and its name after the model and options; each family brings its form."""
 
     async def async_step_user(
         self,
@@ -228,93 +195,26 @@ class ProfileSubentryFlow(ConfigSubentryFlow):
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> SubentryFlowResult:
         """Change a profile."""
-        subentry = self._get_reconfigure_subentry()
-        self._profile = {**self.recommended, **subentry.data}
-        self._name = subentry.title
+        self._start_reconfigure()
         return await self.async_step_init()
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """The profile's form."""
-        entry: DeepgramConfigEntry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        models = entry.runtime_data.models
-        errors: dict[str, str] = {}
-        placeholders = self._placeholders()
-        if user_input is not None:
-            profile = self._from_input(user_input)
-            name = str(user_input.get(CONF_NAME) or "").strip()
-            errors, placeholders = self._validate(profile, models)
-            if name and self._name_taken(entry, name):
-                errors[CONF_NAME] = "name_taken"
-            if not errors:
-                return self._async_save(entry, profile, name)
-            self._profile = profile
-            self._name = name
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                self._schema(models), self._suggested()
-            ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
+        return await self._async_profile_form("init", user_input)
 
-    def _from_input(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+    @override
+    def _generated_name(
+        self, entry: DeepgramConfigEntry, profile: Mapping[str, Any]
+    ) -> str:
+        return profile_name(profile)
 
-    def _validate(
-        self, profile: dict[str, Any], models: Mapping[str, tuple[str, ...]]
-    ) -> tuple[dict[str, str], dict[str, str]]:
-        raise NotImplementedError
-
-    def _placeholders(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def _schema(self, models: Mapping[str, tuple[str, ...]]) -> probatio.Schema:
-        raise NotImplementedError
-
-    def _suggested(self) -> dict[str, Any]:
-        suggested = {
-            key: value for key, value in self._profile.items() if value is not None
-        }
-        if self._name:
-            suggested[CONF_NAME] = self._name
-        return suggested
-
-    def _other_titles(self, entry: DeepgramConfigEntry) -> list[str]:
-        """The names of the entry's other profiles."""
-        own = None if self._is_new else self._get_reconfigure_subentry().subentry_id
-        return [
-            subentry.title
-            for subentry in entry.subentries.values()
-            if subentry.subentry_id != own
-        ]
-
-    def _name_taken(self, entry: DeepgramConfigEntry, name: str) -> bool:
-        return any(same_name(name, title) for title in self._other_titles(entry))
-
-    def _async_save(
-        self, entry: DeepgramConfigEntry, profile: dict[str, Any], name: str
-    ) -> SubentryFlowResult:
-        """Create or update the profile, named as typed or after its settings."""
-        if self._is_new:
-            title = name or numbered_name(
-                profile_name(profile), self._other_titles(entry)
-            )
-            return self.async_create_entry(title=title, data=profile)
-        subentry = self._get_reconfigure_subentry()
-        # An unchanged generated name follows the new settings.
-        if not name or (
-            name == subentry.title
-            and is_generated_name(subentry.title, {**self.recommended, **subentry.data})
-        ):
-            name = numbered_name(profile_name(profile), self._other_titles(entry))
-        return self.async_update_and_abort(
-            entry, subentry, data=profile, title=name, reason="reconfigure_successful"
-        )
+    @override
+    def _is_generated_name(
+        self, entry: DeepgramConfigEntry, title: str, profile: Mapping[str, Any]
+    ) -> bool:
+        return is_generated_name(title, profile)
 
 
 class DeepgramSttSubentryFlow(ProfileSubentryFlow):
@@ -322,18 +222,23 @@ class DeepgramSttSubentryFlow(ProfileSubentryFlow):
 
     recommended = RECOMMENDED_STT_OPTIONS
 
+    @override
     def _from_input(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
         return profile_from_input(user_input)
 
+    @override
     def _validate(
-        self, profile: dict[str, Any], models: Mapping[str, tuple[str, ...]]
+        self, entry: DeepgramConfigEntry, profile: dict[str, Any]
     ) -> tuple[dict[str, str], dict[str, str]]:
-        return validate_profile(profile, models)
+        return validate_profile(profile, entry.runtime_data.models)
 
+    @override
     def _placeholders(self) -> dict[str, str]:
         return form_placeholders()
 
-    def _schema(self, models: Mapping[str, tuple[str, ...]]) -> probatio.Schema:
+    @override
+    def _schema(self, entry: DeepgramConfigEntry) -> probatio.Schema:
+        models = entry.runtime_data.models
         defaults = RECOMMENDED_STT_OPTIONS
         fields: dict[probatio.Marker, Any] = {probatio.Optional(CONF_NAME): str}
         model_selector = SelectSelector(
@@ -343,7 +248,7 @@ class DeepgramSttSubentryFlow(ProfileSubentryFlow):
                 custom_value=True,
             )
         )
-        endpointing_selector = _NumberBox(
+        endpointing_selector = NumberBox(
             NumberSelectorConfig(
                 min=ENDPOINTING_MIN,
                 max=ENDPOINTING_MAX,

@@ -12,20 +12,13 @@ field at fault, with a text naming the family's range.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-import math
 from typing import Any, Final, override
 
-from homeassistant.config_entries import (
-    SOURCE_USER,
-    ConfigEntryState,
-    ConfigSubentryFlow,
-    SubentryFlowResult,
-)
+from homeassistant.config_entries import ConfigEntryState, SubentryFlowResult
 from homeassistant.const import CONF_LANGUAGE, CONF_NAME
 from homeassistant.helpers.selector import (
     LanguageSelector,
     LanguageSelectorConfig,
-    NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectOptionDict,
@@ -52,7 +45,8 @@ from .const import (
     RECOMMENDED_TTS_OPTIONS,
 )
 from .data import DeepgramConfigEntry
-from .profile_names import is_numbered_name, numbered_name, same_name, voice_name
+from .profile_flow import NamedProfileFlow, NumberBox
+from .profile_names import voice_name
 
 ENGLISH: Final = "en"
 FAMILY_LABELS: Final[dict[SpeakFamily, str]] = {
@@ -209,39 +203,18 @@ def validate_voice_profile(
     return errors, placeholders
 
 
-class _NumberBox(NumberSelector):
-    """A number box whose bounds the form checks, so its error names them.
-
-    The plain selector refuses a value out of bounds before the form sees
-    it, with a bare "Value 0.6 is too small", and its bounds cannot be the
-    voice's family's: the family is chosen in the same form.
-    """
-
-    @override
-    def __call__(self, data: Any) -> float:
-        value = float(probatio.Coerce(float)(data))
-        if not math.isfinite(value):
-            raise probatio.Invalid("Enter a number")
-        return value
-
-
-def _box(bounds: tuple[float, float], step: float) -> _NumberBox:
+def _box(bounds: tuple[float, float], step: float) -> NumberBox:
     low, high = bounds
-    return _NumberBox(
+    return NumberBox(
         NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.BOX)
     )
 
 
-class DeepgramVoiceSubentryFlow(ConfigSubentryFlow):
+class DeepgramVoiceSubentryFlow(NamedProfileFlow):
     """Add or change a voice profile (one text-to-speech entity each)."""
 
-    _profile: dict[str, Any]
-    _name: str = ""
+    recommended = RECOMMENDED_TTS_OPTIONS
     _language: str = ""
-
-    @property
-    def _is_new(self) -> bool:
-        return self.source == SOURCE_USER
 
     async def async_step_user(
         self,
@@ -257,9 +230,7 @@ class DeepgramVoiceSubentryFlow(ConfigSubentryFlow):
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> SubentryFlowResult:
         """Change a voice, starting from its language."""
-        subentry = self._get_reconfigure_subentry()
-        self._profile = {**RECOMMENDED_TTS_OPTIONS, **subentry.data}
-        self._name = subentry.title
+        self._start_reconfigure()
         self._language = model_language(self._profile[CONF_VOICE]) or ""
         return await self.async_step_language()
 
@@ -301,33 +272,26 @@ class DeepgramVoiceSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """The language's voices, the speed, expressivity and opt-out, a name."""
-        entry: DeepgramConfigEntry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        voices = entry.runtime_data.voices
-        errors: dict[str, str] = {}
-        placeholders = voice_placeholders()
-        if user_input is not None:
-            profile = voice_profile_from_input(user_input)
-            name = str(user_input.get(CONF_NAME) or "").strip()
-            errors, placeholders = validate_voice_profile(profile)
-            if name and self._name_taken(entry, name):
-                errors[CONF_NAME] = "name_taken"
-            if not errors:
-                return self._async_save(entry, profile, name, voices)
-            self._profile = profile
-            self._name = name
-        return self.async_show_form(
-            step_id="voice",
-            data_schema=self.add_suggested_values_to_schema(
-                self._schema(voices), self._suggested()
-            ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
+        return await self._async_profile_form("voice", user_input)
 
-    def _schema(self, voices: Sequence[Voice]) -> probatio.Schema:
+    @override
+    def _from_input(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        return voice_profile_from_input(user_input)
+
+    @override
+    def _validate(
+        self, entry: DeepgramConfigEntry, profile: dict[str, Any]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        return validate_voice_profile(profile)
+
+    @override
+    def _placeholders(self) -> dict[str, str]:
+        return voice_placeholders()
+
+    @override
+    def _schema(self, entry: DeepgramConfigEntry) -> probatio.Schema:
         """The voice form: only the chosen language's voices (and the current)."""
+        voices = entry.runtime_data.voices
         current = self._profile[CONF_VOICE]
         offered = [voice for voice in voices if speaks(voice, self._language)]
         options = [
@@ -354,51 +318,22 @@ class DeepgramVoiceSubentryFlow(ConfigSubentryFlow):
         fields[probatio.Required(CONF_MIP_OPT_OUT, default=False)] = bool
         return probatio.Schema(fields)
 
-    def _suggested(self) -> dict[str, Any]:
-        suggested = {
-            key: value for key, value in self._profile.items() if value is not None
-        }
-        if self._name:
-            suggested[CONF_NAME] = self._name
-        return suggested
+    @override
+    def _generated_name(
+        self, entry: DeepgramConfigEntry, profile: Mapping[str, Any]
+    ) -> str:
+        """`Deepgram Thalia`: after the voice, as listed or from its model."""
+        voices = entry.runtime_data.voices
+        return voice_name(display_name(profile[CONF_VOICE], voices))
 
-    def _other_titles(self, entry: DeepgramConfigEntry) -> list[str]:
-        """The names of the entry's other profiles (listening ones included)."""
-        own = None if self._is_new else self._get_reconfigure_subentry().subentry_id
-        return [
-            subentry.title
-            for subentry in entry.subentries.values()
-            if subentry.subentry_id != own
-        ]
-
-    def _name_taken(self, entry: DeepgramConfigEntry, name: str) -> bool:
-        return any(same_name(name, title) for title in self._other_titles(entry))
-
+    @override
     def _async_save(
-        self,
-        entry: DeepgramConfigEntry,
-        profile: dict[str, Any],
-        name: str,
-        voices: Sequence[Voice],
+        self, entry: DeepgramConfigEntry, profile: dict[str, Any], name: str
     ) -> SubentryFlowResult:
-        """Create or update the profile, named as typed or after its voice.
+        """Save the profile with its speed kept to two decimals.
 
-        The speed is kept to two decimals: Flux's steps are 0.05, and no
-        one hears a finer difference in an Aura voice.
+        Flux's steps are 0.05, and no one hears a finer difference in an
+        Aura voice.
         """
         profile[CONF_SPEED] = round(profile[CONF_SPEED], 2)
-        generated = voice_name(display_name(profile[CONF_VOICE], voices))
-        if self._is_new:
-            title = name or numbered_name(generated, self._other_titles(entry))
-            return self.async_create_entry(title=title, data=profile)
-        subentry = self._get_reconfigure_subentry()
-        before = {**RECOMMENDED_TTS_OPTIONS, **subentry.data}[CONF_VOICE]
-        # An unchanged generated name follows a new voice.
-        if not name or (
-            name == subentry.title
-            and is_numbered_name(name, voice_name(display_name(before, voices)))
-        ):
-            name = numbered_name(generated, self._other_titles(entry))
-        return self.async_update_and_abort(
-            entry, subentry, data=profile, title=name, reason="reconfigure_successful"
-        )
+        return super()._async_save(entry, profile, name)
