@@ -1,15 +1,28 @@
 """Deepgram voices in Home Assistant's own flows: a voice command answered by a
-streaming agent through the real assist pipeline."""
+streaming agent through the real assist pipeline, and `tts.speak` to a media
+player."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from homeassistant.components import tts
 from homeassistant.components.assist_pipeline import (
     PipelineEventType,
     async_pipeline_from_audio_stream,
 )
 from homeassistant.components.assist_pipeline.models import PipelineStage
+from homeassistant.components.tts.const import (
+    ATTR_MEDIA_PLAYER_ENTITY_ID,
+    ATTR_MESSAGE,
+    ATTR_OPTIONS,
+    DOMAIN as TTS_DOMAIN,
+)
 from homeassistant.core import Context, HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from tests.agent_helpers import (
     FIRST_AUDIO,
@@ -23,12 +36,30 @@ from tests.conftest import set_up_entry
 from tests.deepgram_server import FakeDeepgram, Latency, script_from_text
 from tests.deepgram_server.testing import decode_speech
 from tests.pipeline_helpers import METADATA, chunks, speech_pcm
+from tests.player_helpers import (
+    RecordingPlayer,
+    add_player,
+    decoded_seconds,
+    mp3_format,
+)
 from tests.speak_helpers import REPLY, SENTENCES
 from tests.tts_helpers import AURA, FLUX, tts_entity, voice_entry, wav_params
 
 COMMAND = "Turn on the kitchen light."
 NATURAL_PACE = Latency(speak_seconds_per_char=0.065)
 """About 15 characters a second of speech, as Aura-2 speaks (audio sent at once)."""
+
+
+@pytest.fixture(autouse=True)
+def tts_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A TTS file cache of the test's own.
+
+    Home Assistant's default is under the test config directory, shared by
+    every run: an answer cached there would be played without asking
+    Deepgram.
+    """
+    monkeypatch.setattr(tts, "DEFAULT_CACHE_DIR", str(tmp_path))
+    return tmp_path
 
 
 @pytest.mark.parametrize("voice", [AURA, FLUX])
@@ -86,3 +117,57 @@ async def test_streaming_agent_answer_spoken_as_it_is_written(
     assert order == [FIRST_AUDIO, LAST_DELTA]
     await server.wait_for_speak_sessions(1)
     assert all(s.control_messages()[-1] == "Close" for s in server.speak_sessions)
+
+
+@pytest.mark.parametrize(
+    ("voice", "options"),
+    [(AURA, {tts.ATTR_PREFERRED_FORMAT: "mp3"}), (FLUX, None)],
+    ids=["aura-mp3-asked", "flux-default"],
+)
+async def test_speak_action_plays_mp3_on_a_media_player(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    hass_client_no_auth: ClientSessionGenerator,
+    voice: str,
+    options: dict[str, str] | None,
+) -> None:
+    """`tts.speak` to a media player: it is asked to announce a TTS URL that
+    serves MP3 (Home Assistant converts the voice's WAV with ffmpeg, MP3
+    being asked or its default) as long as the speech Deepgram sent."""
+    server.latency = NATURAL_PACE
+    entry = await set_up_entry(hass, voice_entry(server, voice))
+    player = RecordingPlayer()
+    player_id = await add_player(hass, player)
+    data: dict[str, Any] = {
+        ATTR_MEDIA_PLAYER_ENTITY_ID: player_id,
+        ATTR_MESSAGE: REPLY,
+    }
+    if options is not None:
+        data[ATTR_OPTIONS] = options
+
+    await hass.services.async_call(
+        TTS_DOMAIN,
+        "speak",
+        data,
+        target={"entity_id": tts_entity(hass, entry, voice)},
+        blocking=True,
+    )
+
+    (played,) = player.calls
+    assert played.announce
+    assert played.media_id.startswith("media-source://tts/")
+    assert played.mime_type == "audio/mpeg"
+    assert played.url.startswith("/api/tts_proxy/")
+    client = await hass_client_no_auth()
+    async with asyncio.timeout(30):
+        response = await client.get(played.url)
+        assert response.status == 200
+        mp3 = await response.read()
+    # MPEG frames at the voice's rate, playing as long as the speech sent
+    # (give or take the encoder's padding, a few 1152-sample frames).
+    (record,) = entry.runtime_data.speak_history
+    assert record.outcome == "success"
+    assert mp3_format(mp3) == (record.sample_rate, 1)
+    assert record.audio_seconds > 5.0  # the whole reply at a natural pace
+    seconds = await decoded_seconds(hass, mp3, record.sample_rate)
+    assert abs(seconds - record.audio_seconds) < 0.2
