@@ -15,10 +15,12 @@ from collections.abc import (
     Iterable,
 )
 import logging
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from homeassistant.components import tts
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
@@ -80,6 +82,18 @@ def api_key_never_logged(caplog: pytest.LogCaptureFixture) -> Generator[None]:
     ]
     leaked = key_leaks(records)
     assert not leaked, f"API key found in log lines: {leaked}"
+
+
+@pytest.fixture(autouse=True)
+def tts_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A TTS file cache of the test's own.
+
+    Home Assistant's default is under the test config directory, shared by
+    every run: an answer cached there would be played without asking
+    Deepgram (a test passing or failing by what ran before it).
+    """
+    monkeypatch.setattr(tts, "DEFAULT_CACHE_DIR", str(tmp_path))
+    return tmp_path
 
 
 @pytest.fixture

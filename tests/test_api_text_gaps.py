@@ -100,3 +100,44 @@ async def test_aclose_stops_a_source_that_never_ends() -> None:
     await gaps.aclose()
     assert stopped.is_set()
     await gaps.aclose()  # twice is harmless
+
+
+async def test_a_pause_never_cuts_a_word() -> None:
+    """A pause in the middle of a word: the word goes whole to the next part."""
+    gaps = TextGaps(written("Done. Any", 0.4, "thing else?"), gap=0.1)
+    assert await segments(gaps) == [["Done. "], ["Anything else?"]]
+
+
+async def test_text_without_spaces_is_cut_at_its_punctuation() -> None:
+    """Japanese has no spaces: a pause cuts after its last punctuation mark."""
+    question = "ですか\uff1f"  # a fullwidth question mark
+    gaps = TextGaps(written("こんにちは。元気", 0.4, question), gap=0.1)
+    assert await segments(gaps) == [["こんにちは。"], ["元気" + question]]
+
+
+async def test_a_lone_unfinished_word_is_said_at_a_pause() -> None:
+    """All a part has is half a word when the text pauses: it is said."""
+    gaps = TextGaps(written("Hel", 0.4, "lo."), gap=0.1)
+    assert await segments(gaps) == [["Hel"], ["lo."]]
+
+
+async def test_the_end_releases_the_last_word() -> None:
+    gaps = TextGaps(written("One. Tw", "o"), gap=1.0)
+    assert await segments(gaps) == [["One. ", "Two"]]
+
+
+@pytest.mark.parametrize("pieces", [[], [""], ["  ", "\n"]])
+async def test_nothing_to_say(pieces: list[str]) -> None:
+    """Blank text is no text: nothing to open a socket for."""
+    gaps = TextGaps(written(*pieces), gap=0.1)
+    assert not await gaps.more()
+    assert gaps.ended
+    await gaps.aclose()
+
+
+async def test_blanks_then_text() -> None:
+    """Blanks before the text are kept with it, in order."""
+    gaps = TextGaps(written(" ", 0.05, "Hi."), gap=1.0)
+    assert await gaps.more()
+    assert [piece async for piece in gaps.segment()] == [" ", "Hi."]
+    await gaps.aclose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 import contextlib
+import logging
 
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -132,7 +133,7 @@ async def test_cancelled_mid_answer(
             await reader
     await server.wait_for_speak_sessions_closed()
     (session,) = server.speak_sessions
-    assert session.control_messages()[-1] == "Close"
+    assert session.control_messages()[-2:] == [STOP_FIRST[voice], "Close"]
     assert session.ended == "close_message"
     await assert_nothing_left(entry)
 
@@ -216,19 +217,70 @@ async def test_a_pause_in_the_text_goes_on_a_new_socket(
 
 
 @pytest.mark.parametrize("voice", [AURA, FLUX])
-@pytest.mark.parametrize("text", ["", "   ", "...", "?!"])
-async def test_nothing_to_speak_ends_cleanly(
+@pytest.mark.parametrize("text", ["", "   ", "\n"])
+async def test_nothing_to_say_opens_no_socket(
     hass: HomeAssistant, server: FakeDeepgram, voice: str, text: str
 ) -> None:
-    """A message with nothing to say: a WAV with no audio, no hang."""
+    """A blank message: a WAV with no audio, no socket, and no success that
+    would clear a repair (a refusal could not have shown)."""
     entry, entity_id = await speaking(hass, server, voice)
+    server.faults = Faults(handshake_status=402)
+    await failing_message(hass, entity_id)  # raises the credits repair
+    server.faults = Faults()
     audio = await entity_audio(hass, entity_id, text_of([text]))
     async with asyncio.timeout(5):
         data = b"".join([chunk async for chunk in audio])
     assert len(data) == 44
+    assert not server.speak_sessions  # no socket was opened for it
+    assert entry.runtime_data.speak_history[-1].outcome == "nothing_to_say"
+    assert any(i.startswith("payment_required") for _, i in ir.async_get(hass).issues)
+    await assert_nothing_left(entry)
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+@pytest.mark.parametrize("text", ["...", "?!", " - "])
+async def test_nothing_speakable_ends_cleanly(
+    hass: HomeAssistant, server: FakeDeepgram, voice: str, text: str
+) -> None:
+    """Only punctuation: Deepgram has nothing to say; the message ends without
+    audio and without hanging, its socket closed with Close."""
+    entry, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, text_of([text]))
+    async with asyncio.timeout(5):
+        data = b"".join([chunk async for chunk in audio])
+    assert decode_speech(data[44:], 16000) in ([], [text.strip()])
     await assert_nothing_left(entry)
     await server.wait_for_speak_sessions_closed()
-    assert all(s.ended == "close_message" for s in server.speak_sessions)
+    assert len(server.speak_sessions) == 1
+    assert server.speak_sessions[0].ended == "close_message"
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_the_first_text_coming_late(
+    hass: HomeAssistant, server: FakeDeepgram, voice: str
+) -> None:
+    """The agent writes nothing for 3 s (Deepgram closes sockets idle for 1 s):
+    no socket waits idle for it; the answer is spoken whole."""
+    server.speak_idle_timeout = 1.0
+
+    async def late() -> AsyncGenerator[str]:
+        await asyncio.sleep(3)
+        yield REPLY
+
+    _, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, late())
+    data = b"".join([chunk async for chunk in audio])
+    assert decode_speech(data[44:], 16000) == SENTENCES
+    await server.wait_for_speak_sessions_closed()
+    (session,) = server.speak_sessions
+    assert session.ended == "close_message"
+
+
+async def failing_message(hass: HomeAssistant, entity_id: str) -> None:
+    """Speak a message that Deepgram refuses (its error expected)."""
+    audio = await entity_audio(hass, entity_id, text_of([REPLY]))
+    with pytest.raises(HomeAssistantError):
+        await drain(audio)
 
 
 async def test_a_text_that_never_ends_is_bounded(
@@ -256,13 +308,19 @@ async def test_a_text_that_never_ends_is_bounded(
     ],
 )
 async def test_refusals(
-    hass: HomeAssistant, server: FakeDeepgram, status: int, key: str
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    status: int,
+    key: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Deepgram refuses the socket: the reactions every socket shares."""
     entry, entity_id = await speaking(hass, server, AURA)
     server.faults = Faults(handshake_status=status)
     audio = await entity_audio(hass, entity_id, text_of([REPLY]))
     assert await failure_of(audio, within=5) == key
+    ours = [r for r in caplog.records if r.name.startswith("custom_components")]
+    assert len([r for r in ours if r.levelno >= logging.WARNING]) == 1
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert any(f["context"]["source"] == SOURCE_REAUTH for f in flows) == (
@@ -307,3 +365,30 @@ async def test_home_assistant_stopping_mid_message(
     with contextlib.suppress(HomeAssistantError, asyncio.CancelledError):
         await reader
     assert "text-to-speech failed" not in caplog.text
+
+
+@pytest.mark.parametrize("voice", [AURA, FLUX])
+async def test_the_agent_failing_mid_answer(
+    hass: HomeAssistant,
+    server: FakeDeepgram,
+    voice: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The agent's text fails: a translated error and one log line; the socket
+    is stopped and closed with Close."""
+
+    async def failing() -> AsyncGenerator[str]:
+        yield SENTENCES[0] + " It"
+        raise RuntimeError("the agent lost its connection")
+
+    entry, entity_id = await speaking(hass, server, voice)
+    audio = await entity_audio(hass, entity_id, failing())
+    assert await failure_of(audio, within=5) == "speak_failed"
+    assert "the agent lost its connection" in caplog.text
+    record = entry.runtime_data.speak_history[-1]
+    assert (record.outcome, record.error) == ("error", "text_source")
+    await server.wait_for_speak_sessions_closed()
+    (session,) = server.speak_sessions
+    assert session.control_messages()[-1] == "Close"
+    assert session.ended == "close_message"
+    await assert_nothing_left(entry)

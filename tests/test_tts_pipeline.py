@@ -5,7 +5,6 @@ player."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from homeassistant.components import tts
@@ -48,18 +47,6 @@ from tests.tts_helpers import AURA, FLUX, tts_entity, voice_entry, wav_params
 COMMAND = "Turn on the kitchen light."
 NATURAL_PACE = Latency(speak_seconds_per_char=0.065)
 """About 15 characters a second of speech, as Aura-2 speaks (audio sent at once)."""
-
-
-@pytest.fixture(autouse=True)
-def tts_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A TTS file cache of the test's own.
-
-    Home Assistant's default is under the test config directory, shared by
-    every run: an answer cached there would be played without asking
-    Deepgram.
-    """
-    monkeypatch.setattr(tts, "DEFAULT_CACHE_DIR", str(tmp_path))
-    return tmp_path
 
 
 @pytest.mark.parametrize("voice", [AURA, FLUX])

@@ -96,7 +96,17 @@ class SpeakRun:
         gaps = TextGaps(text, TEXT_GAP_SECONDS)
         sessions: list[SpeakSocket] = []
         try:
-            while True:
+            # A socket opens with the first text of each part, never before:
+            # one idle while the agent has said nothing yet would be closed
+            # by Deepgram, and a message with nothing to say needs none.
+            while not gaps.ended:
+                left = deadline - loop.time()
+                try:
+                    async with asyncio.timeout(left):
+                        if not await gaps.more():
+                            break
+                except TimeoutError as err:
+                    raise MessageTimeoutError from err
                 part = self._one_socket(
                     data,
                     options=options,
@@ -109,15 +119,6 @@ class SpeakRun:
                 async with contextlib.aclosing(part):
                     async for chunk in part:
                         yield chunk
-                if gaps.ended:
-                    break
-                left = deadline - loop.time()
-                try:
-                    async with asyncio.timeout(left):
-                        if not await gaps.more():
-                            break
-                except TimeoutError as err:
-                    raise MessageTimeoutError from err
         except DeepgramError as err:
             record.outcome = "error"
             record.error = type(err).__name__
@@ -134,13 +135,32 @@ class SpeakRun:
                 translation_key="speak_timeout",
                 translation_placeholders={"seconds": f"{MAX_MESSAGE_SECONDS:.0f}"},
             ) from err
+        except HomeAssistantError:
+            raise
+        except Exception as err:
+            # The agent's text failed (or a bug): the socket was aborted.
+            record.outcome = "error"
+            record.error = "text_source"
+            LOGGER.error("The message to speak with %s failed: %s", options.model, err)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="speak_failed",
+                translation_placeholders={
+                    "voice": options.model,
+                    "profile": self._profile(options).name,
+                    "error": str(err),
+                },
+            ) from err
         except BaseException:
             if record.outcome == "running":
                 record.outcome = "stopped"
             raise
         else:
-            record.outcome = "success"
-            async_run_succeeded(self.hass, self.entry, self._profile(options))
+            if not sessions:
+                record.outcome = "nothing_to_say"  # no text: no socket, no audio
+            else:
+                record.outcome = "success"
+                async_run_succeeded(self.hass, self.entry, self._profile(options))
         finally:
             await gaps.aclose()
 

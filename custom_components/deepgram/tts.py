@@ -4,7 +4,8 @@ Each message is spoken while it is written (`async_stream_tts_audio`): the
 agent's text goes to Deepgram as it comes and the voice's audio comes back
 as WAV (a streaming header, then 16-bit PCM unless asked otherwise) at the
 rate, channels and sample width Home Assistant asks for (`preferred_*`),
-so that Home Assistant passes a satellite's audio on without converting it.
+so that Home Assistant 2026.11 passes a satellite's audio on without
+converting it (2026.10 runs ffmpeg over it whatever the entity supports).
 Another format (MP3 for a media player) is converted by Home Assistant.
 The socket's life and its bounds are `speak_run.py`'s.
 """
