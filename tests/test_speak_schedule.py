@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import FrozenInstanceError
 import itertools
+import math
 import random
 
 import pytest
@@ -57,6 +58,11 @@ _SENTENCES = (
     "paused for tomorrow.",
     "Anything else?",
 )
+
+
+NO_HOLD = math.inf
+"""Text may wait unsent as long as the other rules say (the hold limit is
+tested on its own)."""
 
 
 def _reply(length: int) -> str:
@@ -198,7 +204,7 @@ def test_first_sentence_alone_even_when_the_reply_is_whole() -> None:
 
 def test_sentence_end_needs_whitespace_or_the_end_of_the_reply() -> None:
     """A "3." may be "3.5": the end is known only once whitespace follows."""
-    schedule = SpeakSchedule()
+    schedule = SpeakSchedule(max_hold=NO_HOLD)
     schedule.add("It is 3.")
     assert _run(schedule, 0.0) == []
     schedule.add("5 degrees.")
@@ -210,7 +216,7 @@ def test_sentence_end_needs_whitespace_or_the_end_of_the_reply() -> None:
 def test_text_without_a_sentence_end_goes_at_the_end_of_the_reply() -> None:
     """With no sentence end, the text waits for `end()`, then goes whole."""
     text = "turn on the kitchen lights and then dim the hallway to twenty percent"
-    schedule = SpeakSchedule()
+    schedule = SpeakSchedule(max_hold=NO_HOLD)
     for number, delta in enumerate(_deltas(text, 7)):
         schedule.add(delta)
         assert _run(schedule, number * 0.3) == []
@@ -222,7 +228,7 @@ def test_text_without_a_sentence_end_goes_at_the_end_of_the_reply() -> None:
 
 def test_the_end_of_a_reply_without_punctuation_is_flushed() -> None:
     """The last words, with no sentence end, still get a Speak and a Flush."""
-    schedule = SpeakSchedule()
+    schedule = SpeakSchedule(max_hold=NO_HOLD)
     schedule.add("Done. The heating is now set to twenty one degrees and")
     assert _run(schedule, 0.0) == [Speak("Done."), Flush()]
     schedule.add(" the lights stay on  ")
@@ -245,7 +251,7 @@ def test_a_long_sentence_without_punctuation_is_cut_at_a_word() -> None:
     reply = next(words)
     while len(reply) < 2300:
         reply = f"{reply} {next(words)}"
-    log, arrivals = _drive(SpeakSchedule(), _deltas(reply))
+    log, arrivals = _drive(SpeakSchedule(max_hold=NO_HOLD), _deltas(reply))
 
     _assert_within_limits(log)
     speaks = _speaks(log)
@@ -332,7 +338,7 @@ def test_sentence_ends(text: str, first: str) -> None:
 )
 def test_no_sentence_end_yet(text: str) -> None:
     """Text whose end is not yet certain waits for more."""
-    schedule = SpeakSchedule()
+    schedule = SpeakSchedule(max_hold=NO_HOLD)
     schedule.add(text)
     assert _run(schedule, 0.0) == []
 
@@ -418,7 +424,7 @@ def test_small_groups_go_when_the_flushed_audio_is_about_to_end() -> None:
     while a sentence completing a whole group goes at once.
     """
     schedule = SpeakSchedule(
-        group_chars=50, spoken_chars_per_second=10.0, group_lead=1.0
+        max_hold=NO_HOLD, group_chars=50, spoken_chars_per_second=10.0, group_lead=1.0
     )
     schedule.add("This first sentence is forty chars long. ")
     assert _spoken(_run(schedule, 0.0)) == ["This first sentence is forty chars long."]
@@ -461,6 +467,7 @@ def test_text_after_the_end_is_refused() -> None:
         lambda: SpeakSchedule(group_chars=0),
         lambda: SpeakSchedule(spoken_chars_per_second=0.0),
         lambda: SpeakSchedule(group_lead=-1.0),
+        lambda: SpeakSchedule(max_hold=0.0),
         lambda: SpeakBudget(max_flushes=0),
         lambda: SpeakBudget(window=0.0),
         lambda: SpeakBudget(chars_per_window=0),
@@ -519,3 +526,46 @@ def test_random_replies_keep_every_rule(seed: int) -> None:
     _assert_within_limits(log, max_chars=max_chars, **limits)  # type: ignore[arg-type]
     assert "".join(_speaks(log)) == reply.rstrip()
     assert all(text.strip() for text in _speaks(log))
+
+
+def test_a_long_sentence_written_slowly_goes_before_its_end() -> None:
+    """Text with no sentence end in sight goes up to its last whole word once
+    it has waited `max_hold`: Deepgram never sees the socket idle that long."""
+    schedule = SpeakSchedule(max_hold=4.0)
+    schedule.add("While you were out, the kitchen light, the hall")
+    assert _run(schedule, 0.0) == [Wait(4.0)]
+    schedule.add(" light and")
+    assert _run(schedule, 2.0) == [Wait(4.0)]  # more text: the same deadline
+    assert _run(schedule, 4.0) == [
+        Speak("While you were out, the kitchen light, the hall light"),
+        Flush(),
+    ]
+    schedule.add(" the porch light were left on. Shall")
+    # A complete sentence: it goes when the audio sent is about to end (its
+    # 53 characters at 20 a second, less the lead), before the held limit.
+    assert _run(schedule, 4.5) == [Wait(4.65)]
+    schedule.end()
+    steps = _run(schedule, 5.0)
+    assert _spoken(steps) == [" and the porch light were left on. Shall"]
+
+
+def test_complete_sentences_wait_at_most_max_hold() -> None:
+    """A short sentence after a long first one goes within `max_hold`, not
+    only when the first one's audio is about to end."""
+    schedule = SpeakSchedule(max_hold=4.0)
+    first = "The weather today " + "is sunny and warm, " * 12 + "with no rain. "
+    schedule.add(first)
+    assert _spoken(_run(schedule, 0.0)) == [first.rstrip()]
+    schedule.add("Anything else? ")
+    assert _run(schedule, 1.0) == [Wait(5.0)]
+    assert _spoken(_run(schedule, 5.0)) == [" Anything else?"]
+
+
+def test_one_unfinished_word_waits_for_more() -> None:
+    """Half a word is not sent however long it waits: nothing to cut at."""
+    schedule = SpeakSchedule(max_hold=1.0)
+    schedule.add("Hel")
+    assert _run(schedule, 0.0) == []
+    assert _run(schedule, 10.0) == []
+    schedule.add("lo there")
+    assert _spoken(_run(schedule, 10.5)) == ["Hello"]  # it waited long enough

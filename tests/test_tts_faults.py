@@ -37,6 +37,11 @@ from tests.tts_helpers import (
     voice_entry,
 )
 
+LONG_SENTENCE = (
+    "While you were out the kitchen light and the hall light and the "
+    "porch light and the garage light were all left on for you"
+)
+"""A sentence long enough to be written for several seconds."""
 STOP_FIRST = {AURA: "Clear", FLUX: "Interrupt"}
 """What each socket sends before `Close` when the listener stops early."""
 
@@ -392,3 +397,30 @@ async def test_the_agent_failing_mid_answer(
     assert session.control_messages()[-1] == "Close"
     assert session.ended == "close_message"
     await assert_nothing_left(entry)
+
+
+async def test_a_long_sentence_written_slowly(
+    hass: HomeAssistant, server: FakeDeepgram
+) -> None:
+    """Aura: a sentence written over 9 s without an end, with Deepgram closing
+    sockets idle for 5 s: its start is sent (and heard) after 4 s, so the
+    socket is never idle; every word is said once, in order."""
+    server.speak_idle_timeout = 5.0
+    words = LONG_SENTENCE.split()
+
+    async def slowly() -> AsyncGenerator[str]:
+        for index, word in enumerate(words):
+            yield word if index == 0 else " " + word
+            await asyncio.sleep(0.35)
+        yield "."
+
+    entry, entity_id = await speaking(hass, server, AURA)
+    audio = await entity_audio(hass, entity_id, slowly())
+    data = b"".join([chunk async for chunk in audio])
+    said = decode_speech(data[44:], 16000)
+    assert len(said) >= 2  # spoken before the sentence ended
+    assert " ".join(said).split() == [*words[:-1], words[-1] + "."]
+    await server.wait_for_speak_sessions_closed()
+    (session,) = server.speak_sessions
+    assert session.ended == "close_message"
+    assert entry.runtime_data.speak_history[-1].outcome == "success"

@@ -16,8 +16,10 @@ What goes when:
   ahead: a slow reply is not left silent while a group fills), or when the
   reply ends. Fewer, larger flushes keep the flush budget and the audio
   quality ("very frequent flushes can affect audio quality").
-- Text with no sentence end goes out only at the end of the reply, or when
-  more than one `Speak` can hold is waiting (then cut at a word).
+- Text with no sentence end goes out at the end of the reply, when more
+  than one `Speak` can hold is waiting, or when it has waited `max_hold`
+  seconds (each then cut at a word). Complete sentences short of a group
+  never wait longer than `max_hold` either.
 - Every `Speak` is followed at once by its `Flush`: Deepgram's buffer never
   holds more than one `Speak` (whether its 2000 characters limit one message
   or the buffer, both hold), and the end of the reply is always flushed.
@@ -73,6 +75,11 @@ speaks at speed 1 (about 15), so the estimate errs towards going early."""
 GROUP_LEAD = 2.0
 """Seconds before the flushed audio is estimated to end that complete
 sentences short of a group go anyway (Deepgram's first audio takes a while)."""
+MAX_HOLD = 4.0
+"""Seconds text may wait unsent: then it goes (complete sentences, else up
+to its last whole word). A long sentence written slowly is not held until
+its end: Deepgram would see an idle socket (and may close it), and the
+listener would wait for it in silence."""
 
 _CLOSERS = "\"')]}»\u2019\u201d*_"  # and Markdown's emphasis
 _CJK_ENDERS = "。｡\uff01\uff1f"
@@ -223,7 +230,9 @@ class SpeakSchedule:
         "_flush_owed",
         "_group_chars",
         "_group_lead",
+        "_held_since",
         "_max_chars",
+        "_max_hold",
         "_pending",
     )
 
@@ -235,6 +244,7 @@ class SpeakSchedule:
         group_chars: int = GROUP_CHARS,
         spoken_chars_per_second: float = SPOKEN_CHARS_PER_SECOND,
         group_lead: float = GROUP_LEAD,
+        max_hold: float = MAX_HOLD,
     ) -> None:
         """Start a reply; `budget` is the socket's (a fresh one if not given)."""
         if (
@@ -242,6 +252,7 @@ class SpeakSchedule:
             or group_chars < 1
             or spoken_chars_per_second <= 0
             or group_lead < 0
+            or max_hold <= 0
         ):
             raise ValueError("speak schedule sizes must be positive")
         self._budget = budget if budget is not None else SpeakBudget()
@@ -250,6 +261,9 @@ class SpeakSchedule:
         self._group_chars = group_chars
         self._chars_per_second = spoken_chars_per_second
         self._group_lead = group_lead
+        self._max_hold = max_hold
+        self._held_since: float | None = None
+        """When the unsent text started waiting (None: nothing waits)."""
         self._pending = ""
         self._ended = False
         self._first_sent = False
@@ -302,6 +316,7 @@ class SpeakSchedule:
             if at > now:
                 return Wait(at)
             self._pending = self._pending[release:]
+            self._held_since = None
             self._budget.spoke(now, len(piece))
             self._audio_until = max(self._audio_until, now) + (
                 len(piece) / self._chars_per_second
@@ -319,6 +334,11 @@ class SpeakSchedule:
         text = self._pending
         if not text:
             return None
+        if self._held_since is None and not text.isspace():
+            self._held_since = now
+        held_until = (
+            math.inf if self._held_since is None else self._held_since + self._max_hold
+        )
         # No piece ends past `_max_chars`: the ends beyond are not needed.
         ends = list(_sentence_ends(text[: self._max_chars + 1]))
         if not self._first_sent and ends:
@@ -326,8 +346,14 @@ class SpeakSchedule:
         if self._ended or len(text) > self._max_chars:
             return len(text)
         if not ends:
+            # Held long enough: up to the last whole word (none: wait on).
+            words = [match.end() for match in _WORD_END.finditer(text)]
+            if now >= held_until and words:
+                return words[-1]
+            if words and math.isfinite(held_until):
+                return Wait(held_until)
             return None
-        due = self._audio_until - self._group_lead
+        due = min(self._audio_until - self._group_lead, held_until)
         if ends[-1] >= self._group_chars or now >= due:
             return ends[-1]
         return Wait(due)
