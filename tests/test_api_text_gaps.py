@@ -141,3 +141,15 @@ async def test_blanks_then_text() -> None:
     assert await gaps.more()
     assert [piece async for piece in gaps.segment()] == [" ", "Hi."]
     await gaps.aclose()
+
+
+async def test_a_source_that_cancels_itself_is_no_end() -> None:
+    """Cancelled from within (not by `aclose`): the text did not end well."""
+
+    async def cancelled() -> AsyncIterator[str]:
+        yield "One. "
+        raise asyncio.CancelledError
+
+    gaps = TextGaps(cancelled(), gap=1.0)
+    with pytest.raises(asyncio.CancelledError):
+        await segments(gaps)

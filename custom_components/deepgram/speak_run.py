@@ -59,7 +59,8 @@ TEXT_GAP_SECONDS: Final = 1.5
 MAX_MESSAGE_SECONDS: Final = 300.0
 """The longest one message may take, from its start to its last audio."""
 FIRST_AUDIO_TIMEOUT: Final = 10.0
-"""Longest wait for audio after a flush (or, on Flux, after the first text)."""
+"""Longest wait for audio after a flush. Before its flush (the end of the
+text), Flux's audio is paced by the text and bounded by the whole message."""
 FRAME_GAP_TIMEOUT: Final = 5.0
 """Longest wait between two audio frames while Deepgram owes audio."""
 
@@ -180,26 +181,27 @@ class SpeakRun:
         record.sockets = len(sessions)
         loop = asyncio.get_running_loop()
         with tracked(data, session):
+            audio = speak_reply(session, gaps.segment())
             try:
-                async with contextlib.aclosing(
-                    speak_reply(session, gaps.segment())
-                ) as audio:
-                    while True:
-                        try:
-                            async with asyncio.timeout(deadline - loop.time()):
-                                chunk = await anext(audio, None)
-                        except TimeoutError as err:
-                            raise MessageTimeoutError from err
-                        if chunk is None:
-                            break
-                        yield chunk
+                while True:
+                    try:
+                        async with asyncio.timeout(deadline - loop.time()):
+                            chunk = await anext(audio, None)
+                    except TimeoutError as err:
+                        raise MessageTimeoutError from err
+                    if chunk is None:
+                        break
+                    yield chunk
             except BaseException:
                 # Stopped early, failed or out of time: Clear (or Interrupt),
-                # then Close, within ABORT_TIMEOUT; never just dropped.
+                # then Close, within ABORT_TIMEOUT; never just dropped. First,
+                # before the text's reader is stopped (up to a second more).
                 record.ended_by = "abort"
                 await session.abort(ABORT_TIMEOUT)
                 _fill(record, sessions)
                 raise
+            finally:
+                await audio.aclose()
             record.ended_by = "close"
             close_in_background(
                 self.hass,

@@ -34,6 +34,7 @@ class TextGaps:
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._ended = False
         self._held = ""
+        self._closing = False
         """The end of the text after its last space or punctuation mark."""
         self.error: BaseException | None = None
         """What the source raised, if it failed (raised by `segment` too)."""
@@ -53,6 +54,10 @@ class TextGaps:
                     self._queue.put_nowait(piece)
         except Exception as err:
             self.error = err
+        except asyncio.CancelledError as err:
+            if not self._closing:  # the source cancelled itself: not an end
+                self.error = err
+            raise
         finally:
             self._queue.put_nowait(_END)
 
@@ -135,6 +140,7 @@ class TextGaps:
 
     async def aclose(self) -> None:
         """Stop reading the source (bounded by the source's own stop)."""
+        self._closing = True
         if not self._reader.done():
             self._reader.cancel()
         await asyncio.wait({self._reader}, timeout=1.0)
