@@ -83,9 +83,17 @@ def test_models_that_are_not_voices(model: str, match: str) -> None:
 def test_an_unknown_model_is_named_cut_short() -> None:
     """A huge model string is not echoed whole into the message."""
     with pytest.raises(DeepgramOptionsError) as info:
-        speak_family("x" * 1000)
+        speak_family("x" * 90)
     assert "x" * 60 in str(info.value)
     assert "x" * 61 not in str(info.value)
+
+
+def test_a_model_name_longer_than_a_voice_name_is_refused() -> None:
+    """Well shaped but 100+ characters (typed into the form): refused, not
+    echoed, as the voice list's parser refuses it."""
+    with pytest.raises(DeepgramOptionsError, match="at most 100 characters") as info:
+        speak_family("aura-2-" + "a" * 100 + "-en")
+    assert "a" * 60 not in str(info.value)
 
 
 # -- queries ---------------------------------------------------------------------

@@ -688,3 +688,55 @@ async def test_every_text_of_the_voice_flow_exists(
         assert text.format(**placeholders)  # every placeholder is given
     assert texts["abort.entry_not_loaded"]
     assert texts["abort.reconfigure_successful"]
+
+
+async def test_reconfigure_keeps_a_voice_of_several_languages(
+    hass: HomeAssistant, config_entry: MockConfigEntry, server: FakeDeepgram
+) -> None:
+    """A voice Deepgram lists for Danish and German, chosen in German: its
+    Reconfigure starts in German (Home Assistant's language, which it speaks)
+    and keeps it when German is chosen again; it is not swapped for another."""
+    server.voices = [
+        *default_voices(),
+        ServerVoice(
+            "aura-2-anna-da", "anna", "aura-2", ("da", "de"), "Danish", "feminine"
+        ),
+    ]
+    hass.config.language = "de"
+    entry = await set_up_entry(hass, config_entry)
+    result = await voice_step(hass, entry, "de")
+    result = await submit(hass, result["flow_id"], form(voice="aura-2-anna-da"))
+    await hass.async_block_till_done()
+    anna = subentry_titled(entry, "Deepgram Anna")
+    result = await start_subentry_flow(hass, entry, SUBENTRY_TTS, anna)
+    assert suggested(result["data_schema"], CONF_LANGUAGE) == "de"
+    result = await submit(hass, result["flow_id"], {CONF_LANGUAGE: "de"})
+    assert suggested(result["data_schema"], CONF_VOICE) == "aura-2-anna-da"
+    # In another Home Assistant language, it starts at the voice's own.
+    hass.config.language = "fr"
+    result = await start_subentry_flow(hass, entry, SUBENTRY_TTS, anna)
+    assert suggested(result["data_schema"], CONF_LANGUAGE) == "da"
+
+
+async def test_another_language_starts_at_its_defaults(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A Flux voice at speed 0.5 moved to German: the German voice starts at
+    speed 1.0 (0.5 is out of Aura-2's range) and without expressivity."""
+    entry = setup_integration
+    await add_voice(hass, entry, voice="flux-haley-en", speed=0.5, expressivity=2)
+    haley = subentry_titled(entry, "Deepgram Haley")
+    result = await voice_step(hass, entry, "de", subentry_id=haley)
+    assert suggested(result["data_schema"], CONF_SPEED) == 1.0
+    result = await submit(
+        hass,
+        result["flow_id"],
+        {CONF_NAME: "Deepgram Haley", **form(voice="aura-2-aurelia-de")},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    data = entry.subentries[haley].data
+    assert (data[CONF_VOICE], data[CONF_SPEED], data[CONF_EXPRESSIVITY]) == (
+        "aura-2-aurelia-de",
+        1.0,
+        None,
+    )

@@ -57,7 +57,8 @@ class SpeakRecord:
     """Characters sent to Deepgram."""
     audio_seconds: float = 0.0
     first_audio_seconds: float | None = None
-    """From the first text sent to the first audio (first socket)."""
+    """To the first audio of the first socket: from its first `Flush` on
+    Aura, from its first text on Flux (which speaks before a flush)."""
     ended_by: str | None = None
     """How the last socket ended: `close` (after all its audio), `abort`
     (Clear or Interrupt, then Close), `error`."""

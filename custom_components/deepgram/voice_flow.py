@@ -87,6 +87,27 @@ def speaks(voice: Voice, language: str) -> bool:
     return any(primary(tag) == language for tag in voice.languages)
 
 
+def voice_speaks(model: str, voices: Iterable[Voice], language: str) -> bool:
+    """Whether the voice `model` speaks `language`: as Deepgram lists it,
+    else (a voice typed in by hand) by the language its model names."""
+    for voice in voices:
+        if voice.name == model:
+            return speaks(voice, language)
+    return model_language(model) == language
+
+
+def voice_language(model: str, voices: Iterable[Voice], hass_language: str) -> str:
+    """The language a voice's profile is shown in: Home Assistant's when the
+    voice speaks it (a voice of several languages), else the voice's main one."""
+    voices = list(voices)
+    if voice_speaks(model, voices, primary(hass_language)):
+        return primary(hass_language)
+    for voice in voices:
+        if voice.name == model:
+            return primary(voice.language)
+    return model_language(model) or ""
+
+
 def language_choices(voices: Iterable[Voice], current: str) -> list[str]:
     """The languages the voices speak, and the current voice's."""
     languages = {primary(tag) for voice in voices for tag in voice.languages}
@@ -231,7 +252,13 @@ class DeepgramVoiceSubentryFlow(NamedProfileFlow):
     ) -> SubentryFlowResult:
         """Change a voice, starting from its language."""
         self._start_reconfigure()
-        self._language = model_language(self._profile[CONF_VOICE]) or ""
+        entry: DeepgramConfigEntry = self._get_entry()
+        voices = (
+            entry.runtime_data.voices if entry.state is ConfigEntryState.LOADED else ()
+        )
+        self._language = voice_language(
+            self._profile[CONF_VOICE], voices, self.hass.config.language
+        )
         return await self.async_step_language()
 
     async def async_step_language(
@@ -244,10 +271,11 @@ class DeepgramVoiceSubentryFlow(NamedProfileFlow):
         voices = entry.runtime_data.voices
         if user_input is not None:
             self._language = str(user_input[CONF_LANGUAGE])
-            if model_language(self._profile[CONF_VOICE]) != self._language:
+            if not voice_speaks(self._profile[CONF_VOICE], voices, self._language):
                 # Another language: start from its first voice, at its defaults.
                 first = first_voice(voices, self._language)
                 self._profile[CONF_VOICE] = first.name if first else ""
+                self._profile[CONF_SPEED] = RECOMMENDED_TTS_OPTIONS[CONF_SPEED]
                 self._profile[CONF_EXPRESSIVITY] = None
             return await self.async_step_voice()
         choices = language_choices(voices, self._profile[CONF_VOICE])

@@ -54,6 +54,8 @@ V2_SPEED_RANGE: Final = (0.5, 1.5)
 V2_SPEED_STEP: Final = 0.05
 EXPRESSIVITY_RANGE: Final = (-2, 2)
 MAX_TAG_LENGTH: Final = 128
+MAX_MODEL_LENGTH: Final = 100
+"""The longest voice model name taken (as the voice list's parser takes)."""
 FLUX_LISTEN_MODELS: Final = frozenset({"flux-general-en", "flux-general-multi"})
 _VOICE = r"[a-z][a-z0-9]*"
 _LANG = r"[a-z]{2,3}(?:-[a-z0-9]{2,4})?"
@@ -71,6 +73,10 @@ def speak_family(model: str) -> SpeakFamily:
     (a listen model such as `nova-3` or `flux-general-en`, a typo, case).
     """
     name = model.strip()
+    if len(name) > MAX_MODEL_LENGTH:
+        raise DeepgramOptionsError(
+            f"A voice model name has at most {MAX_MODEL_LENGTH} characters"
+        )
     if name in FLUX_LISTEN_MODELS:
         raise DeepgramOptionsError(
             f"Model {name} is a Flux speech-to-text model; Flux voices are "
