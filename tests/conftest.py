@@ -32,6 +32,7 @@ from custom_components.deepgram.const import (
     DOMAIN,
     RECOMMENDED_STT_OPTIONS,
     SUBENTRY_STT,
+    SUBENTRY_TTS,
 )
 from tests.deepgram_server import FakeDeepgram
 from tests.deepgram_server.fixtures import deepgram_server  # noqa: F401
@@ -115,20 +116,24 @@ def entry_with_profiles(
     *,
     subentry_type: str = SUBENTRY_STT,
     api_key: str = API_KEY,
+    voices: dict[str, dict[str, Any]] | None = None,
 ) -> MockConfigEntry:
-    """A Deepgram entry on the local server with a profile per title -> settings.
+    """A Deepgram entry on the local server with a profile per title -> settings
+    (of `subentry_type`), then a voice profile per title -> settings.
 
     Not yet added to Home Assistant.
     """
+    kinds = [(profiles, subentry_type), (voices or {}, SUBENTRY_TTS)]
     return MockConfigEntry(
         domain=DOMAIN,
         title="Deepgram",
         data={CONF_API_KEY: api_key, CONF_URL: server.base_url},
         subentries_data=[
             ConfigSubentryData(
-                data=data, subentry_type=subentry_type, title=title, unique_id=None
+                data=data, subentry_type=kind, title=title, unique_id=None
             )
-            for title, data in profiles.items()
+            for titled, kind in kinds
+            for title, data in titled.items()
         ],
     )
 

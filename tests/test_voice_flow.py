@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigSubentryData
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
@@ -104,22 +104,8 @@ def entry_with_voice(
     server: FakeDeepgram, voice: dict[str, Any], title: str = "Mine"
 ) -> MockConfigEntry:
     """An entry with the default STT profile and one voice profile, not set up."""
-    entry = entry_with_profiles(server, {})
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=entry.title,
-        data=dict(entry.data),
-        subentries_data=[
-            ConfigSubentryData(
-                data=dict(RECOMMENDED_STT_OPTIONS),
-                subentry_type=SUBENTRY_STT,
-                title=DEFAULT_STT_NAME,
-                unique_id=None,
-            ),
-            ConfigSubentryData(
-                data=voice, subentry_type=SUBENTRY_TTS, title=title, unique_id=None
-            ),
-        ],
+    return entry_with_profiles(
+        server, {DEFAULT_STT_NAME: dict(RECOMMENDED_STT_OPTIONS)}, voices={title: voice}
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -44,25 +43,10 @@ async def test_voice_profile_is_no_stt_entity(
     hass: HomeAssistant, server: FakeDeepgram
 ) -> None:
     """A voice profile does not become a speech-to-text entity."""
-    listening = entry_with_profiles(server, {})
-    entry = MockConfigEntry(
-        domain=listening.domain,
-        title=listening.title,
-        data=dict(listening.data),
-        subentries_data=[
-            ConfigSubentryData(
-                data=dict(RECOMMENDED_STT_OPTIONS),
-                subentry_type="stt",
-                title=DEFAULT_STT_NAME,
-                unique_id=None,
-            ),
-            ConfigSubentryData(
-                data=dict(RECOMMENDED_TTS_OPTIONS),
-                subentry_type=SUBENTRY_TTS,
-                title="Deepgram Thalia",
-                unique_id=None,
-            ),
-        ],
+    entry = entry_with_profiles(
+        server,
+        {DEFAULT_STT_NAME: dict(RECOMMENDED_STT_OPTIONS)},
+        voices={"Deepgram Thalia": dict(RECOMMENDED_TTS_OPTIONS)},
     )
     await set_up_entry(hass, entry)
     assert len(stt_entities(hass, entry)) == 1

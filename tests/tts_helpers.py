@@ -8,8 +8,6 @@ from typing import Any
 import wave
 
 from homeassistant.components import tts
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -17,13 +15,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.deepgram.const import (
     CONF_VOICE,
     DEFAULT_STT_NAME,
-    DOMAIN,
     RECOMMENDED_STT_OPTIONS,
     RECOMMENDED_TTS_OPTIONS,
-    SUBENTRY_STT,
-    SUBENTRY_TTS,
 )
-from tests.conftest import API_KEY
+from tests.conftest import entry_with_profiles
 from tests.deepgram_server import FakeDeepgram
 
 AURA = "aura-2-thalia-en"
@@ -39,27 +34,17 @@ SATELLITE = {
 
 def voice_entry(server: FakeDeepgram, *voices: str, **profile: Any) -> MockConfigEntry:
     """An entry on the local server: one listening profile and these voices."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Deepgram",
-        data={CONF_API_KEY: API_KEY, CONF_URL: server.base_url},
-        subentries_data=[
-            ConfigSubentryData(
-                data=dict(RECOMMENDED_STT_OPTIONS),
-                subentry_type=SUBENTRY_STT,
-                title=DEFAULT_STT_NAME,
-                unique_id=None,
-            ),
-            *(
-                ConfigSubentryData(
-                    data={**RECOMMENDED_TTS_OPTIONS, CONF_VOICE: voice, **profile},
-                    subentry_type=SUBENTRY_TTS,
-                    title=f"Deepgram {voice}",
-                    unique_id=None,
-                )
-                for voice in voices
-            ),
-        ],
+    return entry_with_profiles(
+        server,
+        {DEFAULT_STT_NAME: dict(RECOMMENDED_STT_OPTIONS)},
+        voices={
+            f"Deepgram {voice}": {
+                **RECOMMENDED_TTS_OPTIONS,
+                CONF_VOICE: voice,
+                **profile,
+            }
+            for voice in voices
+        },
     )
 
 
