@@ -122,4 +122,12 @@ async def test_a_model_list_that_cannot_be_understood_falls_back(
     assert not data.models_from_server
     assert data.models == dict(FALLBACK_MODELS)
     assert "Using built-in model list" in caplog.text
-    assert [r.path for r in server.rest_requests] == ["/v1/auth/token", "/v1/models"]
+    # The voices are read from both model lists after it (the odd one gives
+    # the built-in Aura voices instead).
+    assert [r.path for r in server.rest_requests] == [
+        "/v1/auth/token",
+        "/v1/models",
+        "/v1/models",
+        "/v2/models",
+    ]
+    assert any(voice.builtin for voice in data.voices)
