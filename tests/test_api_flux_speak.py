@@ -25,7 +25,7 @@ from custom_components.deepgram.api.flux_speak import FluxSpeakSession
 from custom_components.deepgram.api.speak_messages import SpeakV2Connected
 from custom_components.deepgram.api.speak_options import SpeakOptions
 from custom_components.deepgram.api.speak_reply import speak_reply
-from tests.api_helpers import HANDSHAKE_REFUSALS, KEY, websocket_route
+from tests.api_helpers import KEY, websocket_route
 from tests.conftest import OddServer
 from tests.deepgram_server import FakeDeepgram, Faults, Latency
 from tests.deepgram_server.testing import auth_header, decode_speech, speak_v2_url
@@ -261,59 +261,7 @@ async def test_warning_is_logged_and_the_speech_goes_on(
     assert KEY not in caplog.text
 
 
-async def test_close_mid_message_is_a_typed_error(
-    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
-) -> None:
-    """A 1011 close in the middle of the audio ends the reply with an error."""
-    deepgram_server.faults = Faults(speak_close_after_audio_bytes=3200)
-    session = flux_speak(deepgram_server, http)
-    with pytest.raises(DeepgramServerError) as caught:
-        await spoken(session, deltas(REPLY))
-    assert caught.value.status == 1011
-
-
 # -- bounds ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("status", "error"), HANDSHAKE_REFUSALS)
-async def test_handshake_refusal_is_typed(
-    deepgram_server: FakeDeepgram,
-    http: aiohttp.ClientSession,
-    status: int,
-    error: type[DeepgramError],
-) -> None:
-    """A refused handshake is the same typed error as when listening."""
-    deepgram_server.faults = Faults(handshake_status=status)
-    session = flux_speak(deepgram_server, http)
-    with pytest.raises(error) as caught:
-        await spoken(session, deltas(REPLY))
-    assert caught.value.status == status
-
-
-async def test_wrong_key_is_an_auth_error_without_the_key(
-    deepgram_server: FakeDeepgram,
-    http: aiohttp.ClientSession,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    session = flux_speak(deepgram_server, http, key="wrong-secret-key")
-    with pytest.raises(DeepgramError) as caught:
-        await spoken(session, deltas(REPLY))
-    assert caught.value.status == 401
-    assert "wrong-secret-key" not in caplog.text
-    assert "wrong-secret-key" not in str(caught.value)
-
-
-async def test_connect_bound(
-    deepgram_server: FakeDeepgram, http: aiohttp.ClientSession
-) -> None:
-    """A handshake never answered ends within the connect bound."""
-    deepgram_server.faults = Faults(stall_handshake=True)
-    session = flux_speak(deepgram_server, http, connect_timeout=0.3)
-    started = time.monotonic()
-    with pytest.raises(DeepgramTimeoutError, match=r"within 0\.3 s"):
-        await spoken(session, deltas(REPLY))
-    assert time.monotonic() - started < 3
 
 
 async def test_first_audio_bound_and_close_sent(
