@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
 import json
 from typing import Any
 
@@ -13,11 +12,15 @@ from yarl import URL
 
 from tests.deepgram_server import FakeDeepgram, Faults, Latency
 from tests.deepgram_server.testing import (
+    CLEAR,
+    CLOSE,
+    FLUSH,
     SPEAK_QUERY,
     auth_header,
     decode_pieces,
     decode_speech,
     read_speech,
+    speak,
     speak_url,
     speech_audio,
     speech_messages,
@@ -26,23 +29,6 @@ from tests.deepgram_server.testing import (
 )
 
 RATE = int(SPEAK_QUERY["sample_rate"])
-
-
-def speak(text: str) -> str:
-    """A ``Speak`` message."""
-    return json.dumps({"type": "Speak", "text": text})
-
-
-FLUSH = json.dumps({"type": "Flush"})
-CLEAR = json.dumps({"type": "Clear"})
-CLOSE = json.dumps({"type": "Close"})
-
-
-@pytest.fixture
-async def http() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session for the test."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def connect(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
 import json
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,13 @@ from yarl import URL
 
 from tests.deepgram_server import FakeDeepgram, Faults, Latency
 from tests.deepgram_server.testing import (
+    FLUSH,
     SPEAK_QUERY,
     SpeechEvent,
     auth_header,
     decode_speech,
     read_speech,
+    speak,
     speak_url,
     speak_v2_url,
     speech_audio,
@@ -32,12 +33,6 @@ SCHEMA = json.loads(
     (Path(__file__).parent / "fixtures" / "speak_v1_messages.schema.json").read_text()
 )
 RATE = int(SPEAK_QUERY["sample_rate"])
-FLUSH = json.dumps({"type": "Flush"})
-
-
-def speak(text: str) -> str:
-    """A ``Speak`` message."""
-    return json.dumps({"type": "Speak", "text": text})
 
 
 def validated(events: list[SpeechEvent]) -> list[dict[str, Any]]:
@@ -46,13 +41,6 @@ def validated(events: list[SpeechEvent]) -> list[dict[str, Any]]:
     for message in messages:
         jsonschema.validate(message, SCHEMA["$defs"][message["type"]])
     return messages
-
-
-@pytest.fixture
-async def http() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session for the test."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def connect(

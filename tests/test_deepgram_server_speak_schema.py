@@ -8,7 +8,7 @@ means something.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 import json
 from pathlib import Path
 import re
@@ -21,9 +21,13 @@ from yarl import URL
 
 from tests.deepgram_server import FakeDeepgram, Faults, Latency
 from tests.deepgram_server.testing import (
+    CLEAR,
+    CLOSE,
+    FLUSH,
     SpeechEvent,
     auth_header,
     read_speech,
+    speak,
     speak_url,
     speak_v2_url,
     speech_messages,
@@ -275,23 +279,6 @@ def test_broken_examples_fail(schemas: dict[str, Any], message: dict[str, Any]) 
 
 
 # -- what the fake server sends ---------------------------------------------
-
-
-def speak(text: str) -> str:
-    """A ``Speak`` message."""
-    return json.dumps({"type": "Speak", "text": text})
-
-
-FLUSH = json.dumps({"type": "Flush"})
-CLEAR = json.dumps({"type": "Clear"})
-CLOSE = json.dumps({"type": "Close"})
-
-
-@pytest.fixture
-async def http() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session for the test."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def _types(schemas: dict[str, Any], events: list[SpeechEvent]) -> list[str]:

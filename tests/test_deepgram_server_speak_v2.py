@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 import json
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,15 @@ from yarl import URL
 
 from tests.deepgram_server import FakeDeepgram, Faults, Latency
 from tests.deepgram_server.testing import (
+    CLOSE,
+    FLUSH,
     SPEAK_V2_QUERY,
     SpeechEvent,
     auth_header,
     decode_pieces,
     decode_speech,
     read_speech,
+    speak,
     speak_v2_url,
     speech_audio,
     speech_messages,
@@ -31,14 +33,7 @@ SCHEMA = json.loads(
     (Path(__file__).parent / "fixtures" / "speak_v2_messages.schema.json").read_text()
 )
 RATE = int(SPEAK_V2_QUERY["sample_rate"])
-FLUSH = json.dumps({"type": "Flush"})
-CLOSE = json.dumps({"type": "Close"})
 TURN_END = ["Flushed", "SpeechMetadata"]
-
-
-def speak(text: str) -> str:
-    """A ``Speak`` message."""
-    return json.dumps({"type": "Speak", "text": text})
 
 
 def validated(events: list[SpeechEvent]) -> list[dict[str, Any]]:
@@ -47,13 +42,6 @@ def validated(events: list[SpeechEvent]) -> list[dict[str, Any]]:
     for message in messages:
         jsonschema.validate(message, SCHEMA["$defs"][message["type"]])
     return messages
-
-
-@pytest.fixture
-async def http() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session for the test."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def connect(

@@ -86,6 +86,16 @@ def flux_url(server: FakeDeepgram, /, **extra: str) -> URL:
     return URL(server.flux_url).with_query({**FLUX_QUERY, **extra})
 
 
+FLUSH = json.dumps({"type": "Flush"})
+CLEAR = json.dumps({"type": "Clear"})
+CLOSE = json.dumps({"type": "Close"})
+
+
+def speak(text: str) -> str:
+    """A ``Speak`` message, as a client sends it."""
+    return json.dumps({"type": "Speak", "text": text})
+
+
 def speak_url(server: FakeDeepgram, /, **extra: str) -> URL:
     """``ws://.../v1/speak`` with ``SPEAK_QUERY`` + ``extra``."""
     return URL(server.speak_url).with_query({**SPEAK_QUERY, **extra})
